@@ -1,0 +1,62 @@
+import type { Diagnostic } from '../errors.js';
+import type { LoadedObject } from '../resolve/elf-resolver.js';
+import { type InputResolution, type ResolveOptions, resolveInputs } from '../resolve/resolve-inputs.js';
+import type { Output } from './output.js';
+
+export interface ResolveCommandOptions extends ResolveOptions {
+  json?: boolean;
+}
+
+/** `jailbuild resolve`: prints what each input needs; returns the exit code (0 all resolved, 1 something missing). */
+export function runResolve(paths: string[], opts: ResolveCommandOptions, out: Output): number {
+  const results = resolveInputs(paths, opts);
+  if (opts.json) {
+    out.stdout(JSON.stringify({ binaries: results.map(toJson) }, null, 2) + '\n');
+  } else {
+    for (const r of results) out.stdout(formatHuman(r));
+  }
+  for (const r of results) for (const d of r.diagnostics) if (!opts.json) out.stderr(formatDiagnostic(d));
+  const failed = results.some((r) => r.missing.length > 0 || r.kind === 'missing' || r.kind === 'error');
+  return failed ? 1 : 0;
+}
+
+function toJson(r: InputResolution): object {
+  return {
+    input: r.input,
+    kind: r.kind,
+    needs: r.needs.map((n) => n.path),
+    missing: r.missing.map((m) => m.name),
+    entries: r.needs,
+    missingDetails: r.missing,
+    diagnostics: r.diagnostics,
+  };
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  return `jailbuild: ${d.severity}: ${d.message}\n`;
+}
+
+function formatHuman(r: InputResolution): string {
+  const lines: string[] = [];
+  const head = r.kind === 'static' ? ' (statically linked)' : r.kind === 'file' ? ' (not an ELF file)' : r.kind === 'library' ? ' (shared library)' : '';
+  lines.push(`${r.input}${head}`);
+  if (r.tree) {
+    const walk = (obj: LoadedObject, depth: number): void => {
+      for (const child of obj.children) {
+        const shown = child.realPath === child.path ? child.path : `${child.path} -> ${child.realPath}`;
+        const name = child.how === 'interpreter' ? 'interpreter' : (child.elf.soname ?? child.path.split('/').pop());
+        lines.push(`${'    '.repeat(depth + 1)}${name} => ${shown}  [${child.via}]`);
+        walk(child, depth + 1);
+      }
+    };
+    walk(r.tree, 0);
+  }
+  for (const m of r.missing) lines.push(`    ${m.name} => not found  [${m.how} of ${m.neededBy}]`);
+  const links = r.needs.filter((n) => n.kind === 'symlink');
+  if (links.length > 0) {
+    lines.push('  links to keep:');
+    for (const l of links) lines.push(`    ${l.path} -> ${l.target}${l.linkTo === 'directory' ? '  (directory)' : ''}`);
+  }
+  lines.push('');
+  return lines.join('\n') + '\n';
+}

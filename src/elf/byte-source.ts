@@ -1,0 +1,103 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { JailError } from '../errors.js';
+
+/** Random access to the bytes of one file, bounds-checked: a read past the end is an error, never a short buffer. */
+export interface ByteSource {
+  readonly name: string;
+  readonly size: number;
+  read(offset: number, length: number, what?: string): Buffer;
+}
+
+/** No single read may allocate more than this, whatever a header claims. */
+export const MAX_READ = 64 * 1024 * 1024;
+
+function checkRange(name: string, size: number, offset: number, length: number, what: string): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw new JailError('ELF_MALFORMED', `${name}: ${what}: invalid offset ${offset} or size ${length}`, { file: name, field: what });
+  }
+  if (length > MAX_READ) {
+    throw new JailError('ELF_MALFORMED', `${name}: ${what}: size ${length} is too large`, { file: name, field: what });
+  }
+  if (offset + length > size) {
+    throw new JailError(
+      'ELF_MALFORMED',
+      `${name}: ${what}: bytes ${offset}..${offset + length} lie past the end of the file (${size} bytes)`,
+      { file: name, field: what },
+    );
+  }
+}
+
+export class BufferSource implements ByteSource {
+  readonly name: string;
+  readonly size: number;
+  readonly #buf: Buffer;
+
+  constructor(buf: Buffer, name: string) {
+    this.#buf = buf;
+    this.name = name;
+    this.size = buf.length;
+  }
+
+  read(offset: number, length: number, what = 'read'): Buffer {
+    checkRange(this.name, this.size, offset, length, what);
+    return this.#buf.subarray(offset, offset + length);
+  }
+}
+
+/** Size of the first read: ELF and program headers, and usually PT_INTERP, fit in it. */
+const HEAD_SIZE = 4096;
+
+/**
+ * Reads a file with positioned reads on one descriptor: only the bytes asked for, with the first
+ * page kept because every parse starts there.
+ */
+export class FileSource implements ByteSource {
+  readonly name: string;
+  readonly size: number;
+  #fd: number;
+  #head: Buffer;
+
+  private constructor(name: string, fd: number, size: number) {
+    this.name = name;
+    this.#fd = fd;
+    this.size = size;
+    const headLength = Math.min(size, HEAD_SIZE);
+    this.#head = Buffer.allocUnsafe(headLength);
+    const got = headLength > 0 ? readSync(fd, this.#head, 0, headLength, 0) : 0;
+    if (got < headLength) this.#head = this.#head.subarray(0, got);
+  }
+
+  /** Opens `hostPath` for reading; `name` is how errors name it (its path inside the root). */
+  static open(hostPath: string, name: string): FileSource {
+    const fd = openSync(hostPath, 'r');
+    try {
+      const st = fstatSync(fd);
+      return new FileSource(name, fd, st.size);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  }
+
+  read(offset: number, length: number, what = 'read'): Buffer {
+    checkRange(this.name, this.size, offset, length, what);
+    if (offset + length <= this.#head.length) return this.#head.subarray(offset, offset + length);
+    const buf = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const got = readSync(this.#fd, buf, done, length - done, offset + done);
+      if (got === 0) {
+        throw new JailError('ELF_MALFORMED', `${this.name}: ${what}: file shrank while being read`, { file: this.name, field: what });
+      }
+      done += got;
+    }
+    return buf;
+  }
+
+  close(): void {
+    if (this.#fd >= 0) {
+      closeSync(this.#fd);
+      this.#fd = -1;
+    }
+  }
+}

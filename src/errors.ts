@@ -1,0 +1,56 @@
+/**
+ * Errors are values with a code, the file they concern and, where it applies, the field.
+ * The CLI prints `message` on one line; `--debug` adds the stack.
+ */
+export type ErrorCode =
+  | 'ELF_NOT_ELF'
+  | 'ELF_MALFORMED'
+  | 'ELF_UNSUPPORTED'
+  | 'IO_ERROR'
+  | 'NOT_FOUND'
+  | 'SYMLINK_LOOP'
+  | 'PATH_ESCAPE'
+  | 'LDCACHE_MALFORMED'
+  | 'USAGE'
+  | 'INPUT';
+
+export interface ErrorDetails {
+  file?: string;
+  field?: string;
+  cause?: unknown;
+}
+
+export class JailError extends Error {
+  readonly code: ErrorCode;
+  readonly file: string | undefined;
+  readonly field: string | undefined;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'JailError';
+    this.code = code;
+    this.file = details.file;
+    this.field = details.field;
+  }
+}
+
+/** A problem found while working that does not stop the work: collected, printed, counted. */
+export interface Diagnostic {
+  code: string;
+  severity: 'error' | 'warning' | 'info';
+  path: string;
+  message: string;
+}
+
+/** Turns anything thrown into a one-line message that names the file when there is one. */
+export function describeError(err: unknown): string {
+  if (err instanceof JailError) {
+    return err.message;
+  }
+  if (err instanceof Error) {
+    const sys = err as NodeJS.ErrnoException;
+    if (sys.code && sys.path) return `${sys.path}: ${sys.code} ${sys.message.replace(/^[A-Z]+: /, '')}`;
+    return err.message;
+  }
+  return String(err);
+}

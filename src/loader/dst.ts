@@ -1,0 +1,36 @@
+/** Values of the dynamic string tokens for one object. */
+export interface DstValues {
+  origin: string;
+  lib: string;
+  platform: string;
+}
+
+const DST = /\$(?:\{(ORIGIN|LIB|PLATFORM)\}|(ORIGIN|LIB|PLATFORM)(?![A-Za-z0-9_]))/g;
+
+/**
+ * Expands `$ORIGIN`, `$LIB` and `$PLATFORM` (bare or in braces) in one search-path element, as glibc's
+ * _dl_dst_substitute does. Other `$` text is left as written.
+ */
+export function expandDst(element: string, values: DstValues): string {
+  return element.replace(DST, (_m, braced: string | undefined, bare: string | undefined) => {
+    const token = braced ?? bare;
+    if (token === 'ORIGIN') return values.origin;
+    if (token === 'LIB') return values.lib;
+    return values.platform;
+  });
+}
+
+/**
+ * Splits a DT_RPATH/DT_RUNPATH/LD_LIBRARY_PATH value into directories (colon-separated; glibc also
+ * accepts `;` in LD_LIBRARY_PATH), with tokens expanded and trailing slashes removed. Empty elements
+ * (the current directory) are dropped, since a jail has no meaningful working directory to search.
+ */
+export function splitSearchPath(value: string, values: DstValues, separators = /:/): string[] {
+  const out: string[] = [];
+  for (const raw of value.split(separators)) {
+    if (raw === '') continue;
+    const dir = expandDst(raw, values).replace(/\/+$/, '');
+    out.push(dir === '' ? '/' : dir);
+  }
+  return out;
+}

@@ -1,0 +1,281 @@
+import { type Diagnostic, JailError } from '../errors.js';
+import { ET_EXEC } from '../elf/constants.js';
+import type { ElfInfo } from '../elf/elf-info.js';
+import { readElf } from '../elf/read-elf.js';
+import { archOf, compatibleElf } from '../loader/arch.js';
+import {
+  defaultInterpreter,
+  flavorOfInterpreter,
+  LoaderContext,
+  type LoaderSettings,
+} from '../loader/loader-context.js';
+import { type Candidate, glibcCandidates, isMuslReservedName, muslCandidates, type SearchingObject } from '../loader/search-order.js';
+import { basenameInside, dirnameInside } from '../rootfs/inside-path.js';
+import type { Lookup, RootFs } from '../rootfs/rootfs.js';
+import { NeedSet, type Need } from './need-set.js';
+
+export type DlopenLevel = 'none' | 'required' | 'recommended' | 'suggested';
+
+export interface ElfResolverOptions extends LoaderSettings {
+  /** Which `.note.dlopen` declarations to load as if DT_NEEDED: up to this priority. Default 'required'. */
+  dlopen?: DlopenLevel;
+}
+
+/** An object in the emulated process. */
+export interface LoadedObject extends SearchingObject {
+  realPath: string;
+  /** How it came in: 'input', 'interpreter', 'DT_NEEDED', 'dlopen'. */
+  how: string;
+  /** The rule of the search order that found it ('ld.so.cache', 'DT_RUNPATH', ...). */
+  via: string;
+  children: LoadedObject[];
+}
+
+export interface MissingLibrary {
+  name: string;
+  neededBy: string;
+  how: 'DT_NEEDED' | 'PT_INTERP' | 'dlopen';
+}
+
+/** What loading one ELF file takes: every path that must exist, what could not be found, the load tree. */
+export interface ElfClosure {
+  input: string;
+  /** 'dynamic' (has an interpreter or needs), 'static', or 'library' (a shared object given as input). */
+  linkage: 'dynamic' | 'static' | 'library';
+  flavor?: 'glibc' | 'musl';
+  needs: Need[];
+  missing: MissingLibrary[];
+  root?: LoadedObject;
+  diagnostics: Diagnostic[];
+}
+
+const DLOPEN_RANK: Record<string, number> = { required: 1, recommended: 2, suggested: 3 };
+
+/**
+ * Computes, for ELF files inside a root, the files and links the dynamic loader would open, by the
+ * loader's own rules (see loader/search-order.ts). Parsed headers, lookups and loader settings are
+ * kept for the life of the resolver, so resolving many files costs little more than reading each once.
+ */
+export class ElfResolver {
+  readonly fs: RootFs;
+  readonly options: ElfResolverOptions;
+  readonly #elf = new Map<string, ElfInfo | JailError>();
+  readonly #contexts = new Map<string, LoaderContext>();
+
+  constructor(fs: RootFs, options: ElfResolverOptions = {}) {
+    this.fs = fs;
+    this.options = options;
+  }
+
+  /** The parsed headers of a regular file (by its real path inside the root), or the error reading it gave. */
+  elfAt(realPath: string): ElfInfo | JailError {
+    let info = this.#elf.get(realPath);
+    if (info === undefined) {
+      try {
+        const src = this.fs.open(realPath);
+        try {
+          info = readElf(src);
+        } finally {
+          src.close();
+        }
+      } catch (err) {
+        if (err instanceof JailError) info = err;
+        else {
+          const e = err as NodeJS.ErrnoException;
+          info = new JailError('IO_ERROR', `${realPath}: ${e.code ?? ''} ${e.message}`.trim(), { file: realPath, cause: err });
+        }
+      }
+      this.#elf.set(realPath, info);
+    }
+    return info;
+  }
+
+  #context(elf: ElfInfo, interpreter: string | undefined): LoaderContext {
+    const arch = archOf(elf);
+    const flavor = flavorOfInterpreter(interpreter);
+    const key = `${arch.id}\0${flavor}\0${interpreter ?? ''}`;
+    let ctx = this.#contexts.get(key);
+    if (!ctx) {
+      ctx = new LoaderContext(this.fs, arch, flavor, interpreter, this.options);
+      this.#contexts.set(key, ctx);
+    }
+    return ctx;
+  }
+
+  /**
+   * The closure of one ELF file already looked up (`found` is a regular file whose headers are `elf`).
+   * `reason` says why the input is wanted; it prefixes the reasons of everything it brings in.
+   */
+  closure(found: Lookup, elf: ElfInfo, reason = 'input'): ElfClosure {
+    const needs = new NeedSet(this.fs);
+    const diagnostics: Diagnostic[] = [];
+    const missing: MissingLibrary[] = [];
+    needs.addLookup(found, reason);
+    const input = found.requested;
+
+    if (elf.interpreter === undefined && elf.needed.length === 0) {
+      return { input, linkage: 'static', needs: needs.list(), missing, diagnostics };
+    }
+    const linkage = elf.interpreter === undefined ? 'library' : 'dynamic';
+    const interpreter = elf.interpreter ?? defaultInterpreter(this.fs, elf);
+    const ctx = this.#context(elf, interpreter);
+    const main: LoadedObject = {
+      path: found.path,
+      realPath: found.path,
+      // The kernel gives the loader the real path of the program (/proc/self/exe), so the main
+      // program's $ORIGIN is the folder of its real file, whatever link it was started through.
+      origin: dirnameInside(found.path),
+      elf,
+      loader: null,
+      how: 'input',
+      via: reason,
+      children: [],
+    };
+    const loaded: LoadedObject[] = [main];
+    const byName = new Map<string, LoadedObject>();
+    const byReal = new Map<string, LoadedObject>([[main.realPath, main]]);
+    const remember = (obj: LoadedObject, name: string): void => {
+      if (!byName.has(name)) byName.set(name, obj);
+    };
+    if (ctx.flavor === 'glibc') {
+      remember(main, found.path);
+      if (elf.soname) remember(main, elf.soname);
+    }
+
+    let interp: LoadedObject | undefined;
+    if (interpreter !== undefined) {
+      const at = this.fs.lookup(interpreter);
+      const why = `interpreter of ${input}`;
+      if (at.kind !== 'file') {
+        if (linkage === 'dynamic') missing.push({ name: interpreter, neededBy: input, how: 'PT_INTERP' });
+      } else {
+        const info = this.elfAt(at.path);
+        if (info instanceof JailError) {
+          diagnostics.push({ code: info.code, severity: 'error', path: at.path, message: info.message });
+          if (linkage === 'dynamic') missing.push({ name: interpreter, neededBy: input, how: 'PT_INTERP' });
+        } else {
+          if (linkage === 'dynamic') needs.addLookup(at, `${why} (${reason})`);
+          interp = {
+            path: interpreter,
+            realPath: at.path,
+            origin: dirnameInside(interpreter),
+            elf: info,
+            loader: null,
+            how: 'interpreter',
+            via: 'PT_INTERP',
+            children: [],
+          };
+          if (linkage === 'dynamic') main.children.push(interp);
+          byReal.set(at.path, interp);
+          remember(interp, interpreter);
+          if (info.soname) remember(interp, info.soname);
+        }
+      }
+    }
+
+    const level = DLOPEN_RANK[this.options.dlopen ?? 'required'] ?? 0;
+    // Breadth-first, in load order, as _dl_map_object_deps does: each object's needs are mapped in
+    // the order it lists them, then the next object's.
+    for (let i = 0; i < loaded.length; i++) {
+      const obj = loaded[i] as LoadedObject;
+      const requests: Array<{ name: string; how: 'DT_NEEDED' | 'dlopen' }> = obj.elf.needed.map((name) => ({ name, how: 'DT_NEEDED' as const }));
+      for (const decl of obj.elf.dlopen) {
+        if ((DLOPEN_RANK[decl.priority] ?? 9) > level) continue;
+        // A declaration lists alternatives: the first one found is loaded.
+        requests.push(...decl.soname.map((name) => ({ name, how: 'dlopen' as const })));
+      }
+      for (const req of requests) {
+        const known = this.#alreadyLoaded(ctx, req.name, byName, interp);
+        if (known) continue;
+        const hit = this.#search(ctx, req.name, obj, main, needs, diagnostics, `${req.how === 'dlopen' ? 'dlopened' : 'needed'} by ${obj.path} (${reason})`);
+        if (!hit) {
+          missing.push({ name: req.name, neededBy: obj.path, how: req.how });
+          continue;
+        }
+        const same = byReal.get(hit.found.path);
+        if (same) {
+          remember(same, req.name);
+          continue;
+        }
+        const child: LoadedObject = {
+          path: hit.found.requested,
+          realPath: hit.found.path,
+          origin: dirnameInside(hit.found.requested),
+          elf: hit.elf,
+          loader: obj,
+          how: req.how,
+          via: hit.via,
+          children: [],
+        };
+        obj.children.push(child);
+        loaded.push(child);
+        byReal.set(child.realPath, child);
+        remember(child, req.name);
+        if (ctx.flavor === 'glibc') {
+          remember(child, child.path);
+          if (child.elf.soname) remember(child, child.elf.soname);
+        }
+      }
+    }
+    diagnostics.push(...ctx.diagnostics);
+    return { input, linkage, flavor: ctx.flavor, needs: needs.list(), missing: dedupeMissing(missing), root: main, diagnostics };
+  }
+
+  /** glibc reuses a loaded object whose name, soname or any name it was loaded by matches; musl only by the name. */
+  #alreadyLoaded(ctx: LoaderContext, name: string, byName: Map<string, LoadedObject>, interp: LoadedObject | undefined): LoadedObject | undefined {
+    if (ctx.flavor === 'musl') {
+      if (interp && (isMuslReservedName(name) || name === basenameInside(interp.path))) return interp;
+      return name.includes('/') ? undefined : byName.get(name);
+    }
+    return byName.get(name);
+  }
+
+  #search(
+    ctx: LoaderContext,
+    name: string,
+    requester: LoadedObject,
+    main: LoadedObject,
+    needs: NeedSet,
+    diagnostics: Diagnostic[],
+    reason: string,
+  ): { found: Lookup; elf: ElfInfo; via: string } | undefined {
+    const candidates: Iterable<Candidate> =
+      ctx.flavor === 'glibc' ? glibcCandidates(ctx, name, requester, main) : muslCandidates(ctx, name, requester, main);
+    for (const cand of candidates) {
+      let found: Lookup;
+      try {
+        found = this.fs.lookup(cand.path);
+      } catch (err) {
+        if (!(err instanceof JailError)) throw err;
+        diagnostics.push({ code: err.code, severity: 'warning', path: cand.path, message: err.message });
+        continue;
+      }
+      if (found.kind !== 'file') continue;
+      const info = this.elfAt(found.path);
+      if (info instanceof JailError) {
+        diagnostics.push({ code: info.code, severity: 'warning', path: found.path, message: `${info.message}; skipped while looking for ${name}` });
+        if (ctx.flavor === 'musl') return undefined;
+        continue;
+      }
+      // glibc skips a candidate of another class, byte order or machine and goes on searching;
+      // musl takes the first file that opens.
+      if (ctx.flavor === 'glibc' && !compatibleElf(main.elf, info)) continue;
+      if (info.type === ET_EXEC) {
+        diagnostics.push({ code: 'ELF_NOT_LOADABLE', severity: 'error', path: found.path, message: `${found.path}: an executable, not a library: cannot be loaded as ${name}` });
+        return undefined;
+      }
+      needs.addLookup(found, `${name}, ${reason}, found through ${cand.via}`);
+      return { found, elf: info, via: cand.via };
+    }
+    return undefined;
+  }
+}
+
+function dedupeMissing(list: MissingLibrary[]): MissingLibrary[] {
+  const seen = new Set<string>();
+  return list.filter((m) => {
+    if (seen.has(m.name)) return false;
+    seen.add(m.name);
+    return true;
+  });
+}

@@ -1,0 +1,47 @@
+import type { Lookup, RootFs } from '../rootfs/rootfs.js';
+import { compareBytes } from '../rootfs/rootfs.js';
+
+/** Something that must exist in a jail: a file (copied) or a symbolic link (recreated as a link). */
+export interface Need {
+  path: string;
+  kind: 'file' | 'symlink';
+  /** For links: the target exactly as written. */
+  target?: string;
+  /** For links: what the link leads to in the end, so a jail can tell directory links apart. */
+  linkTo?: 'file' | 'directory' | 'other' | 'missing';
+  /** Why it is needed: the first reason found. */
+  reason: string;
+}
+
+/** The needs of one input, deduplicated by path, keeping the first reason; listed in bytewise order. */
+export class NeedSet {
+  readonly #fs: RootFs;
+  readonly #byPath = new Map<string, Need>();
+
+  constructor(fs: RootFs) {
+    this.#fs = fs;
+  }
+
+  has(path: string): boolean {
+    return this.#byPath.has(path);
+  }
+
+  addFile(path: string, reason: string): void {
+    if (!this.#byPath.has(path)) this.#byPath.set(path, { path, kind: 'file', reason });
+  }
+
+  /** Adds every link met by a lookup, and its final path when that is a file. */
+  addLookup(found: Lookup, reason: string): void {
+    for (const hop of found.links) {
+      if (this.#byPath.has(hop.path)) continue;
+      const end = this.#fs.lookup(hop.path);
+      const linkTo = end.kind === 'missing' ? 'missing' : end.kind === 'directory' ? 'directory' : end.kind === 'file' ? 'file' : 'other';
+      this.#byPath.set(hop.path, { path: hop.path, kind: 'symlink', target: hop.target, linkTo, reason: `link on the way to ${found.requested} (${reason})` });
+    }
+    if (found.kind === 'file') this.addFile(found.path, reason);
+  }
+
+  list(): Need[] {
+    return [...this.#byPath.values()].sort((a, b) => compareBytes(a.path, b.path));
+  }
+}
