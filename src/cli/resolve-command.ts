@@ -51,7 +51,7 @@ function formatHuman(r: InputResolution): string {
     };
     walk(r.tree, 0);
   }
-  for (const m of r.missing) lines.push(`    ${m.name} => not found  [${m.how} of ${m.neededBy}]`);
+  for (const m of r.missing) lines.push(m.how === 'input' ? `    ${m.name} => not found in the root` : `    ${m.name} => not found  [${m.how} of ${m.neededBy}]`);
   const links = r.needs.filter((n) => n.kind === 'symlink');
   if (links.length > 0) {
     lines.push('  links to keep:');

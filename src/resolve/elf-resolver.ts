@@ -3,6 +3,7 @@ import { ET_EXEC } from '../elf/constants.js';
 import type { ElfInfo } from '../elf/elf-info.js';
 import { readElf } from '../elf/read-elf.js';
 import { archOf, compatibleElf } from '../loader/arch.js';
+import { lookupLdCache } from '../loader/ld-so-cache.js';
 import {
   defaultInterpreter,
   flavorOfInterpreter,
@@ -34,7 +35,7 @@ export interface LoadedObject extends SearchingObject {
 export interface MissingLibrary {
   name: string;
   neededBy: string;
-  how: 'DT_NEEDED' | 'PT_INTERP' | 'dlopen';
+  how: 'DT_NEEDED' | 'PT_INTERP' | 'dlopen' | 'input';
 }
 
 /** What loading one ELF file takes: every path that must exist, what could not be found, the load tree. */
@@ -173,6 +174,15 @@ export class ElfResolver {
       }
     }
 
+    if (linkage === 'dynamic' && /\$(\{ORIGIN\}|ORIGIN(?![A-Za-z0-9_]))/.test(`${elf.rpath ?? ''}:${elf.runpath ?? ''}`)) {
+      diagnostics.push({
+        code: 'ORIGIN_NEEDS_PROC',
+        severity: 'warning',
+        path: found.path,
+        message: `${found.path}: its search path uses $ORIGIN, which the loader expands for a program by reading /proc/self/exe: inside a jail, /proc must be mounted (or LD_ORIGIN_PATH set)`,
+      });
+    }
+
     const level = DLOPEN_RANK[this.options.dlopen ?? 'required'] ?? 0;
     // Breadth-first, in load order, as _dl_map_object_deps does: each object's needs are mapped in
     // the order it lists them, then the next object's.
@@ -231,6 +241,41 @@ export class ElfResolver {
   }
 
   #search(
+    ctx: LoaderContext,
+    name: string,
+    requester: LoadedObject,
+    main: LoadedObject,
+    needs: NeedSet,
+    diagnostics: Diagnostic[],
+    reason: string,
+  ): { found: Lookup; elf: ElfInfo; via: string } | undefined {
+    const hit = this.#firstCandidate(ctx, name, requester, main, needs, diagnostics, reason);
+    if (ctx.flavor === 'glibc' && ctx.ldCache && hit?.via !== 'ld.so.cache') this.#checkStaleCache(ctx, name, main.elf, diagnostics);
+    return hit;
+  }
+
+  /**
+   * The loader reads ld.so.cache, never ld.so.conf: a library that only a configured folder holds is
+   * not found until ldconfig runs again. Say so where cache and configuration disagree.
+   */
+  #checkStaleCache(ctx: LoaderContext, name: string, wanted: ElfInfo, diagnostics: Diagnostic[]): void {
+    if (!ctx.ldCache || lookupLdCache(ctx.ldCache, name, ctx.arch.cacheFlags, ctx.hwcaps) !== undefined) return;
+    for (const dir of ctx.confDirs) {
+      const at = this.fs.lookup(`${dir}/${name}`);
+      if (at.kind !== 'file') continue;
+      const info = this.elfAt(at.path);
+      if (info instanceof JailError || !compatibleElf(wanted, info)) continue;
+      diagnostics.push({
+        code: 'LDCACHE_STALE',
+        severity: 'warning',
+        path: '/etc/ld.so.cache',
+        message: `${name} is in ${dir}, which ld.so.conf names, but not in /etc/ld.so.cache: the cache is stale (run ldconfig)`,
+      });
+      return;
+    }
+  }
+
+  #firstCandidate(
     ctx: LoaderContext,
     name: string,
     requester: LoadedObject,

@@ -63,7 +63,7 @@ export function resolveOne(fs: RootFs, elf: ElfResolver, input: string, options:
   }
   if (found.kind === 'missing') {
     const res = empty('missing', [{ code: 'NOT_FOUND', severity: 'error', path: input, message: `${input}: no such file in the root` }]);
-    res.missing.push({ name: input, neededBy: input, how: 'DT_NEEDED' });
+    res.missing.push({ name: input, neededBy: input, how: 'input' });
     return res;
   }
   if (found.kind !== 'file') {

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages jailbuild's test suite uses, when any is missing. Needs root.
+set -euo pipefail
+packages=(
+  gcc libc6-dev gcc-multilib musl-tools binutils   # programs the resolver tests compile and run
+  pax-utils                                         # scanelf/lddtree for the benchmarks
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-test-deps: these Debian packages are missing and installing them needs root: ${missing[*]}" >&2
+  exit 1
+fi
+echo "install-test-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
