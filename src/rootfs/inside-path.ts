@@ -7,9 +7,13 @@ export function splitInside(path: string): string[] {
   return path.split('/').filter((p) => p !== '' && p !== '.');
 }
 
+/** Already normal: absolute, no empty or `.` component, no trailing slash (or exactly `/`). */
+const NORMAL = /^(?:\/(?!\.?(?:\/|$))[^/]+)+$|^\/$/;
+
 /** `rel` taken from directory `base` (or from the root when absolute), normalized. */
 export function joinInside(base: string, rel: string): string {
   const full = rel.startsWith('/') ? rel : `${base}/${rel}`;
+  if (NORMAL.test(full)) return full;
   return '/' + splitInside(full).join('/');
 }
 

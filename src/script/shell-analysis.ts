@@ -1,0 +1,667 @@
+import type {
+  Assign,
+  CallExpr,
+  CaseClause,
+  CmdSubst,
+  DblQuoted,
+  DeclClause,
+  File,
+  ForClause,
+  FuncDecl,
+  IfClause,
+  Lit,
+  Node,
+  ParamExp,
+  SglQuoted,
+  Stmt,
+  Word,
+  WordIter,
+  WordPart,
+} from 'mvdan-sh';
+import { isWrapper, shellInvocation, SHELL_NAMES, wrappedCommand } from './command-wrappers.js';
+import { isBuiltin, type ShellKind } from './shell-builtins.js';
+import { nodeType, OP, parseShell } from './shell-parse.js';
+import { basename, concat, dirname, mapValues, one, removeAffix, union, type Values } from './shell-values.js';
+
+/** A program the script may run. */
+export interface CommandUse {
+  /** The command word as it will be looked up: a bare name (PATH) or a path. */
+  name: string;
+  /** The file (script or sourced file) and line where it is run. */
+  file: string;
+  line: number;
+  /** How it is run: 'run', 'exec', 'via timeout', 'in $(...)', ... */
+  how: string;
+  /** The PATH in force there, as far as it is known. */
+  path: string | null;
+  /** Other values the same command word may take (`x=gs; test -x ./gs && x=./gs; exec $x`): one is enough. */
+  alternatives: string[];
+}
+
+/** A file read with `.` or `source`, or run as `sh FILE`. */
+export interface FileUse {
+  path: string;
+  file: string;
+  line: number;
+  how: 'source' | 'script';
+}
+
+export interface ShellWarning {
+  file: string;
+  line: number;
+  message: string;
+}
+
+export interface ShellAnalysis {
+  commands: CommandUse[];
+  files: FileUse[];
+  warnings: ShellWarning[];
+  /** Set when the script could not be parsed at all. */
+  parseError?: string;
+}
+
+/** What the analysis may ask of the file system (inside the root). */
+export interface ShellHost {
+  /** The text of a file named by `.`/`source` (a path, or a name looked up through `path`); null when absent. */
+  readSource(name: string, path: string | null): { path: string; text: string } | null;
+  /** `readlink -f` / `realpath` inside the root; null when unknown. */
+  realpath(path: string): string | null;
+}
+
+export interface AnalyzeOptions {
+  shell: ShellKind;
+  /** `$0`: the path the script is started by. */
+  argv0: string;
+  /** The environment the script starts with (PATH at least). */
+  env: Record<string, string>;
+  host: ShellHost;
+}
+
+type Env = Map<string, Values>;
+
+const MAX_SOURCE_DEPTH = 8;
+
+/**
+ * Finds every program a shell script may run, by walking its syntax tree (mvdan-sh) with the
+ * constant values of its variables: simple commands anywhere (pipelines, lists, `$(...)`, backticks,
+ * subshells, `if`/`while`/`for`/`case`, functions), minus builtins and the script's own functions;
+ * the commands that `exec`, `command`, `env`, `timeout`, `xargs`, `sh -c` and their kind run; files read
+ * with `.`/`source`, analysed in place. What cannot be known statically is a warning with file and line.
+ */
+export function analyzeShellScript(text: string, file: string, options: AnalyzeOptions): ShellAnalysis {
+  const parsed = parseShell(text, file, options.shell === 'sh');
+  const result: ShellAnalysis = { commands: [], files: [], warnings: [] };
+  if ('error' in parsed) {
+    result.parseError = parsed.error;
+    return result;
+  }
+  const walker = new Walker(options, result);
+  const env: Env = new Map(Object.entries(options.env).map(([k, v]) => [k, one(v)]));
+  walker.file(parsed.file, file, env, 0);
+  walker.finish(env);
+  return result;
+}
+
+interface Frame {
+  file: string;
+  depth: number;
+}
+
+class Walker {
+  readonly #opts: AnalyzeOptions;
+  readonly #out: ShellAnalysis;
+  readonly #functions = new Map<string, { body: Stmt; frame: Frame }>();
+  readonly #analyzedFunctions = new Set<string>();
+  readonly #seen = new Set<string>();
+  /** Inside `...` within "...": the shell reads \" there as a quote, mvdan-sh keeps it in the literal. */
+  #backquoteInQuotes = 0;
+
+  constructor(opts: AnalyzeOptions, out: ShellAnalysis) {
+    this.#opts = opts;
+    this.#out = out;
+  }
+
+  file(f: File, name: string, env: Env, depth: number): void {
+    this.stmts(f.Stmts, env, { file: name, depth });
+  }
+
+  /** Functions defined but never seen called are analysed too: they may be called in ways we cannot see. */
+  finish(env: Env): void {
+    for (const [name, fn] of this.#functions) {
+      if (this.#analyzedFunctions.has(name)) continue;
+      this.#analyzedFunctions.add(name);
+      this.stmt(fn.body, new Map(env), fn.frame);
+    }
+  }
+
+  #warn(frame: Frame, node: Node | null, message: string): void {
+    this.#out.warnings.push({ file: frame.file, line: lineOf(node), message });
+  }
+
+  #use(name: string, frame: Frame, node: Node | null, how: string, env: Env, alternatives: string[] = []): void {
+    const line = lineOf(node);
+    const pathValues = env.get('PATH');
+    const path = pathValues && pathValues.size === 1 ? ([...pathValues][0] as string) : null;
+    const key = `${name}\0${frame.file}\0${line}\0${how}\0${path}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    this.#out.commands.push({ name, file: frame.file, line, how, path, alternatives: alternatives.filter((a) => a !== name) });
+  }
+
+  stmts(list: Array<Stmt | null>, env: Env, frame: Frame): void {
+    for (const s of list) if (s) this.stmt(s, env, frame);
+  }
+
+  stmt(s: Stmt, env: Env, frame: Frame): void {
+    const cmd = s.Cmd;
+    if (cmd) this.command(cmd, env, frame);
+    for (const r of s.Redirs) {
+      if (!r) continue;
+      if (r.Word) this.word(r.Word, env, frame);
+      if (r.Hdoc) this.word(r.Hdoc, env, frame);
+    }
+  }
+
+  command(cmd: Node, env: Env, frame: Frame): void {
+    switch (nodeType(cmd)) {
+      case 'CallExpr':
+        this.call(cmd as CallExpr, env, frame);
+        break;
+      case 'BinaryCmd': {
+        const b = cmd as unknown as { X: Stmt | null; Y: Stmt | null; Op: number };
+        if (b.X) this.stmt(b.X, env, frame);
+        if (b.Y) {
+          // Pipeline parts run in subshells (bash); after && and || the right side may not run.
+          const right = b.Op === OP.Pipe || b.Op === OP.PipeAll ? new Map(env) : env;
+          if (b.Op === OP.AndStmt || b.Op === OP.OrStmt) {
+            const branch = new Map(env);
+            this.stmt(b.Y, branch, frame);
+            mergeInto(env, [branch, new Map(env)]);
+          } else this.stmt(b.Y, right, frame);
+        }
+        break;
+      }
+      case 'Subshell':
+        this.stmts((cmd as unknown as { Stmts: Array<Stmt | null> }).Stmts, new Map(env), frame);
+        break;
+      case 'Block':
+        this.stmts((cmd as unknown as { Stmts: Array<Stmt | null> }).Stmts, env, frame);
+        break;
+      case 'IfClause':
+        this.ifClause(cmd as IfClause, env, frame);
+        break;
+      case 'WhileClause': {
+        const w = cmd as unknown as { Cond: Array<Stmt | null>; Do: Array<Stmt | null> };
+        this.stmts(w.Cond, env, frame);
+        const body = new Map(env);
+        this.stmts(w.Do, body, frame);
+        // A second pass sees the values the body assigns (a loop runs it again).
+        mergeInto(env, [body, new Map(env)]);
+        this.stmts(w.Cond, env, frame);
+        break;
+      }
+      case 'ForClause': {
+        const f = cmd as ForClause;
+        const loop = f.Loop as unknown as Node;
+        const body = new Map(env);
+        if (loop && nodeType(loop) === 'WordIter') {
+          const iter = loop as unknown as WordIter;
+          let values: Values = new Set();
+          for (const item of iter.Items) if (item) values = union(values, this.word(item, env, frame));
+          if (iter.Name) body.set(iter.Name.Value, iter.Items.length === 0 ? null : values);
+        }
+        this.stmts(f.Do, body, frame);
+        mergeInto(env, [body, new Map(env)]);
+        break;
+      }
+      case 'CaseClause': {
+        const c = cmd as CaseClause;
+        if (c.Word) this.word(c.Word, env, frame);
+        const branches: Env[] = [new Map(env)];
+        for (const item of c.Items) {
+          if (!item) continue;
+          for (const p of item.Patterns) if (p) this.word(p, env, frame);
+          const branch = new Map(env);
+          this.stmts(item.Stmts, branch, frame);
+          branches.push(branch);
+        }
+        mergeInto(env, branches);
+        break;
+      }
+      case 'FuncDecl': {
+        const fn = cmd as FuncDecl;
+        if (fn.Name && fn.Body) this.#functions.set(fn.Name.Value, { body: fn.Body, frame });
+        break;
+      }
+      case 'DeclClause': {
+        const d = cmd as DeclClause;
+        for (const a of d.Args) if (a) this.assign(a, env, frame);
+        break;
+      }
+      case 'TimeClause':
+      case 'CoprocClause': {
+        const inner = (cmd as unknown as { Stmt: Stmt | null }).Stmt;
+        if (inner) this.stmt(inner, env, frame);
+        break;
+      }
+      case 'TestClause':
+        this.testExpr((cmd as unknown as { X: Node }).X, env, frame);
+        break;
+      default:
+        // ArithmCmd, LetClause: no commands run there in practice.
+        break;
+    }
+  }
+
+  ifClause(c: IfClause, env: Env, frame: Frame): void {
+    const branches: Env[] = [];
+    let clause: IfClause | null = c;
+    let hasElse = false;
+    while (clause) {
+      this.stmts(clause.Cond, env, frame);
+      const branch = new Map(env);
+      this.stmts(clause.Then, branch, frame);
+      branches.push(branch);
+      if (clause.Cond.length === 0) hasElse = true;
+      clause = clause.Else;
+    }
+    if (!hasElse) branches.push(new Map(env));
+    mergeInto(env, branches);
+  }
+
+  testExpr(x: Node | null, env: Env, frame: Frame): void {
+    if (!x) return;
+    const t = nodeType(x);
+    if (t === 'Word') this.word(x as Word, env, frame);
+    else if (t === 'BinaryTest') {
+      const b = x as unknown as { X: Node; Y: Node };
+      this.testExpr(b.X, env, frame);
+      this.testExpr(b.Y, env, frame);
+    } else if (t === 'UnaryTest' || t === 'ParenTest') this.testExpr((x as unknown as { X: Node }).X, env, frame);
+  }
+
+  assign(a: Assign, env: Env, frame: Frame): void {
+    const name = a.Name?.Value;
+    if (!name) return;
+    if (a.Naked) return;
+    if (a.Array) {
+      env.set(name, null);
+      return;
+    }
+    let value = a.Value ? this.word(a.Value, env, frame) : one('');
+    if (a.Append) value = concat([env.get(name) ?? one(''), value]);
+    env.set(name, value);
+  }
+
+  call(c: CallExpr, env: Env, frame: Frame): void {
+    if (c.Args.length === 0) {
+      for (const a of c.Assigns) if (a) this.assign(a, env, frame);
+      return;
+    }
+    // `VAR=value cmd`: the assignments hold for the command only, PATH lookups included.
+    const cmdEnv = new Map(env);
+    for (const a of c.Assigns) if (a) this.assign(a, cmdEnv, frame);
+    const words = c.Args.map((w) => (w ? this.word(w, env, frame) : one('')));
+    this.run(words, c.Args, cmdEnv, env, frame, 'run', c as unknown as Node);
+  }
+
+  /** Handles one command line given its words' values: builtins, functions, wrappers, programs. */
+  run(words: Values[], nodes: Array<Word | null>, cmdEnv: Env, env: Env, frame: Frame, how: string, at: Node): void {
+    const first = words[0];
+    if (first === undefined) return;
+    if (first === null) {
+      this.#warn(frame, at, `command name not known statically: ${wordText(nodes[0] ?? null)}`);
+      return;
+    }
+    const single = (i: number): string | null => {
+      const v = words[i];
+      return v && v.size === 1 ? ([...v][0] as string) : null;
+    };
+    for (const name of first) {
+      if (name === '') continue;
+      if (this.#functions.has(name) && how !== 'exec') {
+        if (!this.#analyzedFunctions.has(name)) {
+          this.#analyzedFunctions.add(name);
+          const fn = this.#functions.get(name) as { body: Stmt; frame: Frame };
+          this.stmt(fn.body, env, fn.frame);
+        }
+        continue;
+      }
+      if (this.#builtin(name, words, nodes, env, frame, at, single)) continue;
+      this.#use(name, frame, at, how, cmdEnv, [...first]);
+      const base = name.split('/').pop() as string;
+      if (isWrapper(base) && !isBuiltin(this.#opts.shell, base)) this.#wrapped(base, words, nodes, cmdEnv, env, frame, at);
+      else if (SHELL_NAMES.has(base)) this.#shellRun(words, env, frame, at, single);
+    }
+  }
+
+  /** Builtins that matter: returns true when `name` is a builtin of this shell (handled here). */
+  #builtin(
+    name: string,
+    words: Values[],
+    nodes: Array<Word | null>,
+    env: Env,
+    frame: Frame,
+    at: Node,
+    single: (i: number) => string | null,
+  ): boolean {
+    if (!isBuiltin(this.#opts.shell, name)) return false;
+    switch (name) {
+      case 'exec':
+      case 'command':
+        this.#wrapped(name, words, nodes, env, env, frame, at);
+        return true;
+      case '.':
+      case 'source': {
+        const target = words[1];
+        if (target === undefined) return true;
+        if (target === null) {
+          this.#warn(frame, at, `file read with ${name} not known statically: ${wordText(nodes[1] ?? null)}`);
+          return true;
+        }
+        for (const t of target) this.#source(t, env, frame, at);
+        return true;
+      }
+      case 'eval': {
+        const textValues = concat(words.slice(1).flatMap((w, i) => (i === 0 ? [w] : [one(' '), w])));
+        if (textValues === null) this.#warn(frame, at, 'eval of text not known statically');
+        else for (const t of textValues) this.#inline(t, env, frame, at, 'eval');
+        return true;
+      }
+      case 'trap': {
+        const action = single(1);
+        if (action !== null && action !== '-' && action !== '' && !/^\d+$/.test(action)) this.#inline(action, new Map(env), frame, at, 'trap');
+        else if (words[1] === null) this.#warn(frame, at, 'trap action not known statically');
+        return true;
+      }
+      case 'unset':
+        for (let i = 1; i < words.length; i++) {
+          const v = single(i);
+          if (v && !v.startsWith('-')) env.delete(v);
+        }
+        return true;
+      case 'read':
+      case 'getopts':
+      case 'mapfile':
+      case 'readarray':
+        for (let i = 1; i < words.length; i++) {
+          const v = single(i);
+          if (v && /^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) env.set(v, null);
+        }
+        return true;
+      case 'export':
+      case 'readonly':
+      case 'local':
+      case 'declare':
+      case 'typeset':
+        // Parsed as DeclClause in bash; in POSIX mode they come as plain words: NAME=VALUE.
+        for (let i = 1; i < words.length; i++) {
+          const v = single(i);
+          const m = v ? /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/.exec(v) : null;
+          if (m) env.set(m[1] as string, one(m[2] as string));
+        }
+        return true;
+      default:
+        return true;
+    }
+  }
+
+  #wrapped(name: string, words: Values[], nodes: Array<Word | null>, cmdEnv: Env, env: Env, frame: Frame, at: Node): void {
+    const found = wrappedCommand(name, words.map(forOptionParsing));
+    switch (found.kind) {
+      case 'command':
+        this.run(words.slice(found.index), nodes.slice(found.index), cmdEnv, env, frame, name === 'exec' ? 'exec' : `via ${name}`, at);
+        break;
+      case 'fallback':
+        this.#use(found.name, frame, at, `via ${name}`, cmdEnv);
+        break;
+      case 'split': {
+        const parts = found.text.split(/[ \t]+/).filter(Boolean);
+        this.run(parts.map(one), parts.map(() => null), cmdEnv, env, frame, `via ${name} -S`, at);
+        break;
+      }
+      case 'unknown':
+        this.#warn(frame, at, `command run by ${name} not known statically: ${wordText(nodes[found.index] ?? null)}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  #shellRun(words: Values[], env: Env, frame: Frame, at: Node, single: (i: number) => string | null): void {
+    const plain = words.map((_, i) => single(i));
+    const inv = shellInvocation(words.map(forOptionParsing));
+    if (inv.kind === 'string') this.#inline(plain[inv.index] as string, new Map(env), frame, at, 'sh -c');
+    else if (inv.kind === 'file') this.#out.files.push({ path: plain[inv.index] as string, file: frame.file, line: lineOf(at), how: 'script' });
+    else if (inv.kind === 'unknown') this.#warn(frame, at, 'script run by a shell not known statically');
+  }
+
+  /** Text run by eval, trap or sh -c: parsed and walked as part of this script. */
+  #inline(text: string, env: Env, frame: Frame, at: Node, how: string): void {
+    const parsed = parseShell(text, frame.file, this.#opts.shell === 'sh');
+    if ('error' in parsed) {
+      this.#warn(frame, at, `${how} text could not be parsed: ${parsed.error}`);
+      return;
+    }
+    // Lines inside the text are reported at the line of the command that runs it.
+    const inner = new Walker(this.#opts, { commands: [], files: [], warnings: [] });
+    for (const [k, v] of this.#functions) inner.#functions.set(k, v);
+    inner.file(parsed.file, frame.file, env, frame.depth);
+    const line = lineOf(at);
+    for (const c of inner.#out.commands) this.#use(c.name, frame, at, c.how === 'run' ? `in ${how}` : `${c.how} in ${how}`, env);
+    for (const f of inner.#out.files) this.#out.files.push({ ...f, line });
+    for (const w of inner.#out.warnings) this.#out.warnings.push({ ...w, line });
+  }
+
+  #source(name: string, env: Env, frame: Frame, at: Node): void {
+    if (frame.depth >= MAX_SOURCE_DEPTH) {
+      this.#warn(frame, at, `${name}: sourced files nest too deeply; not followed`);
+      return;
+    }
+    const pathValues = env.get('PATH');
+    const path = pathValues && pathValues.size === 1 ? ([...pathValues][0] as string) : null;
+    const found = this.#opts.host.readSource(name, path);
+    this.#out.files.push({ path: found?.path ?? name, file: frame.file, line: lineOf(at), how: 'source' });
+    if (!found) return;
+    const parsed = parseShell(found.text, found.path, this.#opts.shell === 'sh');
+    if ('error' in parsed) {
+      this.#warn(frame, at, `${found.path}: could not be parsed: ${parsed.error}`);
+      return;
+    }
+    this.file(parsed.file, found.path, env, frame.depth + 1);
+  }
+
+  /** The values a word may take; commands in its substitutions are recorded on the way. */
+  word(w: Word, env: Env, frame: Frame): Values {
+    return concat(w.Parts.map((p) => this.part(p, env, frame, false)));
+  }
+
+  part(p: WordPart, env: Env, frame: Frame, quoted: boolean): Values {
+    switch (nodeType(p)) {
+      case 'Lit': {
+        const lit = (p as Lit).Value;
+        return one(unescape(this.#backquoteInQuotes > 0 ? lit.replace(/\\"/g, '') : lit, quoted));
+      }
+      case 'SglQuoted':
+        return one((p as SglQuoted).Value);
+      case 'DblQuoted':
+        return concat((p as DblQuoted).Parts.map((q) => this.part(q, env, frame, true)));
+      case 'ParamExp':
+        return this.param(p as ParamExp, env, frame);
+      case 'CmdSubst': {
+        const c = p as CmdSubst;
+        const strip = quoted && c.Backquotes;
+        if (strip) this.#backquoteInQuotes++;
+        try {
+          return this.cmdSubst(c, env, frame);
+        } finally {
+          if (strip) this.#backquoteInQuotes--;
+        }
+      }
+      case 'ProcSubst':
+        this.stmts((p as unknown as { Stmts: Array<Stmt | null> }).Stmts, new Map(env), frame);
+        return null;
+      default:
+        return null;
+    }
+  }
+
+  param(p: ParamExp, env: Env, frame: Frame): Values {
+    const name = p.Param?.Value ?? '';
+    if (p.Length || p.Excl || p.Index || p.Slice || p.Repl) {
+      return null;
+    }
+    let value: Values | undefined;
+    if (name === '0') value = one(this.#opts.argv0);
+    else if (/^[1-9]$|^[@*#?$!-]$/.test(name)) value = null;
+    else value = env.has(name) ? (env.get(name) as Values) : undefined;
+
+    const exp = p.Exp;
+    if (!exp) return value === undefined ? null : value;
+    const arg = (): Values => (exp.Word ? this.word(exp.Word, env, frame) : one(''));
+    switch (exp.Op) {
+      case OP.DefaultUnset:
+      case OP.DefaultUnsetOrNull:
+      case OP.AssignUnset:
+      case OP.AssignUnsetOrNull: {
+        // Unset (or unknown, so from the caller's environment): the default is what runs normally.
+        let out: Values;
+        if (value === undefined || value === null) out = arg();
+        else if (exp.Op === OP.DefaultUnsetOrNull || exp.Op === OP.AssignUnsetOrNull) {
+          const nonEmpty = new Set([...value].filter((v) => v !== ''));
+          out = nonEmpty.size === value.size ? value : union(nonEmpty, arg());
+        } else out = value;
+        if ((exp.Op === OP.AssignUnset || exp.Op === OP.AssignUnsetOrNull) && name) env.set(name, out);
+        return out;
+      }
+      case OP.AlternateUnset:
+      case OP.AlternateUnsetOrNull:
+        if (value === undefined) return one('');
+        if (value === null) return union(one(''), arg());
+        return arg();
+      case OP.ErrorUnset:
+      case OP.ErrorUnsetOrNull:
+        return value === undefined ? null : value;
+      case OP.RemSmallSuffix:
+      case OP.RemLargeSuffix:
+      case OP.RemSmallPrefix:
+      case OP.RemLargePrefix: {
+        if (value === undefined || value === null) return null;
+        const patterns = arg();
+        if (patterns === null || patterns.size !== 1) return null;
+        const pattern = [...patterns][0] as string;
+        const side = exp.Op === OP.RemSmallSuffix || exp.Op === OP.RemLargeSuffix ? 'suffix' : 'prefix';
+        const longest = exp.Op === OP.RemLargeSuffix || exp.Op === OP.RemLargePrefix;
+        return mapValues(value, (v) => removeAffix(v, pattern, side, longest));
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** Runs the substitution's commands (they are needed) and computes its output when that is simple. */
+  cmdSubst(c: CmdSubst, env: Env, frame: Frame): Values {
+    const inner = new Map(env);
+    this.stmts(c.Stmts, inner, frame);
+    if (c.Stmts.length !== 1) return null;
+    const stmt = c.Stmts[0];
+    const call = stmt?.Cmd;
+    if (!call || nodeType(call) !== 'CallExpr' || stmt.Redirs.length > 0) return null;
+    const words = (call as CallExpr).Args.map((w) => (w ? this.word(w, env, frame) : one('')));
+    return pureOutput(words, this.#opts.host);
+  }
+}
+
+/** The output of the few commands whose output follows from their arguments: dirname, basename, echo, printf '%s', realpath. */
+function pureOutput(words: Values[], host: ShellHost): Values {
+  const first = words[0];
+  if (!first || first.size !== 1) return null;
+  const cmd = [...first][0] as string;
+  const args = words.slice(1);
+  const arg = (i: number): Values => args[i] ?? null;
+  switch (cmd.split('/').pop()) {
+    case 'dirname':
+      return args.length === 1 ? mapValues(arg(0), dirname) : null;
+    case 'basename':
+      if (args.length === 1) return mapValues(arg(0), (v) => basename(v));
+      if (args.length === 2 && arg(1)?.size === 1) return mapValues(arg(0), (v) => basename(v, [...(arg(1) as Set<string>)][0]));
+      return null;
+    case 'echo':
+      if (args.some((a) => a === null)) return null;
+      return concat(args.flatMap((a, i) => (i === 0 ? [a] : [one(' '), a])));
+    case 'printf': {
+      const fmt = arg(0);
+      if (fmt?.size !== 1) return null;
+      const f = [...fmt][0] as string;
+      if (f === '%s' && args.length === 2) return arg(1);
+      return f.includes('%') || f.includes('\\') ? null : fmt;
+    }
+    case 'readlink':
+    case 'realpath': {
+      const target = args[args.length - 1];
+      const flags = args.slice(0, -1);
+      if (!target || flags.some((f) => f === null)) return null;
+      if (cmd.endsWith('readlink') && !flags.some((f) => f && [...f].some((x) => /^-[a-z]*[fem]/.test(x)))) return null;
+      return mapValues(target, (v) => host.realpath(v));
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * A word as option parsing sees it: its value when it has one; when it may take several values none of
+ * which looks like an option, any one of them (they all parse alike); else unknown.
+ */
+function forOptionParsing(w: Values): string | null {
+  if (w === null || w.size === 0) return null;
+  const list = [...w];
+  if (list.length === 1) return list[0] as string;
+  return list.every((v) => !v.startsWith('-') && !/^[A-Za-z_][A-Za-z0-9_]*=/.test(v)) ? (list[0] as string) : null;
+}
+
+/** Removes the backslashes of an unquoted literal (any character) or a double-quoted one ($ ` " \ only). */
+function unescape(lit: string, quoted: boolean): string {
+  if (!lit.includes('\\')) return lit;
+  return quoted ? lit.replace(/\\([$`"\\\n])/g, '$1') : lit.replace(/\\\n/g, '').replace(/\\([\s\S])/g, '$1');
+}
+
+function mergeInto(env: Env, branches: Env[]): void {
+  const keys = new Set<string>();
+  for (const b of branches) for (const k of b.keys()) keys.add(k);
+  for (const k of keys) {
+    let merged: Values = new Set();
+    for (const b of branches) merged = union(merged, b.has(k) ? (b.get(k) as Values) : one(''));
+    env.set(k, merged);
+  }
+}
+
+function lineOf(node: Node | null): number {
+  try {
+    return node ? node.Pos().Line() : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The source text of a word, for messages: literal parts as written, expansions as $NAME or $(...). */
+function wordText(w: Word | null): string {
+  if (!w) return '?';
+  const text = (p: WordPart): string => {
+    switch (nodeType(p)) {
+      case 'Lit':
+        return (p as Lit).Value;
+      case 'SglQuoted':
+        return `'${(p as SglQuoted).Value}'`;
+      case 'DblQuoted':
+        return `"${(p as DblQuoted).Parts.map(text).join('')}"`;
+      case 'ParamExp':
+        return `$${(p as ParamExp).Param?.Value ?? '?'}`;
+      case 'CmdSubst':
+        return '$(...)';
+      default:
+        return '?';
+    }
+  };
+  return w.Parts.map(text).join('');
+}
