@@ -4,6 +4,7 @@ set -euo pipefail
 packages=(
   gcc libc6-dev gcc-multilib musl-tools binutils   # programs the resolver tests compile and run
   pax-utils                                         # scanelf/lddtree for the benchmarks
+  ghostscript                                       # the wrapper-script chains the script tests follow
 )
 missing=()
 for p in "${packages[@]}"; do

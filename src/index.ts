@@ -10,4 +10,7 @@ export { readLdSoConf } from './loader/ld-so-conf.js';
 export { archOf, compatibleElf, ARCHES, type Arch } from './loader/arch.js';
 export { ElfResolver, type ElfClosure, type LoadedObject, type MissingLibrary, type DlopenLevel } from './resolve/elf-resolver.js';
 export { resolveInputs, resolveOne, locateInput, DEFAULT_PATH, type InputResolution, type ResolveOptions } from './resolve/resolve-inputs.js';
-export type { Need } from './resolve/need-set.js';
+export { NeedSet, type Need } from './resolve/need-set.js';
+export { ProgramResolver, type ProgramClosure, type MissingItem, type ProgramResolverOptions } from './resolve/program-resolver.js';
+export { analyzeShellScript, type ShellAnalysis, type CommandUse, type ShellHost } from './script/shell-analysis.js';
+export { parseShebang, envTarget } from './script/shebang.js';

@@ -38,7 +38,8 @@ export function formatDiagnostic(d: Diagnostic): string {
 
 function formatHuman(r: InputResolution): string {
   const lines: string[] = [];
-  const head = r.kind === 'static' ? ' (statically linked)' : r.kind === 'file' ? ' (not an ELF file)' : r.kind === 'library' ? ' (shared library)' : '';
+  const head =
+    r.kind === 'static' ? ' (statically linked)' : r.kind === 'file' ? ' (neither ELF nor script)' : r.kind === 'library' ? ' (shared library)' : r.kind === 'script' ? ' (script)' : '';
   lines.push(`${r.input}${head}`);
   if (r.tree) {
     const walk = (obj: LoadedObject, depth: number): void => {
@@ -51,7 +52,15 @@ function formatHuman(r: InputResolution): string {
     };
     walk(r.tree, 0);
   }
-  for (const m of r.missing) lines.push(m.how === 'input' ? `    ${m.name} => not found in the root` : `    ${m.name} => not found  [${m.how} of ${m.neededBy}]`);
+  if (r.kind === 'script') {
+    // A script has no load tree: list each program and file with what brought it in.
+    for (const n of r.needs) if (n.role === 'program' || n.role === 'data') lines.push(`    ${n.path}  [${n.reason}]`);
+  }
+  for (const m of r.missing) {
+    if (m.how === 'input') lines.push(`    ${m.name} => not found in the root`);
+    else if (m.how === 'command') lines.push(`    ${m.name} => not found  [run by ${m.neededBy}${m.line ? ` line ${m.line}` : ''}]`);
+    else lines.push(`    ${m.name} => not found  [${m.how} of ${m.neededBy}]`);
+  }
   const links = r.needs.filter((n) => n.kind === 'symlink');
   if (links.length > 0) {
     lines.push('  links to keep:');

@@ -35,7 +35,7 @@ export interface LoadedObject extends SearchingObject {
 export interface MissingLibrary {
   name: string;
   neededBy: string;
-  how: 'DT_NEEDED' | 'PT_INTERP' | 'dlopen' | 'input';
+  how: 'DT_NEEDED' | 'PT_INTERP' | 'dlopen' | 'input' | 'command';
 }
 
 /** What loading one ELF file takes: every path that must exist, what could not be found, the load tree. */
@@ -155,7 +155,7 @@ export class ElfResolver {
           diagnostics.push({ code: info.code, severity: 'error', path: at.path, message: info.message });
           if (linkage === 'dynamic') missing.push({ name: interpreter, neededBy: input, how: 'PT_INTERP' });
         } else {
-          if (linkage === 'dynamic') needs.addLookup(at, `${why} (${reason})`);
+          if (linkage === 'dynamic') needs.addLookup(at, `${why} (${reason})`, 'library');
           interp = {
             path: interpreter,
             realPath: at.path,
@@ -309,7 +309,7 @@ export class ElfResolver {
         diagnostics.push({ code: 'ELF_NOT_LOADABLE', severity: 'error', path: found.path, message: `${found.path}: an executable, not a library: cannot be loaded as ${name}` });
         return undefined;
       }
-      needs.addLookup(found, `${name}, ${reason}, found through ${cand.via}`);
+      needs.addLookup(found, `${name}, ${reason}, found through ${cand.via}`, 'library');
       return { found, elf: info, via: cand.via };
     }
     return undefined;

@@ -11,6 +11,8 @@ export interface Need {
   linkTo?: 'file' | 'directory' | 'other' | 'missing';
   /** Why it is needed: the first reason found. */
   reason: string;
+  /** What it is to the program: the program itself or one it runs, a shared library, a link, a data file. */
+  role: 'program' | 'library' | 'link' | 'data';
 }
 
 /** The needs of one input, deduplicated by path, keeping the first reason; listed in bytewise order. */
@@ -26,19 +28,24 @@ export class NeedSet {
     return this.#byPath.has(path);
   }
 
-  addFile(path: string, reason: string): void {
-    if (!this.#byPath.has(path)) this.#byPath.set(path, { path, kind: 'file', reason });
+  addFile(path: string, reason: string, role: Need['role'] = 'program'): void {
+    if (!this.#byPath.has(path)) this.#byPath.set(path, { path, kind: 'file', reason, role });
   }
 
   /** Adds every link met by a lookup, and its final path when that is a file. */
-  addLookup(found: Lookup, reason: string): void {
+  addLookup(found: Lookup, reason: string, role: Need['role'] = 'program'): void {
     for (const hop of found.links) {
       if (this.#byPath.has(hop.path)) continue;
       const end = this.#fs.lookup(hop.path);
       const linkTo = end.kind === 'missing' ? 'missing' : end.kind === 'directory' ? 'directory' : end.kind === 'file' ? 'file' : 'other';
-      this.#byPath.set(hop.path, { path: hop.path, kind: 'symlink', target: hop.target, linkTo, reason: `link on the way to ${found.requested} (${reason})` });
+      this.#byPath.set(hop.path, { path: hop.path, kind: 'symlink', target: hop.target, linkTo, reason: `link on the way to ${found.requested} (${reason})`, role: 'link' });
     }
-    if (found.kind === 'file') this.addFile(found.path, reason);
+    if (found.kind === 'file') this.addFile(found.path, reason, role);
+  }
+
+  /** Adds needs found elsewhere (another closure), keeping reasons already recorded. */
+  merge(needs: Iterable<Need>): void {
+    for (const n of needs) if (!this.#byPath.has(n.path)) this.#byPath.set(n.path, n);
   }
 
   list(): Need[] {

@@ -2,44 +2,36 @@ import { resolve as resolveHostPath } from 'node:path';
 import { type Diagnostic, JailError } from '../errors.js';
 import { joinInside } from '../rootfs/inside-path.js';
 import { type Lookup, RootFs } from '../rootfs/rootfs.js';
-import { ElfResolver, type ElfResolverOptions, type LoadedObject, type MissingLibrary } from './elf-resolver.js';
-import { type Need, NeedSet } from './need-set.js';
+import type { LoadedObject } from './elf-resolver.js';
+import type { Need } from './need-set.js';
+import { DEFAULT_PATH, type MissingItem, ProgramResolver, type ProgramResolverOptions } from './program-resolver.js';
 
-/** The PATH used to find a bare program name inside the root when nothing else sets one. */
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export { DEFAULT_PATH };
 
-export interface ResolveOptions extends ElfResolverOptions {
+export interface ResolveOptions extends ProgramResolverOptions {
   /** The source root (default `/`). */
   root?: string;
-  /** PATH inside the root for bare names. */
-  path?: string;
 }
 
 /** What one input needs in a jail. The JSON shape of `jailbuild resolve --json` is built from this. */
 export interface InputResolution {
   input: string;
-  /** 'elf' (dynamic), 'static', 'library', 'file' (not ELF), 'missing', 'error' */
-  kind: 'elf' | 'static' | 'library' | 'file' | 'missing' | 'error';
+  /** 'elf' (dynamic), 'static', 'library', 'script', 'file' (neither), 'missing', 'error' */
+  kind: 'elf' | 'static' | 'library' | 'script' | 'file' | 'missing' | 'error';
   needs: Need[];
-  missing: MissingLibrary[];
+  missing: MissingItem[];
   diagnostics: Diagnostic[];
   tree?: LoadedObject;
 }
 
 /** Finds a program: a path (absolute, or relative to the working directory when the root is `/`), or a bare name through PATH. */
-export function locateInput(fs: RootFs, input: string, searchPath = DEFAULT_PATH): Lookup {
+export function locateInput(resolver: ProgramResolver, input: string): Lookup {
+  const fs = resolver.fs;
   if (input.includes('/')) {
     const inside = input.startsWith('/') || fs.root !== '/' ? joinInside('/', input) : resolveHostPath(input);
     return fs.lookup(inside);
   }
-  let first: Lookup | undefined;
-  for (const dir of searchPath.split(':')) {
-    if (!dir.startsWith('/')) continue;
-    const found = fs.lookup(joinInside(dir, input));
-    first ??= found;
-    if (found.kind === 'file') return found;
-  }
-  return first ?? fs.lookup(joinInside('/usr/bin', input));
+  return resolver.which(input, resolver.defaultPath) ?? fs.lookup(joinInside('/usr/bin', input));
 }
 
 /**
@@ -47,16 +39,15 @@ export function locateInput(fs: RootFs, input: string, searchPath = DEFAULT_PATH
  * and does not stop the others.
  */
 export function resolveInputs(inputs: string[], options: ResolveOptions = {}): InputResolution[] {
-  const fs = new RootFs(options.root ?? '/');
-  const elf = new ElfResolver(fs, options);
-  return inputs.map((input) => resolveOne(fs, elf, input, options));
+  const resolver = new ProgramResolver(new RootFs(options.root ?? '/'), options);
+  return inputs.map((input) => resolveOne(resolver, input));
 }
 
-export function resolveOne(fs: RootFs, elf: ElfResolver, input: string, options: ResolveOptions = {}): InputResolution {
+export function resolveOne(resolver: ProgramResolver, input: string): InputResolution {
   const empty = (kind: InputResolution['kind'], diagnostics: Diagnostic[] = []): InputResolution => ({ input, kind, needs: [], missing: [], diagnostics });
   let found: Lookup;
   try {
-    found = locateInput(fs, input, options.path);
+    found = locateInput(resolver, input);
   } catch (err) {
     if (err instanceof JailError) return empty('error', [{ code: err.code, severity: 'error', path: input, message: err.message }]);
     throw err;
@@ -69,18 +60,12 @@ export function resolveOne(fs: RootFs, elf: ElfResolver, input: string, options:
   if (found.kind !== 'file') {
     return empty('error', [{ code: 'INPUT', severity: 'error', path: input, message: `${input}: not a regular file (${found.kind})` }]);
   }
-  const info = elf.elfAt(found.path);
-  if (info instanceof JailError) {
-    if (info.code === 'ELF_NOT_ELF') {
-      const needs = new NeedSet(fs);
-      needs.addLookup(found, 'input');
-      return { ...empty('file'), needs: needs.list() };
-    }
+  const info = resolver.elf.elfAt(found.path);
+  if (info instanceof JailError && info.code !== 'ELF_NOT_ELF') {
     return empty('error', [{ code: info.code, severity: 'error', path: found.path, message: info.message }]);
   }
-  const closure = elf.closure(found, info, 'input');
-  const kind = closure.linkage === 'dynamic' ? 'elf' : closure.linkage;
-  const result: InputResolution = { input, kind, needs: closure.needs, missing: closure.missing, diagnostics: closure.diagnostics };
-  if (closure.root) result.tree = closure.root;
+  const closure = resolver.closure(found, 'input');
+  const result: InputResolution = { input, kind: closure.kind, needs: closure.needs.list(), missing: closure.missing, diagnostics: closure.diagnostics };
+  if (closure.tree) result.tree = closure.tree;
   return result;
 }

@@ -97,7 +97,7 @@ export function analyzeShellScript(text: string, file: string, options: AnalyzeO
   }
   const walker = new Walker(options, result);
   const env: Env = new Map(Object.entries(options.env).map(([k, v]) => [k, one(v)]));
-  walker.file(parsed.file, file, env, 0);
+  walker.file(parsed.file, file, env, 0, parsed.unreachableFrom);
   walker.finish(env);
   return result;
 }
@@ -121,8 +121,10 @@ class Walker {
     this.#out = out;
   }
 
-  file(f: File, name: string, env: Env, depth: number): void {
-    this.stmts(f.Stmts, env, { file: name, depth });
+  /** Walks a whole file; top-level statements from line `unreachableFrom` on are never read by the shell. */
+  file(f: File, name: string, env: Env, depth: number, unreachableFrom = Infinity): void {
+    const reachable = unreachableFrom === Infinity ? f.Stmts : f.Stmts.filter((s) => s !== null && lineOf(s) < unreachableFrom);
+    this.stmts(reachable, env, { file: name, depth });
   }
 
   /** Functions defined but never seen called are analysed too: they may be called in ways we cannot see. */
@@ -431,9 +433,11 @@ class Walker {
   #shellRun(words: Values[], env: Env, frame: Frame, at: Node, single: (i: number) => string | null): void {
     const plain = words.map((_, i) => single(i));
     const inv = shellInvocation(words.map(forOptionParsing));
-    if (inv.kind === 'string') this.#inline(plain[inv.index] as string, new Map(env), frame, at, 'sh -c');
-    else if (inv.kind === 'file') this.#out.files.push({ path: plain[inv.index] as string, file: frame.file, line: lineOf(at), how: 'script' });
-    else if (inv.kind === 'unknown') this.#warn(frame, at, 'script run by a shell not known statically');
+    if (inv.kind === 'none') return;
+    const target = inv.kind === 'unknown' ? null : plain[inv.index];
+    if (target === null || target === undefined) this.#warn(frame, at, `${inv.kind === 'string' ? 'text run by sh -c' : 'script run by a shell'} not known statically`);
+    else if (inv.kind === 'string') this.#inline(target, new Map(env), frame, at, 'sh -c');
+    else this.#out.files.push({ path: target, file: frame.file, line: lineOf(at), how: 'script' });
   }
 
   /** Text run by eval, trap or sh -c: parsed and walked as part of this script. */
@@ -578,6 +582,8 @@ function pureOutput(words: Values[], host: ShellHost): Values {
   if (!first || first.size !== 1) return null;
   const cmd = [...first][0] as string;
   const args = words.slice(1);
+  // `dirname -- "$x"`: the end of options.
+  if (args.length > 1 && args[0]?.size === 1 && args[0].has('--')) args.shift();
   const arg = (i: number): Values => args[i] ?? null;
   switch (cmd.split('/').pop()) {
     case 'dirname':

@@ -1,5 +1,5 @@
 import sh from 'mvdan-sh';
-import type { File } from 'mvdan-sh';
+import type { DblQuoted, File, Lit, SglQuoted, Word, WordPart } from 'mvdan-sh';
 
 const { syntax } = sh;
 
@@ -26,7 +26,7 @@ export const OP = {
   RemLargePrefix: 79,
 } as const;
 
-export type ParseResult = { file: File; dialect: 'bash' | 'posix' } | { error: string };
+export type ParseResult = { file: File; dialect: 'bash' | 'posix'; unreachableFrom?: number } | { error: string };
 
 /**
  * Parses a shell script with mvdan-sh: as bash first (a superset for most scripts), then as POSIX sh
@@ -37,14 +37,48 @@ export function parseShell(text: string, name: string, preferPosix = false): Par
   const dialects: Array<'bash' | 'posix'> = preferPosix ? ['posix', 'bash'] : ['bash', 'posix'];
   let firstError = '';
   for (const dialect of dialects) {
+    const parser = syntax.NewParser(syntax.Variant(dialect === 'bash' ? syntax.LangBash : syntax.LangPOSIX));
     try {
-      const parser = syntax.NewParser(syntax.Variant(dialect === 'bash' ? syntax.LangBash : syntax.LangPOSIX));
       return { file: parser.Parse(text, name), dialect };
     } catch (err) {
       if (!firstError) firstError = describeParseError(err);
     }
   }
-  return { error: firstError };
+  return parseReachablePart(text, name, preferPosix) ?? { error: firstError };
+}
+
+/**
+ * A shell reads and runs one statement at a time, so text after a top-level `exec` or `exit` is never
+ * read: polyglot files (`#!/bin/sh` + `'''exec' python3 "$0" "$@"` + Python) are valid scripts. When a
+ * parse fails, the text before the failing line is parsed; if a top-level exec/exit ends it, that is
+ * the script.
+ */
+function parseReachablePart(text: string, name: string, preferPosix: boolean): ParseResult | null {
+  const lines = text.split('\n');
+  let end = lines.length;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const prefix = lines.slice(0, end).join('\n');
+    let file: File;
+    try {
+      file = syntax.NewParser(syntax.Variant(preferPosix ? syntax.LangPOSIX : syntax.LangBash)).Parse(prefix, name);
+    } catch (err) {
+      const line = Number(/:(\d+):\d+: /.exec(describeParseError(err))?.[1] ?? NaN);
+      if (!(line > 1 && line - 1 < end)) return null;
+      end = line - 1;
+      continue;
+    }
+    for (const stmt of file.Stmts) {
+      const cmd = stmt?.Cmd;
+      if (!cmd || nodeType(cmd) !== 'CallExpr') continue;
+      const args = (cmd as unknown as { Args: Array<Word | null> }).Args;
+      const first = args[0] ? constantWord(args[0]) : null;
+      if ((first === 'exec' && args.length > 1) || first === 'exit') {
+        return { file, dialect: preferPosix ? 'posix' : 'bash', unreachableFrom: stmt.End().Line() + 1 };
+      }
+    }
+    return null;
+  }
+  return null;
 }
 
 function describeParseError(err: unknown): string {
@@ -55,3 +89,23 @@ function describeParseError(err: unknown): string {
 }
 
 export const nodeType = (node: unknown): string => syntax.NodeType(node as never);
+
+/** The value of a word made only of literal and quoted text, else null. */
+export function constantWord(word: Word): string | null {
+  let out = '';
+  const add = (p: WordPart): boolean => {
+    switch (nodeType(p)) {
+      case 'Lit':
+        out += (p as Lit).Value.replace(/\\([\s\S])/g, '$1');
+        return true;
+      case 'SglQuoted':
+        out += (p as SglQuoted).Value;
+        return true;
+      case 'DblQuoted':
+        return (p as DblQuoted).Parts.every(add);
+      default:
+        return false;
+    }
+  };
+  return word.Parts.every(add) ? out : null;
+}

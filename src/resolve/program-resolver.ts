@@ -1,0 +1,271 @@
+import { type Diagnostic, JailError } from '../errors.js';
+import { joinInside } from '../rootfs/inside-path.js';
+import type { Lookup, RootFs } from '../rootfs/rootfs.js';
+import { analyzeShellScript, type ShellAnalysis } from '../script/shell-analysis.js';
+import { shellKindOf, type ShellKind } from '../script/shell-builtins.js';
+import { envTarget, parseShebang, SHEBANG_LIMIT } from '../script/shebang.js';
+import { ElfResolver, type ElfResolverOptions, type LoadedObject, type MissingLibrary } from './elf-resolver.js';
+import { NeedSet } from './need-set.js';
+
+/** The PATH used to find a bare program name inside the root when nothing else sets one. */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Scripts larger than this are not parsed (reported): no real wrapper script is that big. */
+const MAX_SCRIPT_BYTES = 4 * 1024 * 1024;
+/** Programs running programs running programs...: deeper chains are reported, not followed. */
+const MAX_DEPTH = 24;
+
+export interface ProgramResolverOptions extends ElfResolverOptions {
+  /** PATH inside the root for bare names and for scripts that set none. */
+  path?: string;
+}
+
+/** A program, interpreter or command that could not be found. */
+export interface MissingItem extends MissingLibrary {
+  /** Line of the script that runs it, for commands. */
+  line?: number;
+}
+
+/** Everything one program needs: its own file, its libraries, interpreters, and what its scripts run. */
+export interface ProgramClosure {
+  kind: 'elf' | 'static' | 'library' | 'script' | 'file';
+  needs: NeedSet;
+  missing: MissingItem[];
+  diagnostics: Diagnostic[];
+  /** The ELF load tree of the program itself (not of what its scripts run). */
+  tree?: LoadedObject;
+}
+
+/** One program being resolved: what it brought in so far, and what was already visited. */
+interface Walk {
+  needs: NeedSet;
+  missing: MissingItem[];
+  diagnostics: Diagnostic[];
+  visited: Set<string>;
+  tree?: LoadedObject;
+}
+
+/**
+ * Resolves programs of any kind inside a root: ELF files through the loader's rules, scripts through
+ * their `#!` interpreter and, for shell scripts, every program they run, followed recursively
+ * (ps2pdf → ps2pdf14 → ps2pdfwr → gs). Analyses of scripts are kept for the life of the resolver.
+ */
+export class ProgramResolver {
+  readonly fs: RootFs;
+  readonly elf: ElfResolver;
+  readonly options: ProgramResolverOptions;
+  readonly #scripts = new Map<string, ShellAnalysis>();
+
+  constructor(fs: RootFs, options: ProgramResolverOptions = {}) {
+    this.fs = fs;
+    this.options = options;
+    this.elf = new ElfResolver(fs, options);
+  }
+
+  get defaultPath(): string {
+    return this.options.path ?? DEFAULT_PATH;
+  }
+
+  /** Finds a bare program name through a PATH inside the root: the first regular file. */
+  which(name: string, searchPath: string): Lookup | undefined {
+    for (const dir of searchPath.split(':')) {
+      if (!dir.startsWith('/')) continue;
+      let found: Lookup;
+      try {
+        found = this.fs.lookup(joinInside(dir, name));
+      } catch (err) {
+        if (err instanceof JailError) continue;
+        throw err;
+      }
+      if (found.kind === 'file' && ((found.stats?.mode ?? 0) & 0o111) !== 0) return found;
+    }
+    return undefined;
+  }
+
+  /** The closure of a program already found (a regular file). */
+  closure(found: Lookup, reason = 'input'): ProgramClosure {
+    const walk: Walk = { needs: new NeedSet(this.fs), missing: [], diagnostics: [], visited: new Set() };
+    const kind = this.#visit(found, found.requested, reason, walk, 0);
+    const result: ProgramClosure = { kind, needs: walk.needs, missing: dedupe(walk.missing), diagnostics: walk.diagnostics };
+    if (walk.tree) result.tree = walk.tree;
+    return result;
+  }
+
+  #visit(found: Lookup, invokedAs: string, reason: string, walk: Walk, depth: number): ProgramClosure['kind'] {
+    walk.needs.addLookup(found, reason);
+    const key = `${found.path}\0${invokedAs}`;
+    if (walk.visited.has(key)) return 'file';
+    walk.visited.add(key);
+    if (depth > MAX_DEPTH) {
+      walk.diagnostics.push({ code: 'CHAIN_TOO_DEEP', severity: 'warning', path: found.path, message: `${found.path}: programs run programs more than ${MAX_DEPTH} levels deep; not followed further` });
+      return 'file';
+    }
+    const info = this.elf.elfAt(found.path);
+    if (!(info instanceof JailError)) {
+      const closure = this.elf.closure(found, info, reason);
+      walk.needs.merge(closure.needs);
+      walk.missing.push(...closure.missing);
+      walk.diagnostics.push(...closure.diagnostics);
+      if (depth === 0 && closure.root) walk.tree = closure.root;
+      return closure.linkage === 'dynamic' ? 'elf' : closure.linkage;
+    }
+    if (info.code !== 'ELF_NOT_ELF') {
+      walk.diagnostics.push({ code: info.code, severity: 'error', path: found.path, message: info.message });
+      return 'file';
+    }
+    const head = this.#head(found.path);
+    const shebang = head ? parseShebang(head) : null;
+    if (!shebang) return 'file';
+    this.#script(found, invokedAs, shebang, reason, walk, depth);
+    return 'script';
+  }
+
+  #head(path: string): Buffer | null {
+    try {
+      const src = this.fs.open(path);
+      try {
+        return src.read(0, Math.min(src.size, SHEBANG_LIMIT), '#! line');
+      } finally {
+        src.close();
+      }
+    } catch {
+      return null;
+    }
+  }
+
+  #script(found: Lookup, invokedAs: string, shebang: NonNullable<ReturnType<typeof parseShebang>>, reason: string, walk: Walk, depth: number): void {
+    const file = found.path;
+    const interp = this.#lookupPath(shebang.interpreter);
+    const why = `interpreter of ${file} (${reason})`;
+    if (!interp) {
+      walk.missing.push({ name: shebang.interpreter, neededBy: file, how: 'PT_INTERP' });
+      walk.diagnostics.push({ code: 'INTERPRETER_MISSING', severity: 'error', path: file, message: `${file}: its interpreter ${shebang.interpreter} is not in the root` });
+      return;
+    }
+    this.#visit(interp, interp.requested, why, walk, depth + 1);
+
+    let shell: ShellKind | null = shellKindOf(shebang.interpreter, shebang.argument);
+    let language = shebang.interpreter.split('/').pop() ?? shebang.interpreter;
+    if (language === 'env') {
+      const target = envTarget(shebang.argument ?? '');
+      if (!target.program) {
+        walk.diagnostics.push({ code: 'SCRIPT_UNKNOWN', severity: 'warning', path: file, message: `${file}:1: #!${shebang.line.trim()} names no program` });
+        return;
+      }
+      language = target.program.split('/').pop() ?? target.program;
+      shell = shellKindOf(target.program);
+      const program = target.program.includes('/') ? this.#lookupPath(target.program) : this.which(target.program, this.defaultPath);
+      if (!program) {
+        walk.missing.push({ name: target.program, neededBy: file, how: 'PT_INTERP' });
+        return;
+      }
+      this.#visit(program, program.requested, `run by env in the #! line of ${file} (${reason})`, walk, depth + 1);
+    }
+    if (shell === null) {
+      walk.diagnostics.push({
+        code: 'SCRIPT_NOT_FOLLOWED',
+        severity: 'info',
+        path: file,
+        message: `${file}: a ${language} script: its interpreter is included, the modules and programs it uses are not followed`,
+      });
+      return;
+    }
+    this.#followShell(found, invokedAs, shell, reason, walk, depth);
+  }
+
+  #followShell(found: Lookup, invokedAs: string, shell: ShellKind, reason: string, walk: Walk, depth: number): void {
+    const file = found.path;
+    const analysis = this.#analyze(file, invokedAs, shell);
+    if (!analysis) {
+      walk.diagnostics.push({ code: 'SCRIPT_UNREADABLE', severity: 'warning', path: file, message: `${file}: too large or unreadable; the programs it runs are not followed` });
+      return;
+    }
+    if (analysis.parseError) {
+      walk.diagnostics.push({ code: 'SCRIPT_PARSE', severity: 'warning', path: file, message: `${analysis.parseError}: the programs it runs are not followed` });
+    }
+    for (const w of analysis.warnings) {
+      walk.diagnostics.push({ code: 'SCRIPT_UNKNOWN', severity: 'warning', path: w.file, message: `${w.file}:${w.line}: ${w.message}` });
+    }
+    for (const use of analysis.files) {
+      const at = this.#lookupPath(use.path);
+      if (use.how === 'source') {
+        if (at?.kind === 'file') walk.needs.addLookup(at, `read by ${use.file} line ${use.line} (${reason})`, 'data');
+        else walk.missing.push({ name: use.path, neededBy: use.file, how: 'input', line: use.line });
+      } else if (at?.kind === 'file') {
+        walk.needs.addLookup(at, `run by ${use.file} line ${use.line} (${reason})`);
+        this.#followShell(at, at.requested, shell, `run by ${use.file} line ${use.line}`, walk, depth + 1);
+      }
+    }
+    for (const use of analysis.commands) {
+      const found = this.#command(use.name, use.path ?? this.defaultPath);
+      const why = `run by ${use.file} line ${use.line}`;
+      if (found) {
+        this.#visit(found, found.requested, `${why} (${reason})`, walk, depth + 1);
+        continue;
+      }
+      const alternativeFound = use.alternatives.some((alt) => this.#command(alt, use.path ?? this.defaultPath) !== undefined);
+      if (alternativeFound) continue;
+      if (!use.name.includes('/') || use.name.startsWith('/')) {
+        walk.missing.push({ name: use.name, neededBy: use.file, how: 'command', line: use.line });
+      } else {
+        walk.diagnostics.push({ code: 'SCRIPT_UNKNOWN', severity: 'warning', path: use.file, message: `${use.file}:${use.line}: ${use.name} is relative to the working directory, which is not known` });
+      }
+    }
+  }
+
+  #command(name: string, searchPath: string): Lookup | undefined {
+    if (!name.includes('/')) return this.which(name, searchPath);
+    if (!name.startsWith('/')) return undefined;
+    const found = this.#lookupPath(name);
+    return found?.kind === 'file' ? found : undefined;
+  }
+
+  #lookupPath(path: string): Lookup | undefined {
+    try {
+      const found = this.fs.lookup(path);
+      return found.kind === 'missing' ? undefined : found;
+    } catch (err) {
+      if (err instanceof JailError) return undefined;
+      throw err;
+    }
+  }
+
+  #analyze(file: string, invokedAs: string, shell: ShellKind): ShellAnalysis | null {
+    const key = `${file}\0${invokedAs}\0${shell}`;
+    let analysis = this.#scripts.get(key);
+    if (analysis) return analysis;
+    const found = this.fs.lookup(file);
+    if (found.kind !== 'file' || (found.stats?.size ?? 0) > MAX_SCRIPT_BYTES) return null;
+    const text = this.fs.readText(file);
+    if (text === null) return null;
+    analysis = analyzeShellScript(text, file, {
+      shell,
+      argv0: invokedAs,
+      env: { PATH: this.defaultPath },
+      host: {
+        readSource: (name, path) => {
+          const at = name.includes('/') ? this.#lookupPath(name) : this.which(name, path ?? this.defaultPath) ?? this.#lookupPath(name);
+          if (!at || at.kind !== 'file' || (at.stats?.size ?? 0) > MAX_SCRIPT_BYTES) return null;
+          const body = this.fs.readText(at.path);
+          return body === null ? null : { path: at.path, text: body };
+        },
+        realpath: (path) => {
+          const at = this.#lookupPath(path);
+          return at ? at.path : null;
+        },
+      },
+    });
+    this.#scripts.set(key, analysis);
+    return analysis;
+  }
+}
+
+function dedupe(list: MissingItem[]): MissingItem[] {
+  const seen = new Set<string>();
+  return list.filter((m) => {
+    const key = `${m.name}\0${m.neededBy}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,159 @@
+/**
+ * Scripts on this machine: ghostscript's wrapper chains, a MediaWiki-style limit.sh that really runs in
+ * a jail built from its resolution, and every shell script of /usr/bin, /usr/sbin and /usr/share parsed.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { type InputResolution, parseShebang, resolveInputs } from '../../src/index.js';
+import { parseShell } from '../../src/script/shell-parse.js';
+import { shellKindOf } from '../../src/script/shell-builtins.js';
+import { layOut, runInJail } from '../helpers/jail.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const resolveOne = (path: string): InputResolution => resolveInputs([path])[0] as InputResolution;
+const filePaths = (r: InputResolution): string[] => r.needs.filter((n) => n.kind === 'file').map((n) => n.path);
+
+function shebangOf(path: string): ReturnType<typeof parseShebang> {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(256);
+    const got = readSync(fd, head, 0, 256, 0);
+    return parseShebang(head.subarray(0, got));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+test('ps2pdf: gs, ps2pdfwr, dirname and the shell, with every link on the way', () => {
+  const r = resolveOne('/usr/bin/ps2pdf');
+  assert.is(r.kind, 'script');
+  assert.equal(r.missing, []);
+  const files = filePaths(r);
+  for (const f of ['/usr/bin/ps2pdf', '/usr/bin/ps2pdf14', '/usr/bin/ps2pdfwr', '/usr/bin/gs', '/usr/bin/dirname', '/usr/bin/dash']) {
+    assert.ok(files.includes(f), `${f} is needed`);
+  }
+  const links = r.needs.filter((n) => n.kind === 'symlink').map((n) => `${n.path} -> ${n.target}`);
+  assert.ok(links.includes('/usr/bin/sh -> dash'), '/bin/sh -> dash is kept as a link');
+  assert.ok(links.includes('/bin -> usr/bin'), 'the merged-/usr /bin link is kept');
+  assert.match(r.needs.find((n) => n.path === '/usr/bin/gs')?.reason ?? '', /run by \/usr\/bin\/ps2pdfwr line \d+/);
+  // gs's own libraries come in too.
+  assert.ok(files.some((f) => f.includes('libgs.so')));
+});
+
+test('every wrapper script ghostscript ships resolves completely, to gs where it runs gs', () => {
+  const listed = execFileSync('dpkg', ['-L', 'ghostscript'], { encoding: 'utf8' }).split('\n').filter((p) => p.startsWith('/usr/bin/'));
+  let scripts = 0;
+  for (const path of listed) {
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st?.isFile() || !shebangOf(path)) continue;
+    scripts++;
+    const r = resolveOne(path);
+    assert.is(r.kind, 'script', path);
+    assert.equal(r.missing.map((m) => m.name), [], `${path}: nothing missing`);
+    const text = readFileSync(path, 'utf8');
+    if (/GS_EXECUTABLE|\bgs\b/.test(text)) assert.ok(filePaths(r).includes('/usr/bin/gs'), `${path} reaches gs`);
+  }
+  console.log(`  ghostscript: ${scripts} wrapper scripts resolved`);
+  assert.ok(scripts >= 10, `expected ghostscript's wrappers, found ${scripts}`);
+});
+
+const LIMIT_SH = `#!/bin/bash
+# A resource-limiting wrapper in the style of MediaWiki's limit.sh
+MW_CPU_LIMIT=\${MW_CPU_LIMIT:-10}
+MW_WALL_CLOCK_LIMIT=\${MW_WALL_CLOCK_LIMIT:-10}
+TMPDIR=\${TMPDIR:-/tmp}
+log_file=$(mktemp "$TMPDIR/limit.XXXXXX")
+cgroup="$TMPDIR/limit-cg.$$"
+
+cleanup() {
+  rm -f "$log_file"
+  rmdir "$cgroup" 2>/dev/null
+}
+trap cleanup EXIT
+
+run_limited() {
+  ulimit -t "$MW_CPU_LIMIT"
+  timeout "$MW_WALL_CLOCK_LIMIT" /bin/sh -c "$1" 2>"$log_file"
+}
+
+mkdir -p "$cgroup"
+run_limited "$1"
+status=$?
+sleep 0
+if [ "$status" -eq 124 ]; then
+  echo "limit.sh: timed out" >&2
+fi
+exit "$status"
+`;
+
+test('a MediaWiki-style limit.sh: mktemp, timeout, traps, functions and variables, and it runs in the jail', () => {
+  const dir = tempDir('jailbuild-limit-');
+  const script = join(dir, 'limit.sh');
+  writeFileSync(script, LIMIT_SH);
+  chmodSync(script, 0o755);
+  const r = resolveOne(script);
+  assert.equal(r.missing, []);
+  const files = filePaths(r);
+  for (const f of ['/usr/bin/bash', '/usr/bin/mktemp', '/usr/bin/rm', '/usr/bin/rmdir', '/usr/bin/mkdir', '/usr/bin/timeout', '/usr/bin/sleep', '/usr/bin/dash']) {
+    assert.ok(files.includes(f), `${f} is needed`);
+  }
+  assert.ok(r.diagnostics.some((d) => d.code === 'SCRIPT_UNKNOWN' && /limit\.sh:17: /.test(d.message)), 'sh -c "$1" is reported at its line');
+
+  const jail = tempDir('jailbuild-limit-jail-');
+  layOut(r.needs, '/', jail);
+  mkdirSync(join(jail, 'tmp'), { recursive: true });
+  chmodSync(join(jail, 'tmp'), 0o1777);
+  mkdirSync(join(jail, 'dev'));
+  execFileSync('mknod', ['-m', '0666', join(jail, 'dev', 'null'), 'c', '1', '3']);
+  const run = runInJail(jail, [script, 'echo hello from the jail']);
+  assert.is(run.status, 0, run.stderr);
+  assert.is(run.stdout, 'hello from the jail\n');
+  assert.equal(readdirSync(join(jail, 'tmp')).filter((n) => n.startsWith('limit')), [], 'the trap cleaned up');
+});
+
+function shellScriptsUnder(dirs: string[]): string[] {
+  const out: string[] = [];
+  const visit = (dir: string): void => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names.sort()) {
+      const path = join(dir, name);
+      const st = statSync(path, { throwIfNoEntry: false });
+      if (!st) continue;
+      if (st.isDirectory()) {
+        if (spawnSync('test', ['-L', path]).status !== 0) visit(path);
+        continue;
+      }
+      if (!st.isFile() || st.size > 4 * 1024 * 1024) continue;
+      const sb = shebangOf(path);
+      if (!sb) continue;
+      const base = sb.interpreter.split('/').pop();
+      const kind = base === 'env' ? shellKindOf((sb.argument ?? '').split(/\s+/)[0] ?? '') : shellKindOf(sb.interpreter, sb.argument);
+      if (kind) out.push(path);
+    }
+  };
+  for (const d of dirs) visit(d);
+  return out;
+}
+
+test('every shell script under /usr/bin, /usr/sbin and /usr/share parses without a crash; under 1% rejected', () => {
+  const scripts = shellScriptsUnder(['/usr/bin', '/usr/sbin', '/usr/share']);
+  const rejected: string[] = [];
+  for (const path of scripts) {
+    const res = parseShell(readFileSync(path, 'utf8'), path);
+    if ('error' in res) rejected.push(res.error);
+  }
+  const pct = (100 * rejected.length) / Math.max(1, scripts.length);
+  console.log(`  shell parser: ${scripts.length} scripts, ${rejected.length} rejected (${pct.toFixed(2)}%)${rejected.length ? `: ${rejected.slice(0, 5).join('; ')}` : ''}`);
+  assert.ok(scripts.length > 100, `expected many shell scripts, found ${scripts.length}`);
+  assert.ok(pct < 1, `${pct.toFixed(2)}% rejected`);
+});
+
+test.run();
