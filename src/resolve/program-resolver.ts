@@ -164,7 +164,7 @@ export class ProgramResolver {
     if (shell === null) {
       walk.diagnostics.push({
         code: 'SCRIPT_NOT_FOLLOWED',
-        severity: 'info',
+        severity: 'warning',
         path: file,
         message: `${file}: a ${language} script: its interpreter is included, the modules and programs it uses are not followed`,
       });

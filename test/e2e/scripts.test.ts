@@ -114,6 +114,30 @@ test('a MediaWiki-style limit.sh: mktemp, timeout, traps, functions and variable
   assert.equal(readdirSync(join(jail, 'tmp')).filter((n) => n.startsWith('limit')), [], 'the trap cleaned up');
 });
 
+test('#!/usr/bin/env, an interpreter that is a script, another language, a missing interpreter', () => {
+  const dir = tempDir('jailbuild-shebang-');
+  const write = (name: string, text: string): string => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    chmodSync(p, 0o755);
+    return p;
+  };
+  const envSh = write('env-sh', '#!/usr/bin/env sh\nexec tr a b\n');
+  const interp = write('interp', '#!/bin/sh\nexec cat "$@"\n');
+  const viaScript = write('via-script', `#!${interp}\nhello\n`);
+  const perl = write('tool.pl', '#!/usr/bin/env perl\nuse strict;\nprint "x";\n');
+  const gone = write('gone', '#!/opt/nowhere/bin/python9\nprint(1)\n');
+
+  const [a, b, c, d] = resolveInputs([envSh, viaScript, perl, gone]) as InputResolution[];
+  assert.ok(filePaths(a as InputResolution).includes('/usr/bin/env'));
+  assert.ok(filePaths(a as InputResolution).includes('/usr/bin/dash'), 'sh found through PATH for env');
+  assert.ok(filePaths(a as InputResolution).includes('/usr/bin/tr'), 'the shell script behind env is followed');
+  assert.ok(filePaths(b as InputResolution).includes(interp) && filePaths(b as InputResolution).includes('/usr/bin/cat'), 'a script interpreter is itself followed');
+  assert.ok(filePaths(c as InputResolution).includes('/usr/bin/perl'));
+  assert.ok(c?.diagnostics.some((x) => x.code === 'SCRIPT_NOT_FOLLOWED' && x.severity === 'warning'));
+  assert.equal(d?.missing.map((m) => m.name), ['/opt/nowhere/bin/python9']);
+});
+
 function shellScriptsUnder(dirs: string[]): string[] {
   const out: string[] = [];
   const visit = (dir: string): void => {
