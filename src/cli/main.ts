@@ -1,6 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { describeError, JailError } from '../errors.js';
 import { type Output, processOutput } from './output.js';
+import { runMount, runUmount } from './mount-command.js';
+import { parseSet, runProfile } from './profile-command.js';
 import { runResolve } from './resolve-command.js';
 
 /** Exit codes: 0 success, 1 something the command checks failed (missing libraries), 2 usage or input error. */
@@ -54,6 +56,68 @@ Examples:
       };
       setCode(runResolve(paths, opts, out));
     });
+
+  const setOption = (): Option =>
+    new Option('--set <NAME=VALUE>', 'set a profile variable (repeatable), e.g. --set JAILNAME=wiki').argParser((v: string, prev: Record<string, string> | undefined) => parseSet(v, prev));
+
+  program
+    .command('profile')
+    .description('Build a jail tree from a profile: programs with everything they load and run, files, trees, links, folders, devices, accounts, permissions.')
+    .argument('<PROFILE>', 'a profile file, or the name of a shipped or configured profile (tex, dns, https, ...)')
+    .option('--out <DIR>', "where the jail goes (default: the profile's \"out\", else ./NAME)")
+    .addOption(setOption())
+    .option('--root <DIR>', 'the source root the files come from (default: the profile\'s root, else /)')
+    .option('--mtime <SECONDS>', 'modification time of every entry (default: SOURCE_DATE_EPOCH, else the profile\'s mtime, else 0)')
+    .option('--json', 'print the result as JSON')
+    .option('-q, --quiet', 'print nothing but errors')
+    .addHelpText(
+      'after',
+      `
+The tree is built beside DIR and swapped in: a failed or interrupted build leaves the previous jail
+whole. Nothing is replaced while anything is mounted inside DIR (run jailbuild umount first), and the
+old tree is removed without crossing file systems.
+
+Exit status: 0 built; 1 the build failed; 2 a bad profile or usage (one line per problem, naming the
+file, the line and the field; nothing is written).
+
+Examples:
+  jailbuild profile tex --out /srv/php-fpm/chroot/wiki
+  jailbuild profile ./wiki.json --set JAILNAME=wiki --set WEBROOT=/srv/www/wiki
+  jailbuild profile busybox --root /srv/sysroot/arm64 --out /tmp/bb`,
+    )
+    .action((name: string, o: Record<string, unknown>) => {
+      const mtime = o.mtime === undefined ? undefined : Number(o.mtime);
+      if (mtime !== undefined && !(Number.isSafeInteger(mtime) && mtime >= 0)) throw new JailError('USAGE', `--mtime ${String(o.mtime)}: expected a whole number of seconds`);
+      setCode(
+        runProfile(
+          name,
+          {
+            ...(typeof o.out === 'string' ? { out: o.out } : {}),
+            ...(o.set ? { set: o.set as Record<string, string> } : {}),
+            ...(typeof o.root === 'string' ? { root: o.root } : {}),
+            ...(mtime !== undefined ? { mtime } : {}),
+            json: Boolean(o.json),
+            quiet: Boolean(o.quiet),
+          },
+          out,
+        ),
+      );
+    });
+
+  for (const [verb, run, what] of [
+    ['mount', runMount, "Make the profile's bind mounts inside a built jail (read-only where the profile says)."],
+    ['umount', runUmount, "Remove the profile's bind mounts from a jail, then check that nothing at all is still mounted in it (exit 1 if something is): run it before destroying a jail."],
+  ] as const) {
+    program
+      .command(verb)
+      .description(what)
+      .argument('<PROFILE>', 'the profile the jail was built from')
+      .option('--out <DIR>', 'the jail (default: as for jailbuild profile)')
+      .addOption(setOption())
+      .action((name: string, o: Record<string, unknown>) => {
+        setCode(run(name, { ...(typeof o.out === 'string' ? { out: o.out } : {}), ...(o.set ? { set: o.set as Record<string, string> } : {}) }, out));
+      });
+  }
 
   return program;
 }

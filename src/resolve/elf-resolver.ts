@@ -231,6 +231,24 @@ export class ElfResolver {
     return { input, linkage, flavor: ctx.flavor, needs: needs.list(), missing: dedupeMissing(missing), root: main, diagnostics };
   }
 
+  /**
+   * Finds a library by soname as the loader would for `program` (a dlopen from it, with its own search
+   * path): for the libraries a profile names (NSS modules and other dlopen'd code).
+   */
+  findLibrary(name: string, program: Lookup, elf: ElfInfo): { found: Lookup; via: string; diagnostics: Diagnostic[] } | undefined {
+    const interpreter = elf.interpreter ?? defaultInterpreter(this.fs, elf);
+    const ctx = this.#context(elf, interpreter);
+    const main: LoadedObject = { path: program.path, realPath: program.path, origin: dirnameInside(program.path), elf, loader: null, how: 'input', via: 'input', children: [] };
+    const diagnostics: Diagnostic[] = [];
+    const hit = this.#search(ctx, name, main, main, new NeedSet(this.fs), diagnostics, 'library');
+    return hit ? { found: hit.found, via: hit.via, diagnostics } : undefined;
+  }
+
+  /** The default folders of the loader `elf` would use: where a jail's loader looks without a cache. */
+  systemDirsFor(elf: ElfInfo): string[] {
+    return this.#context(elf, elf.interpreter ?? defaultInterpreter(this.fs, elf)).systemDirs;
+  }
+
   /** glibc reuses a loaded object whose name, soname or any name it was loaded by matches; musl only by the name. */
   #alreadyLoaded(ctx: LoaderContext, name: string, byName: Map<string, LoadedObject>, interp: LoadedObject | undefined): LoadedObject | undefined {
     if (ctx.flavor === 'musl') {

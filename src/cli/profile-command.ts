@@ -1,0 +1,77 @@
+import { resolve as resolveHostPath } from 'node:path';
+import { loadConfig } from '../config/load-config.js';
+import { writeTree } from '../emit/write-tree.js';
+import { JailError } from '../errors.js';
+import { buildPlan, type Plan } from '../plan/build-plan.js';
+import { loadProfile } from '../profile/load-profile.js';
+import type { Profile } from '../profile/profile-types.js';
+import { RootFs } from '../rootfs/rootfs.js';
+import { formatDiagnostic } from './resolve-command.js';
+import type { Output } from './output.js';
+
+export interface ProfileCommandOptions {
+  out?: string;
+  set?: Record<string, string>;
+  root?: string;
+  json?: boolean;
+  quiet?: boolean;
+  mtime?: number;
+}
+
+/** Loads a profile with the tool's settings applied: search path, default root and permissions, --root. */
+export function loadProfileWithSettings(nameOrPath: string, opts: { set?: Record<string, string>; root?: string }): Profile {
+  const config = loadConfig();
+  const profile = loadProfile(nameOrPath, { set: opts.set ?? {}, searchPath: config.profilePath });
+  if (opts.root !== undefined) profile.root = resolveHostPath(opts.root);
+  else if (config.root !== undefined && profile.root === '/') profile.root = config.root;
+  if (config.permissions && Object.keys(profile.permissions).length === 0) profile.permissions = { ...config.permissions };
+  return profile;
+}
+
+/** Where the tree goes: --out, else the profile's out, else ./NAME. */
+export function outputFolder(profile: Profile, out?: string): string {
+  return resolveHostPath(out ?? profile.out ?? profile.name);
+}
+
+export function summarize(plan: Plan): Record<string, number> {
+  const count = (k: string): number => plan.entries.filter((e) => e.kind === k).length;
+  return { entries: plan.entries.length, files: count('file'), symlinks: count('symlink'), directories: count('directory'), devices: count('char') + count('block') };
+}
+
+/** `jailbuild profile PROFILE --out DIR`: builds the jail tree; returns the exit code. */
+export function runProfile(nameOrPath: string, opts: ProfileCommandOptions, out: Output): number {
+  const profile = loadProfileWithSettings(nameOrPath, opts);
+  const plan = buildPlan(profile, opts.mtime !== undefined ? { mtime: opts.mtime } : {});
+  const dest = outputFolder(profile, opts.out);
+  const fs = new RootFs(profile.root);
+  const isTty = Boolean(process.stderr.isTTY) && !opts.quiet && !opts.json;
+  const result = writeTree(plan.entries, fs, dest, {
+    mtime: plan.mtime,
+    ...(isTty ? { onEntry: (done: number, total: number) => (done % 200 === 0 || done === total) && out.stderr(`\rjailbuild: writing ${done}/${total} entries`) } : {}),
+  });
+  if (isTty) out.stderr('\n');
+  const counts = summarize(plan);
+  if (opts.json) {
+    out.stdout(JSON.stringify({ profile: profile.file, out: result.out, replaced: result.replaced, bytes: result.bytes, ...counts, diagnostics: plan.diagnostics }, null, 2) + '\n');
+  } else {
+    for (const d of plan.diagnostics) out.stderr(formatDiagnostic(d));
+    if (!opts.quiet) {
+      out.stdout(
+        `jailbuild: ${result.replaced ? 'rebuilt' : 'built'} ${result.out} from ${profile.file}: ${counts.files} files, ${counts.symlinks} links, ${counts.directories} folders, ${counts.devices} devices (${result.bytes} bytes)\n`,
+      );
+      if (profile.mounts.length > 0) out.stdout(`jailbuild: this jail expects ${profile.mounts.length} bind mount(s): jailbuild mount ${profileArg(nameOrPath, opts)}--out ${result.out}\n`);
+    }
+  }
+  return 0;
+}
+
+function profileArg(nameOrPath: string, opts: ProfileCommandOptions): string {
+  const sets = Object.entries(opts.set ?? {}).map(([k, v]) => `--set ${k}=${v} `).join('');
+  return `${nameOrPath} ${sets}`;
+}
+
+export function parseSet(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/.exec(value);
+  if (!m) throw new JailError('USAGE', `--set ${value}: expected NAME=VALUE`, { field: '--set' });
+  return { ...previous, [m[1] as string]: m[2] as string };
+}

@@ -1,0 +1,167 @@
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  lchownSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
+import { JailError } from '../errors.js';
+import type { JailEntry } from '../model/jail-entry.js';
+import type { RootFs } from '../rootfs/rootfs.js';
+import { mountsBelow, removeTreeSafely } from './safe-remove.js';
+
+export interface WriteTreeOptions {
+  /** Seconds since the epoch given to every entry. */
+  mtime: number;
+  /** Called after each entry, for progress. */
+  onEntry?: (done: number, total: number) => void;
+}
+
+export interface TreeResult {
+  out: string;
+  entries: number;
+  bytes: number;
+  replaced: boolean;
+}
+
+const STAGING = '.jailbuild-new-';
+const RETIRED = '.jailbuild-old-';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Leftovers of an interrupted build beside `out`: a staging tree is removed; a retired old jail is put
+ * back when `out` itself is gone (the build died between its two renames), else removed.
+ */
+export function recoverLeftovers(out: string): string[] {
+  const parent = dirname(out);
+  const prefix = `.${basename(out)}`;
+  const done: string[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return done;
+  }
+  for (const name of names.sort()) {
+    if (!name.startsWith(prefix)) continue;
+    const rest = name.slice(prefix.length);
+    const m = /^(\.jailbuild-new-|\.jailbuild-old-)(\d+)-/.exec(rest);
+    if (!m) continue;
+    if (processAlive(Number(m[2])) && Number(m[2]) !== process.pid) continue;
+    const path = join(parent, name);
+    if (m[1] === RETIRED && !existsSync(out)) {
+      renameSync(path, out);
+      done.push(`restored ${out} from ${path}`);
+    } else {
+      removeTreeSafely(path);
+      done.push(`removed ${path}`);
+    }
+  }
+  return done;
+}
+
+/**
+ * Writes a plan as a jail tree at `out`. The tree is built beside `out` and swapped in, so a failed or
+ * interrupted build leaves the previous jail whole; nothing is replaced while anything is mounted
+ * below `out`, and the old tree is removed without crossing file systems. Files are copied from the
+ * source root (reflinked where the file system can), links recreated as links, devices made with
+ * mknod; owners, modes and times are set exactly.
+ */
+export function writeTree(entries: JailEntry[], fs: RootFs, outPath: string, options: WriteTreeOptions): TreeResult {
+  const out = resolveHostPath(outPath);
+  if (out === '/' || out === resolveHostPath(fs.root)) throw new JailError('USAGE', `${out}: refusing to build a jail over ${out === '/' ? 'the root file system' : 'the source root'}`, { file: out });
+  const mounted = mountsBelow(out);
+  if (mounted.length > 0) {
+    throw new JailError('INPUT', `${out}: something is mounted inside the jail (${mounted.join(', ')}): unmount it first (jailbuild umount); nothing was changed`, { file: out });
+  }
+  const parent = dirname(out);
+  mkdirSync(parent, { recursive: true });
+  recoverLeftovers(out);
+  const existing = lstatSync(out, { throwIfNoEntry: false });
+  if (existing && !existing.isDirectory()) throw new JailError('INPUT', `${out}: exists and is not a folder; nothing was changed`, { file: out });
+
+  const staging = mkdtempSync(join(parent, `.${basename(out)}${STAGING}${process.pid}-`));
+  let bytes = 0;
+  try {
+    bytes = populate(entries, fs, staging, options);
+  } catch (err) {
+    removeTreeSafely(staging);
+    throw err;
+  }
+  let replaced = false;
+  if (existing) {
+    const retired = `${join(parent, `.${basename(out)}`)}${RETIRED}${process.pid}-${Date.now()}`;
+    renameSync(out, retired);
+    renameSync(staging, out);
+    removeTreeSafely(retired);
+    replaced = true;
+  } else {
+    renameSync(staging, out);
+  }
+  return { out, entries: entries.length, bytes, replaced };
+}
+
+function populate(entries: JailEntry[], fs: RootFs, staging: string, options: WriteTreeOptions): number {
+  let bytes = 0;
+  const total = entries.length;
+  entries.forEach((e, i) => {
+    const dest = e.path === '/' ? staging : join(staging, e.path);
+    switch (e.kind) {
+      case 'directory':
+        if (e.path !== '/') mkdirSync(dest, { mode: 0o700 });
+        break;
+      case 'file':
+        if (e.content) writeFileSync(dest, e.content, { flag: 'wx', mode: 0o600 });
+        else {
+          const src = fs.hostPath(e.source as string);
+          copyFileSync(src, dest, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+          const now = lstatSync(src);
+          const copied = lstatSync(dest);
+          if (e.size !== undefined && (now.size !== e.size || copied.size !== e.size)) {
+            throw new JailError('IO_ERROR', `${e.source}: changed while the jail was being built (${e.size} bytes planned, ${now.size} now); nothing was changed, run again`, { file: e.source as string });
+          }
+        }
+        bytes += e.size ?? 0;
+        break;
+      case 'symlink':
+        symlinkSync(e.target as string, dest);
+        break;
+      case 'char':
+      case 'block': {
+        const made = spawnSync('mknod', ['-m', (e.mode & 0o7777).toString(8), dest, e.kind === 'char' ? 'c' : 'b', String(e.major), String(e.minor)], { encoding: 'utf8' });
+        if (made.status !== 0) throw new JailError('IO_ERROR', `${e.path}: mknod failed: ${(made.stderr || String(made.error)).trim()}`, { file: e.path });
+        break;
+      }
+    }
+    // chown before chmod: chown clears setuid and setgid bits.
+    lchownSync(dest, e.uid, e.gid);
+    if (e.kind !== 'symlink' && e.kind !== 'directory') chmodSync(dest, e.mode);
+    options.onEntry?.(i + 1, total);
+  });
+  // Folders last, children before parents, so their modes and times are not disturbed by writing.
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i] as JailEntry;
+    const dest = e.path === '/' ? staging : join(staging, e.path);
+    if (e.kind === 'directory') chmodSync(dest, e.mode);
+    lutimesSync(dest, options.mtime, options.mtime);
+  }
+  return bytes;
+}

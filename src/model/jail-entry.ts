@@ -1,0 +1,47 @@
+/**
+ * One thing in a jail: the model shared by building (the plan) and auditing (the inventory).
+ */
+export type EntryKind = 'file' | 'directory' | 'symlink' | 'char' | 'block';
+
+export interface JailEntry {
+  /** Absolute, normalized path inside the jail. */
+  path: string;
+  kind: EntryKind;
+  /** Permission bits, setuid/setgid/sticky included (07777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Symbolic links: the target as written. */
+  target?: string;
+  /** Device nodes. */
+  major?: number;
+  minor?: number;
+  /** Files copied from the source root: their (real) path there. */
+  source?: string;
+  /** Files whose bytes are generated (passwd, group, ld.so.cache, profile contents). */
+  content?: Buffer;
+  /** Files: size in bytes. */
+  size?: number;
+  /** Files: sha256 of the contents, hex (filled in by emitters and inventories). */
+  sha256?: string;
+  /** Why it is there: profile line and dependency chain; the first reason is the main one. */
+  reasons: string[];
+}
+
+export function isDevice(e: JailEntry): boolean {
+  return e.kind === 'char' || e.kind === 'block';
+}
+
+/** `ls -l`-style type letter and permission string, for messages. */
+export function modeString(e: Pick<JailEntry, 'kind' | 'mode'>): string {
+  const type = { file: '-', directory: 'd', symlink: 'l', char: 'c', block: 'b' }[e.kind];
+  const m = e.mode;
+  const bit = (b: number, c: string): string => (m & b ? c : '-');
+  const x = (exec: number, special: number, on: string, off: string): string => (m & special ? (m & exec ? on : off) : bit(exec, 'x'));
+  return (
+    type +
+    bit(0o400, 'r') + bit(0o200, 'w') + x(0o100, 0o4000, 's', 'S') +
+    bit(0o40, 'r') + bit(0o20, 'w') + x(0o10, 0o2000, 's', 'S') +
+    bit(0o4, 'r') + bit(0o2, 'w') + x(0o1, 0o1000, 't', 'T')
+  );
+}

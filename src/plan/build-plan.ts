@@ -1,0 +1,339 @@
+import type { Stats } from 'node:fs';
+import { type Diagnostic, JailError } from '../errors.js';
+import type { ElfInfo } from '../elf/elf-info.js';
+import type { JailEntry } from '../model/jail-entry.js';
+import { toId } from '../profile/load-profile.js';
+import type { EntryOverrides, Origin, Profile } from '../profile/profile-types.js';
+import { ProgramResolver } from '../resolve/program-resolver.js';
+import type { Need } from '../resolve/need-set.js';
+import { locateInput } from '../resolve/resolve-inputs.js';
+import { basenameInside, dirnameInside, joinInside } from '../rootfs/inside-path.js';
+import { type Lookup, RootFs } from '../rootfs/rootfs.js';
+import { accountFiles } from './accounts.js';
+import { buildJailLdCache } from './jail-ld-cache.js';
+import { parseModeChange } from './mode-policy.js';
+import { type Placement, PlanBuilder } from './plan-builder.js';
+
+/** What a profile builds: the sorted entries, the mounts it expects, and what was found on the way. */
+export interface Plan {
+  profile: Profile;
+  entries: JailEntry[];
+  diagnostics: Diagnostic[];
+  /** Modification time given to every entry. */
+  mtime: number;
+}
+
+export interface PlanOptions {
+  /** Overrides SOURCE_DATE_EPOCH and the profile's mtime. */
+  mtime?: number;
+}
+
+/** A profile line, for reasons and errors: `tex.json:12 binaries[0]`. */
+function where(origin: Origin, lineOf?: (o: Origin) => number): string {
+  const name = origin.file.split('/').pop() as string;
+  const line = lineOf ? `:${lineOf(origin)}` : '';
+  const [, field, index] = origin.pointer.split('/');
+  return `${name}${line} ${field}[${index}]`;
+}
+
+/** Seconds since the epoch for every entry: --mtime, else SOURCE_DATE_EPOCH, else the profile's, else 0. */
+export function chooseMtime(profile: Profile, override?: number): number {
+  if (override !== undefined) return override;
+  const env = process.env.SOURCE_DATE_EPOCH;
+  if (env !== undefined && env !== '') {
+    if (!/^\d+$/.test(env)) throw new JailError('USAGE', `SOURCE_DATE_EPOCH=${env}: must be a whole number of seconds`, { field: 'SOURCE_DATE_EPOCH' });
+    return Number(env);
+  }
+  return profile.mtime ?? 0;
+}
+
+/**
+ * Turns a profile into the list of entries its jail holds. Every program brings in its closure
+ * (libraries, interpreters, the programs its scripts run, every link on the way); files, trees,
+ * links, folders, devices and accounts are placed as asked; ownership and modes follow the profile's
+ * policy. Anything a request needs that the root lacks is an error naming the profile line.
+ */
+export function buildPlan(profile: Profile, options: PlanOptions = {}): Plan {
+  const fs = new RootFs(profile.root);
+  const resolver = new ProgramResolver(fs, profile.path !== undefined ? { path: profile.path } : {});
+  const builder = new PlanBuilder();
+  const diagnostics: Diagnostic[] = [];
+  const errors: string[] = [];
+  const mtime = chooseMtime(profile, options.mtime);
+
+  const policy = parseModeChange(profile.permissions.mode ?? 'g=u-w,o-rwx', `${profile.file}: permissions.mode`);
+  const owner = toId(profile.permissions.owner, profile.file, 'permissions/owner') ?? 0;
+  const firstGroup = profile.groups[0];
+  const group = toId(profile.permissions.group, profile.file, 'permissions/group') ?? (firstGroup ? (toId(firstGroup.gid, firstGroup.origin, 'gid') as number) : 0);
+
+  const overrides = (o: EntryOverrides, origin: Origin): Partial<Placement> => {
+    const out: Partial<Placement> = {};
+    if (o.mode !== undefined) Object.assign(out, { mode: parseInt(o.mode, 8), exactMode: true });
+    const uid = toId(o.owner, origin, 'owner');
+    const gid = toId(o.group, origin, 'group');
+    if (uid !== undefined) out.uid = uid;
+    if (gid !== undefined) out.gid = gid;
+    return out;
+  };
+
+  const statsOf = (path: string): Stats | null => fs.lstat(path);
+  const fromNeed = (need: Need, reason: string, extra: Partial<Placement> = {}): void => {
+    if (need.kind === 'symlink') {
+      builder.add({ path: need.path, kind: 'symlink', mode: 0o777, target: need.target as string, reason: `${reason}: ${need.reason}` });
+      return;
+    }
+    const st = statsOf(need.path);
+    builder.add({ path: need.path, kind: 'file', mode: (st?.mode ?? 0o644) & 0o7777, source: need.path, size: st?.size ?? 0, reason: `${reason}: ${need.reason}`, ...extra });
+  };
+
+  const fail = (origin: Origin, message: string): void => {
+    errors.push(`${origin.file}: ${origin.pointer}: ${message}`);
+  };
+
+  // Programs, with everything they load and run.
+  let reference: { found: Lookup; elf: ElfInfo } | undefined;
+  for (const bin of profile.binaries) {
+    const why = where(bin.origin);
+    let found: Lookup;
+    try {
+      found = locateInput(resolver, bin.path);
+    } catch (err) {
+      fail(bin.origin, (err as Error).message);
+      continue;
+    }
+    if (found.kind !== 'file') {
+      if (!bin.optional) fail(bin.origin, `${bin.path}: not found in the root ${profile.root}${found.kind === 'missing' ? '' : ` (a ${found.kind})`}`);
+      continue;
+    }
+    const closure = resolver.closure(found, why);
+    diagnostics.push(...closure.diagnostics.filter((d) => d.severity !== 'info'));
+    for (const m of closure.missing) {
+      if (m.how === 'command') {
+        diagnostics.push({ code: 'COMMAND_MISSING', severity: 'warning', path: m.neededBy, message: `${m.neededBy}${m.line ? `:${m.line}` : ''}: runs ${m.name}, which is not in the root (${why})` });
+      } else fail(bin.origin, `${bin.path}: ${m.how === 'PT_INTERP' ? 'interpreter' : 'library'} ${m.name} (needed by ${m.neededBy}) is not in the root`);
+    }
+    const info = resolver.elf.elfAt(found.path);
+    if (!reference && !(info instanceof JailError) && info.interpreter) reference = { found, elf: info };
+    for (const need of closure.needs.list()) {
+      if (bin.as !== undefined && (need.path === found.path || found.links.some((l) => l.path === need.path))) continue;
+      fromNeed(need, why, need.path === found.path ? overrides(bin, bin.origin) : {});
+    }
+    if (bin.as !== undefined) {
+      const st = statsOf(found.path);
+      builder.add({ path: joinInside('/', bin.as), kind: 'file', mode: (st?.mode ?? 0o755) & 0o7777, source: found.path, size: st?.size ?? 0, reason: `${why}: ${bin.path} installed as ${bin.as}`, ...overrides(bin, bin.origin) });
+    }
+  }
+
+  // Libraries by soname, as a program would dlopen them.
+  if (profile.libraries.length > 0) {
+    reference ??= referenceProgram(resolver);
+    for (const lib of profile.libraries) {
+      const why = where(lib.origin);
+      if (!reference) {
+        fail(lib.origin, `${lib.soname}: no dynamically linked program in the root to look it up for`);
+        continue;
+      }
+      const hit = resolver.elf.findLibrary(lib.soname, reference.found, reference.elf);
+      if (!hit) {
+        fail(lib.origin, `${lib.soname}: not found by the loader's search in ${profile.root}`);
+        continue;
+      }
+      const closure = resolver.closure(hit.found, `${why}: ${lib.soname}, found through ${hit.via}`);
+      for (const m of closure.missing) fail(lib.origin, `${lib.soname}: ${m.name} (needed by ${m.neededBy}) is not in the root`);
+      for (const need of closure.needs.list()) fromNeed(need, why);
+    }
+  }
+
+  // Files and trees.
+  for (const spec of profile.files) {
+    const why = where(spec.origin);
+    placeCopy(fs, builder, spec.path, spec.dest, { dereference: spec.dereference ?? false, optional: spec.optional ?? false }, why, overrides(spec, spec.origin), (m) => fail(spec.origin, m), diagnostics);
+  }
+  for (const spec of profile.trees) {
+    const why = where(spec.origin);
+    placeCopy(fs, builder, spec.path, spec.dest, { dereference: spec.dereference ?? false, optional: spec.optional ?? false, exclude: spec.exclude ?? [] }, why, overrides(spec, spec.origin), (m) => fail(spec.origin, m), diagnostics, (file) => {
+      if (!spec.resolve) return;
+      const at = fs.lookup(file);
+      const closure = resolver.closure(at, `${why}: ${file}`);
+      for (const need of closure.needs.list()) if (need.path !== file) fromNeed(need, why);
+      for (const m of closure.missing) diagnostics.push({ code: 'TREE_MISSING', severity: 'warning', path: file, message: `${file}: ${m.name} (needed by ${m.neededBy}) is not in the root (${why})` });
+    });
+  }
+
+  for (const c of profile.contents) {
+    builder.add({ path: joinInside('/', c.path), kind: 'file', mode: 0o644, content: Buffer.from(c.text, 'utf8'), size: Buffer.byteLength(c.text), reason: where(c.origin), ...overrides(c, c.origin) });
+  }
+  for (const l of profile.symlinks) builder.add({ path: joinInside('/', l.path), kind: 'symlink', mode: 0o777, target: l.target, reason: where(l.origin) });
+  for (const d of profile.directories) {
+    const st = statsOf(d.path);
+    builder.add({ path: joinInside('/', d.path), kind: 'directory', mode: st?.isDirectory() ? st.mode & 0o7777 : 0o755, reason: where(d.origin), ...overrides(d, d.origin) });
+  }
+  for (const d of profile.devices) {
+    builder.add({
+      path: joinInside('/', d.path),
+      kind: d.type,
+      major: d.major,
+      minor: d.minor,
+      mode: parseInt(d.mode ?? '0666', 8),
+      exactMode: true,
+      reason: where(d.origin),
+      ...overrides(d, d.origin),
+    });
+  }
+  const accounts = accountFiles(profile);
+  if (accounts) {
+    builder.add({ path: '/etc/passwd', kind: 'file', mode: 0o644, content: Buffer.from(accounts.passwd), size: accounts.passwd.length, reason: 'users and groups of the profile' });
+    builder.add({ path: '/etc/group', kind: 'file', mode: 0o644, content: Buffer.from(accounts.group), size: accounts.group.length, reason: 'users and groups of the profile' });
+  }
+  for (const m of profile.mounts) builder.add({ path: joinInside('/', m.target), kind: 'directory', mode: 0o755, reason: `${where(m.origin)}: mount point for ${m.source}` });
+
+  if (errors.length > 0) throw new JailError('INPUT', errors.join('\n'), { file: profile.file });
+
+  addJailLdCache(fs, resolver, builder, reference, diagnostics);
+
+  const placements = builder.finish((dir) => {
+    const st = statsOf(dir);
+    return st?.isDirectory() ? st.mode & 0o7777 : 0o755;
+  });
+  const entries: JailEntry[] = placements.map((p) => {
+    const isSpecial = p.kind === 'symlink' || p.kind === 'char' || p.kind === 'block';
+    const mode = p.kind === 'symlink' ? 0o777 : p.exactMode || isSpecial ? p.mode : policy(p.mode, p.kind === 'directory');
+    const e: JailEntry = { path: p.path, kind: p.kind, mode, uid: p.uid ?? owner, gid: p.gid ?? group, reasons: p.reasons.filter(Boolean) };
+    if (p.target !== undefined) e.target = p.target;
+    if (p.major !== undefined) e.major = p.major;
+    if (p.minor !== undefined) e.minor = p.minor;
+    if (p.source !== undefined) e.source = p.source;
+    if (p.content !== undefined) e.content = p.content;
+    if (p.kind === 'file') e.size = p.content ? p.content.length : (p.size ?? 0);
+    return e;
+  });
+  return { profile, entries, diagnostics, mtime };
+}
+
+/** A dynamically linked program of the root to search libraries for: /bin/sh's loader is the root's own. */
+function referenceProgram(resolver: ProgramResolver): { found: Lookup; elf: ElfInfo } | undefined {
+  for (const candidate of ['/bin/sh', '/bin/bash', '/usr/bin/env', '/bin/busybox', '/usr/bin/busybox']) {
+    const found = resolver.fs.lookup(candidate);
+    if (found.kind !== 'file') continue;
+    const info = resolver.elf.elfAt(found.path);
+    if (!(info instanceof JailError) && info.interpreter) return { found, elf: info };
+  }
+  return undefined;
+}
+
+interface CopyOptions {
+  dereference: boolean;
+  optional: boolean;
+  exclude?: string[];
+}
+
+/**
+ * Places a file or a folder tree: links met on the way to it are kept as links (unless dereference);
+ * a folder is walked in sorted order, its links kept as links (or followed with dereference), its
+ * devices, sockets and pipes left out with a warning.
+ */
+function placeCopy(
+  fs: RootFs,
+  builder: PlanBuilder,
+  path: string,
+  dest: string | undefined,
+  opts: CopyOptions,
+  why: string,
+  extra: Partial<Placement>,
+  fail: (message: string) => void,
+  diagnostics: Diagnostic[],
+  onFile?: (path: string) => void,
+): void {
+  let found: Lookup;
+  try {
+    found = fs.lookup(path);
+  } catch (err) {
+    fail((err as Error).message);
+    return;
+  }
+  if (found.kind === 'missing') {
+    if (!opts.optional) fail(`${path}: not found in the root ${fs.root}`);
+    return;
+  }
+  const target = dest === undefined ? undefined : joinInside('/', dest);
+  // Without a destination the copy lands where the source is, links on the way recreated.
+  if (target === undefined && !opts.dereference) {
+    for (const hop of found.links) builder.add({ path: hop.path, kind: 'symlink', mode: 0o777, target: hop.target, reason: `${why}: link on the way to ${path}` });
+  }
+  const base = target ?? (opts.dereference ? joinInside('/', path) : found.path);
+  const excluded = new Set((opts.exclude ?? []).map((e) => joinInside(found.path, e)));
+
+  const visit = (src: string, at: string, top: boolean): void => {
+    if (excluded.has(src)) return;
+    const st = fs.lstat(src);
+    if (!st) return;
+    if (st.isSymbolicLink()) {
+      if (!opts.dereference) {
+        builder.add({ path: at, kind: 'symlink', mode: 0o777, target: fs.readlink(src), reason: `${why}: ${src}` });
+        return;
+      }
+      let end: Lookup;
+      try {
+        end = fs.lookup(src);
+      } catch (err) {
+        diagnostics.push({ code: 'SYMLINK_LOOP', severity: 'warning', path: src, message: `${(err as Error).message}; left out (${why})` });
+        return;
+      }
+      if (end.kind === 'missing') {
+        diagnostics.push({ code: 'DANGLING_LINK', severity: 'warning', path: src, message: `${src}: a link to nothing; left out (${why})` });
+        return;
+      }
+      visit(end.path, at, top);
+      return;
+    }
+    if (st.isDirectory()) {
+      builder.add({ path: at, kind: 'directory', mode: st.mode & 0o7777, reason: `${why}: ${src}`, ...(top ? extra : {}) });
+      for (const name of fs.readdir(src) ?? []) visit(joinInside(src, name), joinInside(at, name), false);
+      return;
+    }
+    if (st.isFile()) {
+      builder.add({ path: at, kind: 'file', mode: st.mode & 0o7777, source: src, size: st.size, reason: `${why}: ${src}`, ...extra });
+      onFile?.(src);
+      return;
+    }
+    diagnostics.push({ code: 'SPECIAL_FILE_SKIPPED', severity: 'warning', path: src, message: `${src}: a device, socket or pipe; left out (use "devices") (${why})` });
+  };
+  visit(found.path, base, true);
+}
+
+/**
+ * Adds /etc/ld.so.cache (and the ld.so.conf it was made from) when a library of the jail lies in a
+ * folder that the jail's loader would not search by default.
+ */
+function addJailLdCache(fs: RootFs, resolver: ProgramResolver, builder: PlanBuilder, reference: { found: Lookup; elf: ElfInfo } | undefined, diagnostics: Diagnostic[]): void {
+  if (!reference || builder.get('/etc/ld.so.cache')) return;
+  const defaults = new Set(resolver.elf.systemDirsFor(reference.elf).map((d) => resolvedDir(fs, d)));
+  const libraries: string[] = [];
+  const folders = new Set<string>();
+  const placed = builder.entries();
+  for (const p of placed) {
+    if (p.kind !== 'file' || !p.source) continue;
+    if (!p.reasons.some((r) => /found through (ld\.so\.cache|ld\.so\.conf)/.test(r))) continue;
+    const dir = dirnameInside(p.path);
+    if (defaults.has(resolvedDir(fs, dir))) continue;
+    libraries.push(p.source);
+    folders.add(dir);
+  }
+  if (libraries.length === 0) return;
+  // The cache lists a library under its soname, which is usually a link next to it: keep those too.
+  for (const p of placed) if (p.kind === 'symlink' && folders.has(dirnameInside(p.path)) && /\.so(\.|$)/.test(basenameInside(p.path))) libraries.push(p.path);
+  const made = buildJailLdCache(fs, libraries, [...folders].sort());
+  diagnostics.push(...made.diagnostics);
+  builder.add({ path: '/etc/ld.so.conf', kind: 'file', mode: 0o644, content: Buffer.from(made.conf), size: made.conf.length, reason: `folders of libraries found through ld.so.conf: ${[...folders].join(', ')}` });
+  if (made.cache) {
+    builder.add({ path: '/etc/ld.so.cache', kind: 'file', mode: 0o644, content: made.cache, size: made.cache.length, reason: 'the jail\'s loader reads ld.so.cache, not ld.so.conf' });
+  }
+}
+
+function resolvedDir(fs: RootFs, dir: string): string {
+  try {
+    return fs.lookup(dir).path;
+  } catch {
+    return dir;
+  }
+}

@@ -1,0 +1,191 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve as resolveHostPath } from 'node:path';
+import { JailError } from '../errors.js';
+import { parseJsonDocument, type JsonDocument } from './json-document.js';
+import type { DeviceName, DeviceSpec, IdValue, Located, Origin, Profile, ProfileDocument } from './profile-types.js';
+import { SHIPPED_PROFILES, validateProfileDocument } from './validate-profile.js';
+
+export interface LoadProfileOptions {
+  /** `--set NAME=VALUE` values; they win over every profile's defaults. */
+  set?: Record<string, string>;
+  /** Folders searched for profiles named without a path, before the shipped ones. */
+  searchPath?: string[];
+}
+
+const DEVICES: Record<DeviceName, { major: number; minor: number; mode: string }> = {
+  null: { major: 1, minor: 3, mode: '0666' },
+  zero: { major: 1, minor: 5, mode: '0666' },
+  full: { major: 1, minor: 7, mode: '0666' },
+  random: { major: 1, minor: 8, mode: '0666' },
+  urandom: { major: 1, minor: 9, mode: '0666' },
+  tty: { major: 5, minor: 0, mode: '0666' },
+};
+
+const LIST_FIELDS = ['binaries', 'libraries', 'files', 'trees', 'contents', 'symlinks', 'directories', 'devices', 'users', 'groups', 'mounts'] as const;
+type ListField = (typeof LIST_FIELDS)[number];
+
+/**
+ * Finds a profile: a path that exists is used as it is; otherwise NAME (or NAME.json) is looked up in
+ * the search path, then among the shipped profiles.
+ */
+export function findProfile(nameOrPath: string, searchPath: string[] = [], relativeTo = process.cwd()): string {
+  const direct = isAbsolute(nameOrPath) ? nameOrPath : resolveHostPath(relativeTo, nameOrPath);
+  if (existsSync(direct) && statSync(direct).isFile()) return direct;
+  const looksLikePath = nameOrPath.includes('/');
+  if (!looksLikePath) {
+    const file = nameOrPath.endsWith('.json') ? nameOrPath : `${nameOrPath}.json`;
+    for (const dir of [...searchPath, SHIPPED_PROFILES]) {
+      const candidate = join(dir, file);
+      if (existsSync(candidate)) return candidate;
+    }
+  }
+  const where = looksLikePath ? direct : `${direct}, the profile search path (${[...searchPath, SHIPPED_PROFILES].join(', ')})`;
+  throw new JailError('INPUT', `profile ${nameOrPath} not found (looked in ${where})`, { file: nameOrPath });
+}
+
+interface RawLayer {
+  file: string;
+  doc: JsonDocument;
+  body: ProfileDocument;
+}
+
+/** Reads, validates and flattens a profile with everything it extends; variables are applied. */
+export function loadProfile(nameOrPath: string, options: LoadProfileOptions = {}): Profile {
+  const file = findProfile(nameOrPath, options.searchPath ?? []);
+  const layers: RawLayer[] = [];
+  collectLayers(file, options.searchPath ?? [], [], layers, new Set());
+
+  // Variables: defaults from every layer (later layers win), then --set.
+  const variables: Record<string, string> = {};
+  for (const layer of layers) Object.assign(variables, layer.body.variables ?? {});
+  Object.assign(variables, options.set ?? {});
+
+  const top = layers[layers.length - 1] as RawLayer;
+  const profile: Profile = {
+    name: '',
+    file,
+    root: '/',
+    variables,
+    binaries: [],
+    libraries: [],
+    files: [],
+    trees: [],
+    contents: [],
+    symlinks: [],
+    directories: [],
+    devices: [],
+    users: [],
+    groups: [],
+    permissions: {},
+    mounts: [],
+    sources: [file, ...layers.slice(0, -1).map((l) => l.file).reverse()],
+  };
+
+  for (const layer of layers) {
+    const sub = <T>(value: T, pointer: string): T => substitute(value, variables, layer, pointer);
+    const b = layer.body;
+    if (b.root !== undefined) profile.root = sub(b.root, '/root');
+    if (b.out !== undefined) profile.out = sub(b.out, '/out');
+    if (b.path !== undefined) profile.path = sub(b.path, '/path');
+    if (b.description !== undefined) profile.description = sub(b.description, '/description');
+    if (b.mtime !== undefined) profile.mtime = b.mtime;
+    if (b.permissions) profile.permissions = { ...profile.permissions, ...sub(b.permissions, '/permissions') };
+    for (const field of LIST_FIELDS) {
+      const items = (b[field] ?? []) as unknown[];
+      items.forEach((item, i) => {
+        const origin: Origin = { file: layer.file, pointer: `/${field}/${i}` };
+        const value = sub(item, origin.pointer);
+        addItem(profile, field, value, origin, layer);
+      });
+    }
+  }
+  profile.name = top.body.name !== undefined ? substitute(top.body.name, variables, top, '/name') : basename(file).replace(/\.json$/, '');
+  return profile;
+}
+
+function collectLayers(file: string, searchPath: string[], chain: string[], out: RawLayer[], done: Set<string>): void {
+  if (chain.includes(file)) {
+    throw new JailError('INPUT', `${file}: extends cycle: ${[...chain.slice(chain.indexOf(file)), file].join(' -> ')}`, { file, field: '/extends' });
+  }
+  if (done.has(file)) return;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new JailError('INPUT', `${file}: cannot read the profile: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file });
+  }
+  const doc = parseJsonDocument(text, file);
+  validateProfileDocument(doc);
+  const body = doc.value as ProfileDocument;
+  const parents = body.extends === undefined ? [] : Array.isArray(body.extends) ? body.extends : [body.extends];
+  parents.forEach((parent, i) => {
+    let parentFile: string;
+    try {
+      parentFile = parent.includes('/') || parent.endsWith('.json') ? findProfile(parent, [], dirname(file)) : findProfile(parent, searchPath, dirname(file));
+    } catch (err) {
+      const pointer = Array.isArray(body.extends) ? `/extends/${i}` : '/extends';
+      throw new JailError('INPUT', `${file}:${doc.lineOf(pointer)}: ${pointer}: ${(err as Error).message}`, { file, field: pointer });
+    }
+    collectLayers(parentFile, searchPath, [...chain, file], out, done);
+  });
+  done.add(file);
+  out.push({ file, doc, body });
+}
+
+const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Replaces ${NAME} in every string of a value; an unknown variable names the file, line and field. */
+function substitute<T>(value: T, variables: Record<string, string>, layer: RawLayer, pointer: string): T {
+  if (typeof value === 'string') {
+    return value.replace(VARIABLE, (_m, name: string) => {
+      const v = variables[name];
+      if (v === undefined) {
+        throw new JailError('INPUT', `${layer.file}:${layer.doc.lineOf(pointer)}: ${pointer}: unknown variable \${${name}} (define it in "variables" or with --set ${name}=VALUE)`, { file: layer.file, field: pointer });
+      }
+      return v;
+    }) as T;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substitute(v, variables, layer, `${pointer}/${i}`)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = substitute(v, variables, layer, `${pointer}/${k}`);
+    return out as T;
+  }
+  return value;
+}
+
+function addItem(profile: Profile, field: ListField, value: unknown, origin: Origin, layer: RawLayer): void {
+  const located = <T extends object>(v: T): Located<T> => ({ ...v, origin });
+  switch (field) {
+    case 'binaries':
+    case 'files':
+    case 'trees':
+    case 'directories':
+      (profile[field] as unknown[]).push(located(typeof value === 'string' ? { path: value } : (value as object)));
+      break;
+    case 'libraries':
+      profile.libraries.push(located({ soname: value as string }));
+      break;
+    case 'devices': {
+      if (typeof value === 'string') {
+        const d = DEVICES[value as DeviceName];
+        profile.devices.push(located<DeviceSpec>({ path: `/dev/${value}`, type: 'char', major: d.major, minor: d.minor, mode: d.mode }));
+      } else profile.devices.push(located(value as DeviceSpec));
+      break;
+    }
+    default:
+      (profile[field] as unknown[]).push(located(value as object));
+  }
+  void layer;
+}
+
+/** A numeric id from a profile value (`1001` or `"1001"` after variables); names the field when it is not one. */
+export function toId(value: IdValue | undefined, origin: Origin | string, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0 || n > 0xffffffff) {
+    const file = typeof origin === 'string' ? origin : `${origin.file}: ${origin.pointer}`;
+    throw new JailError('INPUT', `${file}/${field}: ${JSON.stringify(value)} is not a numeric id`, { file: typeof origin === 'string' ? origin : origin.file, field });
+  }
+  return n;
+}

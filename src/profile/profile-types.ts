@@ -1,0 +1,135 @@
+/** A profile as written (see profiles/schema.json): strings may hold ${VARIABLES}. */
+export type IdValue = number | string;
+
+export interface EntryOverrides {
+  mode?: string;
+  owner?: IdValue;
+  group?: IdValue;
+}
+
+export interface BinarySpec extends EntryOverrides {
+  path: string;
+  as?: string;
+  optional?: boolean;
+}
+
+export interface FileSpec extends EntryOverrides {
+  path: string;
+  dest?: string;
+  dereference?: boolean;
+  optional?: boolean;
+}
+
+export interface TreeSpec extends FileSpec {
+  resolve?: boolean;
+  exclude?: string[];
+}
+
+export interface ContentSpec extends EntryOverrides {
+  path: string;
+  text: string;
+}
+
+export interface SymlinkSpec {
+  path: string;
+  target: string;
+}
+
+export interface DirectorySpec extends EntryOverrides {
+  path: string;
+}
+
+export type DeviceName = 'null' | 'zero' | 'full' | 'random' | 'urandom' | 'tty';
+
+export interface DeviceSpec extends EntryOverrides {
+  path: string;
+  type: 'char' | 'block';
+  major: number;
+  minor: number;
+}
+
+export interface UserSpec {
+  name: string;
+  uid: IdValue;
+  gid: IdValue;
+  home?: string;
+  shell?: string;
+  gecos?: string;
+}
+
+export interface GroupSpec {
+  name: string;
+  gid: IdValue;
+  members?: string[];
+}
+
+export interface PermissionPolicy {
+  owner?: IdValue;
+  group?: IdValue;
+  mode?: string;
+}
+
+export interface MountSpec {
+  source: string;
+  target: string;
+  readOnly?: boolean;
+  optional?: boolean;
+}
+
+export interface ProfileDocument {
+  $schema?: string;
+  name?: string;
+  description?: string;
+  extends?: string | string[];
+  variables?: Record<string, string>;
+  root?: string;
+  out?: string;
+  path?: string;
+  binaries?: Array<string | BinarySpec>;
+  libraries?: string[];
+  files?: Array<string | FileSpec>;
+  trees?: Array<string | TreeSpec>;
+  contents?: ContentSpec[];
+  symlinks?: SymlinkSpec[];
+  directories?: Array<string | DirectorySpec>;
+  devices?: Array<DeviceName | DeviceSpec>;
+  users?: UserSpec[];
+  groups?: GroupSpec[];
+  permissions?: PermissionPolicy;
+  mounts?: MountSpec[];
+  mtime?: number;
+}
+
+/** Where a request in a profile came from: the file and the JSON path, for reasons and errors. */
+export interface Origin {
+  file: string;
+  pointer: string;
+}
+
+export type Located<T> = T & { origin: Origin };
+
+/** A profile after `extends`, variables and defaults: every list item knows its file and line. */
+export interface Profile {
+  name: string;
+  file: string;
+  description?: string;
+  root: string;
+  out?: string;
+  path?: string;
+  variables: Record<string, string>;
+  binaries: Located<BinarySpec>[];
+  libraries: Located<{ soname: string }>[];
+  files: Located<FileSpec>[];
+  trees: Located<TreeSpec>[];
+  contents: Located<ContentSpec>[];
+  symlinks: Located<SymlinkSpec>[];
+  directories: Located<DirectorySpec>[];
+  devices: Located<DeviceSpec>[];
+  users: Located<UserSpec>[];
+  groups: Located<GroupSpec>[];
+  permissions: PermissionPolicy;
+  mounts: Located<MountSpec>[];
+  mtime?: number;
+  /** Every profile file read, the profile itself first. */
+  sources: string[];
+}
