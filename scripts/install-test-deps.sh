@@ -5,6 +5,8 @@ packages=(
   gcc libc6-dev gcc-multilib musl-tools binutils   # programs the resolver tests compile and run
   pax-utils                                         # scanelf/lddtree for the benchmarks
   ghostscript                                       # the wrapper-script chains the script tests follow
+  texlive-latex-base dvipng                         # the tex profile: latex and dvipng run in a jail
+  strace busybox curl openssl ca-certificates       # the strace, busybox, https profiles
 )
 missing=()
 for p in "${packages[@]}"; do

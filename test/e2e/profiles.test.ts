@@ -1,0 +1,271 @@
+/**
+ * Every shipped profile is built with the CLI and its programs are run inside the jail with chroot.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { resolveInputs } from '../../src/index.js';
+import { jailbuild } from '../helpers/cli.js';
+import { layOut, runInJail } from '../helpers/jail.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const ENV = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp' };
+
+function build(profile: string, extra: string[] = []): string {
+  const out = join(tempDir('jailbuild-profile-'), 'jail');
+  const run = jailbuild(['profile', profile, '--out', out, ...extra]);
+  assert.is(run.code, 0, `jailbuild profile ${profile}: ${run.stderr}`);
+  assert.match(run.stdout, `built ${out}`);
+  return out;
+}
+
+function writeProfile(dir: string, name: string, body: object): string {
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify(body, null, 2));
+  return path;
+}
+
+test('base: /bin/sh runs, /dev/null is a real device, /tmp is 1777, owners and modes follow the policy', () => {
+  const jail = build('base');
+  const run = runInJail(jail, ['/bin/sh', '-c', 'echo ok > /dev/null && echo shell works'], { env: ENV });
+  assert.is(run.status, 0, run.stderr);
+  assert.is(run.stdout, 'shell works\n');
+  const stat = (p: string): string => execFileSync('stat', ['-c', '%A %u:%g %t,%T', join(jail, p)], { encoding: 'utf8' }).trim();
+  assert.is(stat('dev/null'), 'crw-rw-rw- 0:0 1,3');
+  assert.is(stat('tmp').split(' ')[0], 'drwxrwxrwt');
+  assert.is(stat('usr/bin/dash').split(' ')[0], '-rwxr-x---', 'g=u-w,o-rwx');
+  assert.is(execFileSync('readlink', [join(jail, 'bin')], { encoding: 'utf8' }).trim(), 'usr/bin');
+});
+
+test('tex: latex compiles math to DVI and dvipng makes a PNG, with latex -> pdftex kept as a link', () => {
+  const jail = build('tex');
+  assert.is(execFileSync('readlink', [join(jail, 'usr/bin/latex')], { encoding: 'utf8' }).trim(), 'pdftex');
+  mkdirSync(join(jail, 'tmp/work'));
+  writeFileSync(join(jail, 'tmp/work/math.tex'), '\\documentclass{article}\\usepackage{amsmath}\\pagestyle{empty}\\begin{document}$\\sum_{k=1}^n k^2 = \\frac{n(n+1)(2n+1)}{6}$\\end{document}\n');
+  const run = runInJail(jail, ['/bin/sh', '-c', 'cd /tmp/work && latex -interaction=nonstopmode math.tex && dvipng -T tight -D 120 -o math.png math.dvi'], { env: ENV });
+  assert.is(run.status, 0, run.stdout + run.stderr);
+  const png = readFileSync(join(jail, 'tmp/work/math.png'));
+  assert.is(png.subarray(1, 4).toString('latin1'), 'PNG');
+  assert.not.match(run.stdout + run.stderr, /mktexpk|not found/i, 'no font had to be generated');
+});
+
+test('ghostscript: ps2pdf -> ps2pdf14 -> ps2pdfwr -> gs turns PostScript into PDF', () => {
+  const jail = build('ghostscript');
+  writeFileSync(join(jail, 'tmp/in.ps'), '%!PS\n/Times-Roman findfont 24 scalefont setfont 72 700 moveto (Hello from the jail) show showpage\n');
+  const run = runInJail(jail, ['/usr/bin/ps2pdf', '/tmp/in.ps', '/tmp/out.pdf'], { env: ENV });
+  assert.is(run.status, 0, run.stderr);
+  assert.is(readFileSync(join(jail, 'tmp/out.pdf')).subarray(0, 5).toString('latin1'), '%PDF-');
+});
+
+test('strace traces a command to a file', () => {
+  const jail = build('strace');
+  const run = runInJail(jail, ['/usr/bin/strace', '-o', '/tmp/trace', '/bin/sh', '-c', 'echo traced'], { env: ENV });
+  assert.is(run.status, 0, run.stderr);
+  assert.match(readFileSync(join(jail, 'tmp/trace'), 'utf8'), /execve\("\/bin\/sh"/);
+});
+
+test('busybox sh runs a command', () => {
+  const jail = build('busybox');
+  const run = runInJail(jail, ['/usr/bin/busybox', 'sh', '-c', 'echo from busybox; busybox ls /tmp'], { env: ENV });
+  assert.is(run.status, 0, run.stderr);
+  assert.match(run.stdout, 'from busybox');
+});
+
+test('dns: getent hosts answers from the jail\'s /etc/hosts', () => {
+  const dir = tempDir('jailbuild-dns-');
+  writeFileSync(join(dir, 'hosts'), '127.0.0.1 localhost\n10.11.12.13 jailtest.example jailtest\n');
+  writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+  const profile = writeProfile(dir, 'getent', { extends: 'dns', binaries: ['getent'] });
+  const jail = build(profile, ['--set', `HOSTS=${join(dir, 'hosts')}`, '--set', `RESOLV_CONF=${join(dir, 'resolv.conf')}`]);
+  const run = runInJail(jail, ['/usr/bin/getent', 'ahostsv4', 'jailtest.example'], { env: ENV });
+  assert.is(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^10\.11\.12\.13\s+STREAM jailtest\.example/m);
+});
+
+test('https + dns: curl fetches a page over TLS from a local server whose certificate comes from a test CA', async () => {
+  const dir = tempDir('jailbuild-tls-');
+  const ssl = (args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=jailbuild test CA']);
+  ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=localhost']);
+  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  ssl(['x509', '-req', '-in', 'srv.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.crt', '-days', '2', '-extfile', 'ext.cnf']);
+  const installed = '/usr/local/share/ca-certificates/jailbuild-test-ca.crt';
+  mkdirSync('/usr/local/share/ca-certificates', { recursive: true });
+  writeFileSync(installed, readFileSync(join(dir, 'ca.crt')));
+  const restoreStore = (): void => {
+    rmSync(installed, { force: true });
+    execFileSync('update-ca-certificates', ['--fresh'], { stdio: 'ignore' });
+  };
+  process.on('exit', () => existsSync(installed) && restoreStore());
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const server = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', 'srv.crt', '-key', 'srv.key', '-www', '-quiet'], { cwd: dir, stdio: 'ignore' });
+  try {
+    execFileSync('update-ca-certificates', [], { stdio: 'ignore' });
+    const profile = writeProfile(dir, 'curl', { extends: ['https', 'dns'], binaries: ['curl'] });
+    const jail = build(profile);
+    restoreStore();
+    await new Promise((r) => setTimeout(r, 500));
+    let run = runInJail(jail, ['/usr/bin/curl', '-sS', '--max-time', '10', `https://localhost:${port}/`], { env: ENV });
+    for (let i = 0; i < 10 && run.status === 7; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      run = runInJail(jail, ['/usr/bin/curl', '-sS', '--max-time', '10', `https://localhost:${port}/`], { env: ENV });
+    }
+    assert.is(run.status, 0, run.stderr);
+    assert.match(run.stdout, /s_server/);
+    // Without the CA the same request fails: the jail's CA files are what made it work.
+    rmSync(join(jail, 'etc/ssl/certs'), { recursive: true });
+    const refused = runInJail(jail, ['/usr/bin/curl', '-sS', '--max-time', '10', `https://localhost:${port}/`], { env: ENV });
+    assert.is.not(refused.status, 0);
+  } finally {
+    server.kill();
+    if (existsSync(installed)) restoreStore();
+  }
+});
+
+const SENDMAIL_C = `#include <stdio.h>
+#include <string.h>
+/* A sendmail stand-in: records its arguments and the message in /tmp/outbox. */
+int main(int argc, char **argv) {
+  FILE *out = fopen("/tmp/outbox", "a");
+  if (!out) return 75;
+  fprintf(out, "ARGS");
+  for (int i = 1; i < argc; i++) fprintf(out, " %s", argv[i]);
+  fprintf(out, "\\n");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, stdin)) > 0) fwrite(buf, 1, n, out);
+  return fclose(out) == 0 ? 0 : 74;
+}
+`;
+
+test('sendmail: a stand-in installed as /usr/bin/sendmail receives a message', () => {
+  const dir = tempDir('jailbuild-sendmail-');
+  writeFileSync(join(dir, 'sendmail.c'), SENDMAIL_C);
+  execFileSync('gcc', ['-O2', '-o', join(dir, 'mini_sendmail'), join(dir, 'sendmail.c')]);
+  const jail = build('sendmail', ['--set', `SENDMAIL=${join(dir, 'mini_sendmail')}`]);
+  assert.not.ok(existsSync(join(jail, dir, 'mini_sendmail')), 'installed under its new name only');
+  const run = runInJail(jail, ['/bin/sh', '-c', 'printf "To: someone@example.test\\nSubject: hi\\n\\nhello\\n" | /usr/bin/sendmail -t -i --username=wiki'], { env: ENV });
+  assert.is(run.status, 0, run.stderr);
+  const box = readFileSync(join(jail, 'tmp/outbox'), 'utf8');
+  assert.match(box, 'ARGS -t -i --username=wiki\nTo: someone@example.test');
+});
+
+/** A sysroot with a shell and libc from this machine, for programs the test installs in /usr/local and /opt. */
+function sysrootWithShell(): string {
+  const root = tempDir('jailbuild-sysroot-');
+  const [sh] = resolveInputs(['/bin/sh']);
+  layOut(sh?.needs ?? [], '/', root);
+  return root;
+}
+
+test('idsgrep: a library found only through ld.so.conf.d gets the jail its own ld.so.cache; its data comes along', () => {
+  const root = sysrootWithShell();
+  const src = tempDir('jailbuild-ids-src-');
+  writeFileSync(join(src, 'ids.c'), '#include <string.h>\nint ids_match(const char *a, const char *b) { return strstr(a, b) != 0; }\n');
+  writeFileSync(
+    join(src, 'idsgrep.c'),
+    `#include <stdio.h>
+int ids_match(const char *, const char *);
+int main(int argc, char **argv) {
+  FILE *f = fopen("/usr/local/share/dict/kanji", "r");
+  if (!f || argc < 2) return 2;
+  char line[256]; int found = 0;
+  while (fgets(line, sizeof line, f)) if (ids_match(line, argv[1])) { fputs(line, stdout); found = 1; }
+  return found ? 0 : 1;
+}
+`,
+  );
+  mkdirSync(join(root, 'usr/local/lib64'), { recursive: true });
+  mkdirSync(join(root, 'usr/local/bin'), { recursive: true });
+  execFileSync('gcc', ['-shared', '-fPIC', '-Wl,-soname,libids.so.0', '-o', join(root, 'usr/local/lib64/libids.so.0.1'), join(src, 'ids.c')]);
+  symlinkSync('libids.so.0.1', join(root, 'usr/local/lib64/libids.so.0'));
+  execFileSync('gcc', ['-o', join(root, 'usr/local/bin/idsgrep'), join(src, 'idsgrep.c'), `-L${join(root, 'usr/local/lib64')}`, '-l:libids.so.0']);
+  mkdirSync(join(root, 'usr/local/share/dict'), { recursive: true });
+  writeFileSync(join(root, 'usr/local/share/dict/kanji'), 'tree 木\nforest 森\nwoods 林\n');
+  mkdirSync(join(root, 'etc/ld.so.conf.d'), { recursive: true });
+  writeFileSync(join(root, 'etc/ld.so.conf'), 'include /etc/ld.so.conf.d/*.conf\n');
+  writeFileSync(join(root, 'etc/ld.so.conf.d/local.conf'), '/usr/local/lib64\n');
+  execFileSync('ldconfig', ['-X', '-r', root]);
+
+  const jail = build('idsgrep', ['--root', root]);
+  assert.ok(existsSync(join(jail, 'etc/ld.so.cache')), 'the jail has its own ld.so.cache');
+  const run = runInJail(jail, ['/usr/local/bin/idsgrep', 'forest'], { env: ENV });
+  assert.is(run.status, 0, run.stderr);
+  assert.is(run.stdout, 'forest 森\n');
+});
+
+test('a self-locating program runs through a link in /usr/local/bin and finds its data from its real path', () => {
+  const root = sysrootWithShell();
+  const src = tempDir('jailbuild-selfloc-src-');
+  writeFileSync(
+    join(src, 'selfloc.c'),
+    `#include <limits.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+/* Finds its data as kpathsea does: argv[0] (through PATH), then the real path, then ../share. */
+int main(int argc, char **argv) {
+  char found[PATH_MAX], real[PATH_MAX], data[PATH_MAX * 2];
+  (void)argc;
+  if (strchr(argv[0], '/')) snprintf(found, sizeof found, "%s", argv[0]);
+  else {
+    char *path = getenv("PATH"); if (!path) return 3;
+    char *copy = strdup(path); int ok = 0;
+    for (char *dir = strtok(copy, ":"); dir && !ok; dir = strtok(NULL, ":")) {
+      snprintf(found, sizeof found, "%s/%s", dir, argv[0]);
+      ok = access(found, X_OK) == 0;
+    }
+    if (!ok) return 4;
+  }
+  if (!realpath(found, real)) return 5;
+  snprintf(data, sizeof data, "%s/../share/selfloc/data.txt", dirname(real));
+  FILE *f = fopen(data, "r"); if (!f) { fprintf(stderr, "no data at %s\\n", data); return 6; }
+  char line[256]; if (fgets(line, sizeof line, f)) fputs(line, stdout);
+  return 0;
+}
+`,
+  );
+  mkdirSync(join(root, 'opt/selfloc/bin'), { recursive: true });
+  mkdirSync(join(root, 'opt/selfloc/share/selfloc'), { recursive: true });
+  mkdirSync(join(root, 'usr/local/bin'), { recursive: true });
+  execFileSync('gcc', ['-o', join(root, 'opt/selfloc/bin/selfloc'), join(src, 'selfloc.c')]);
+  chmodSync(join(root, 'opt/selfloc/bin/selfloc'), 0o755);
+  writeFileSync(join(root, 'opt/selfloc/share/selfloc/data.txt'), 'found my data\n');
+  symlinkSync('/opt/selfloc/bin/selfloc', join(root, 'usr/local/bin/selfloc'));
+  const profile = writeProfile(src, 'selfloc', { extends: 'base', binaries: ['selfloc'], trees: ['/opt/selfloc/share'] });
+
+  const jail = build(profile, ['--root', root]);
+  assert.is(execFileSync('readlink', [join(jail, 'usr/local/bin/selfloc')], { encoding: 'utf8' }).trim(), '/opt/selfloc/bin/selfloc');
+  const run = runInJail(jail, ['/bin/sh', '-c', 'selfloc'], { env: ENV });
+  assert.is(run.status, 0, run.stderr);
+  assert.is(run.stdout, 'found my data\n');
+});
+
+test('bad profiles: one line naming the file and the field, exit 2, nothing written', () => {
+  const dir = tempDir('jailbuild-bad-');
+  const cases: Array<[string, string, RegExp]> = [
+    ['syntax', '{\n  "binaries": ["/bin/sh",]\n}\n', /syntax\.json: line 2, column 26: JSON syntax error/],
+    ['schema', JSON.stringify({ binaries: [42] }, null, 2), /schema\.json:3: \/binaries\/0: must be string or object/],
+    ['unknown', JSON.stringify({ binarys: ['/bin/sh'] }, null, 2), /unknown\.json:2: \/binarys: unknown field; did you mean "binaries"\?/],
+    ['cycle-a', JSON.stringify({ extends: './cycle-b.json' }), /extends cycle: .*cycle-a\.json -> .*cycle-b\.json -> .*cycle-a\.json/],
+    ['missing', JSON.stringify({ extends: 'base', binaries: ['/usr/bin/no-such-program'] }, null, 2), /missing\.json: \/binaries\/0: \/usr\/bin\/no-such-program: not found in the root/],
+    ['badvar', JSON.stringify({ out: '/srv/${NOPE}' }, null, 2), /badvar\.json:2: \/out: unknown variable \$\{NOPE\}/],
+  ];
+  writeFileSync(join(dir, 'cycle-b.json'), JSON.stringify({ extends: './cycle-a.json' }));
+  for (const [name, text, expected] of cases) {
+    writeFileSync(join(dir, `${name}.json`), text);
+    const out = join(dir, `out-${name}`);
+    const run = jailbuild(['profile', join(dir, `${name}.json`), '--out', out]);
+    assert.is(run.code, 2, `${name}: ${run.stderr}`);
+    assert.match(run.stderr, expected, name);
+    assert.is(run.stderr.trim().split('\n').length, 1, `${name}: one line: ${run.stderr}`);
+    assert.not.match(run.stderr, /\n\s+at /, 'no stack trace');
+    assert.not.ok(existsSync(out), `${name}: nothing written`);
+  }
+});
+
+test.run();
