@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { describeError, JailError } from '../errors.js';
 import { type Output, processOutput } from './output.js';
 import { runMount, runUmount } from './mount-command.js';
+import { runPhpFpmPool } from './php-fpm-pool-command.js';
 import { parseSet, runProfile } from './profile-command.js';
 import { runResolve } from './resolve-command.js';
 
@@ -118,6 +119,52 @@ Examples:
         setCode(run(name, { ...(typeof o.out === 'string' ? { out: o.out } : {}), ...(o.set ? { set: o.set as Record<string, string> } : {}) }, out));
       });
   }
+
+  program
+    .command('php-fpm-pool')
+    .description('Print the PHP-FPM pool configuration that goes with a jail: user, group, socket, chroot, env[PATH], and sendmail_path quoted as mini_sendmail needs it.')
+    .argument('<PROFILE>', 'the profile the jail is built from')
+    .requiredOption('--name <NAME>', 'the pool name ([NAME], the socket name)')
+    .option('--out <DIR>', 'the jail folder (default: as for jailbuild profile)')
+    .addOption(setOption())
+    .option('--socket <PATH>', 'the pool\'s Unix socket (default /run/php/jail-NAME.sock)')
+    .option('--listen-owner <USER>', 'owner of the socket: the web server (default www-data)')
+    .option('--listen-group <GROUP>', 'group of the socket (default www-data)')
+    .option('--listen-mode <MODE>', 'mode of the socket (default 0660)')
+    .option('--prefix <DIR>', 'php-fpm prefix (default /srv/php-fpm)')
+    .addOption(new Option('--pm <KIND>', 'process manager').choices(['ondemand', 'dynamic', 'static']))
+    .option('--max-children <N>', 'pm.max_children (default 5)')
+    .option('--handler', 'also print the Apache SetHandler and nginx fastcgi_pass lines, as comments')
+    .addHelpText(
+      'after',
+      `
+Example:
+  jailbuild profile wiki.json --set POOL=wiki --out /srv/php-fpm/chroot/wiki
+  jailbuild php-fpm-pool wiki.json --set POOL=wiki --name wiki --out /srv/php-fpm/chroot/wiki > /etc/php/8.2/fpm/pool.d/wiki.conf
+  jailbuild mount wiki.json --set POOL=wiki --out /srv/php-fpm/chroot/wiki`,
+    )
+    .action((name: string, o: Record<string, unknown>) => {
+      const str = (k: string): Record<string, string> => (typeof o[k] === 'string' ? { [k]: o[k] as string } : {});
+      setCode(
+        runPhpFpmPool(
+          name,
+          {
+            name: o.name as string,
+            ...str('out'),
+            ...str('socket'),
+            ...str('listenOwner'),
+            ...str('listenGroup'),
+            ...str('listenMode'),
+            ...str('prefix'),
+            ...(o.pm ? { pm: o.pm as 'ondemand' | 'dynamic' | 'static' } : {}),
+            ...(o.maxChildren ? { maxChildren: Number(o.maxChildren) } : {}),
+            ...(o.set ? { set: o.set as Record<string, string> } : {}),
+            handler: Boolean(o.handler),
+          },
+          out,
+        ),
+      );
+    });
 
   return program;
 }

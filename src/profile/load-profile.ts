@@ -59,6 +59,7 @@ export function loadProfile(nameOrPath: string, options: LoadProfileOptions = {}
   const variables: Record<string, string> = {};
   for (const layer of layers) Object.assign(variables, layer.body.variables ?? {});
   Object.assign(variables, options.set ?? {});
+  expandVariables(variables, file);
 
   const top = layers[layers.length - 1] as RawLayer;
   const profile: Profile = {
@@ -133,6 +134,21 @@ function collectLayers(file: string, searchPath: string[], chain: string[], out:
 }
 
 const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Variables may use others (`WEBROOT: /srv/www/${POOL}`): expanded in place, a cycle is an error. */
+function expandVariables(variables: Record<string, string>, file: string): void {
+  const done = new Set<string>();
+  const expand = (name: string, stack: string[]): string => {
+    const raw = variables[name] as string;
+    if (done.has(name)) return raw;
+    if (stack.includes(name)) throw new JailError('INPUT', `${file}: variables refer to each other in a cycle: ${[...stack, name].join(' -> ')}`, { file, field: '/variables' });
+    const value = raw.replace(VARIABLE, (m, inner: string) => (variables[inner] === undefined ? m : expand(inner, [...stack, name])));
+    variables[name] = value;
+    done.add(name);
+    return value;
+  };
+  for (const name of Object.keys(variables)) expand(name, []);
+}
 
 /** Replaces ${NAME} in every string of a value; an unknown variable names the file, line and field. */
 function substitute<T>(value: T, variables: Record<string, string>, layer: RawLayer, pointer: string): T {
