@@ -18,6 +18,7 @@ import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
 import { JailError } from '../errors.js';
 import type { JailEntry } from '../model/jail-entry.js';
 import type { RootFs } from '../rootfs/rootfs.js';
+import { swapInto } from './exchange-paths.js';
 import { mountsBelow, removeTreeSafely } from './safe-remove.js';
 
 export interface WriteTreeOptions {
@@ -104,13 +105,16 @@ export function writeTree(entries: JailEntry[], fs: RootFs, outPath: string, opt
     bytes = populate(entries, fs, staging, options);
   } catch (err) {
     removeTreeSafely(staging);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      throw new JailError('IO_ERROR', `${out}: no space left on the device while writing the new jail; ${existing ? 'the previous jail is unchanged' : 'nothing was left behind'}`, { file: out, cause: err });
+    }
     throw err;
   }
   let replaced = false;
   if (existing) {
     const retired = `${join(parent, `.${basename(out)}`)}${RETIRED}${process.pid}-${Date.now()}`;
-    renameSync(out, retired);
-    renameSync(staging, out);
+    swapInto(staging, out, retired);
     removeTreeSafely(retired);
     replaced = true;
   } else {

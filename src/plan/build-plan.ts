@@ -90,6 +90,16 @@ export function buildPlan(profile: Profile, options: PlanOptions = {}): Plan {
     errors.push(`${origin.file}: ${origin.pointer}: ${message}`);
   };
 
+  // A destination is a path inside the jail: `..` could only mean an attempt to climb out of it.
+  const checkDest = (value: string | undefined, origin: Origin, field: string): void => {
+    if (value !== undefined && value.split('/').includes('..')) fail(origin, `${field} ${value}: leaves the jail ("..")`);
+    if (value !== undefined && !value.startsWith('/')) fail(origin, `${field} ${value}: must be an absolute path inside the jail`);
+  };
+  for (const b of profile.binaries) checkDest(b.as, b.origin, 'as');
+  for (const f of [...profile.files, ...profile.trees]) checkDest(f.dest, f.origin, 'dest');
+  for (const x of [...profile.contents, ...profile.symlinks, ...profile.directories, ...profile.devices]) checkDest(x.path, x.origin, 'path');
+  for (const m of profile.mounts) checkDest(m.target, m.origin, 'target');
+
   // Programs, with everything they load and run.
   let reference: { found: Lookup; elf: ElfInfo } | undefined;
   for (const bin of profile.binaries) {
