@@ -7,6 +7,7 @@ packages=(
   ghostscript                                       # the wrapper-script chains the script tests follow
   texlive-latex-base dvipng                         # the tex profile: latex and dvipng run in a jail
   strace busybox curl openssl ca-certificates       # the strace, busybox, https profiles
+  libarchive-tools skopeo umoci                     # bsdtar, and OCI tools that read the tarball tests' layouts
   php8.2-fpm php8.2-curl libfcgi-bin dnsmasq-base   # the PHP-FPM pool test: php-fpm, cgi-fcgi, a DNS server
 )
 missing=()

@@ -1,10 +1,16 @@
 import { Command, CommanderError, Option } from 'commander';
 import { describeError, JailError } from '../errors.js';
 import { type Output, processOutput } from './output.js';
-import { runMount, runUmount } from './mount-command.js';
-import { runPhpFpmPool } from './php-fpm-pool-command.js';
-import { parseSet, runProfile } from './profile-command.js';
-import { runResolve } from './resolve-command.js';
+import { parseSet } from './set-option.js';
+
+// Each command's code is loaded when that command runs: `jailbuild resolve` never loads the profile
+// validator or the shell parser's 1.5 MB unless it needs them.
+const load = {
+  resolve: () => import('./resolve-command.js'),
+  profile: () => import('./profile-command.js'),
+  mount: () => import('./mount-command.js'),
+  pool: () => import('./php-fpm-pool-command.js'),
+};
 
 /** Exit codes: 0 success, 1 something the command checks failed (missing libraries), 2 usage or input error. */
 export const EXIT_OK = 0;
@@ -45,7 +51,8 @@ Examples:
   jailbuild resolve --json latex dvipng
   jailbuild resolve --root /srv/sysroot/arm64 /usr/bin/gs`,
     )
-    .action((paths: string[], o: Record<string, string | boolean | undefined>) => {
+    .action(async (paths: string[], o: Record<string, string | boolean | undefined>) => {
+      const { runResolve } = await load.resolve();
       const opts = {
         root: o.root as string,
         json: Boolean(o.json),
@@ -69,6 +76,9 @@ Examples:
     .addOption(setOption())
     .option('--root <DIR>', 'the source root the files come from (default: the profile\'s root, else /)')
     .option('--mtime <SECONDS>', 'modification time of every entry (default: SOURCE_DATE_EPOCH, else the profile\'s mtime, else 0)')
+    .option('--tar <FILE>', 'also (or, without --out, only) write a reproducible tarball: .tar.gz/.tgz gzip, other names plain tar, - for standard output')
+    .option('--oci <DIR>', 'also (or, without --out, only) write an OCI image layout whose one layer is that tarball, tagged with the profile name')
+    .option('--manifest <FILE>', 'also (or, without --out, only) write a JSON manifest: every entry with mode, owner, sha256, source and reasons; - for standard output')
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText(
@@ -84,16 +94,22 @@ file, the line and the field; nothing is written).
 Examples:
   jailbuild profile tex --out /srv/php-fpm/chroot/wiki
   jailbuild profile ./wiki.json --set JAILNAME=wiki --set WEBROOT=/srv/www/wiki
-  jailbuild profile busybox --root /srv/sysroot/arm64 --out /tmp/bb`,
+  jailbuild profile busybox --root /srv/sysroot/arm64 --out /tmp/bb
+  SOURCE_DATE_EPOCH=1700000000 jailbuild profile tex --tar tex.tar.gz --manifest tex.manifest.json
+  jailbuild profile base --oci ./base-oci && skopeo inspect oci:./base-oci`,
     )
-    .action((name: string, o: Record<string, unknown>) => {
+    .action(async (name: string, o: Record<string, unknown>) => {
+      const { runProfile } = await load.profile();
       const mtime = o.mtime === undefined ? undefined : Number(o.mtime);
       if (mtime !== undefined && !(Number.isSafeInteger(mtime) && mtime >= 0)) throw new JailError('USAGE', `--mtime ${String(o.mtime)}: expected a whole number of seconds`);
       setCode(
-        runProfile(
+        await runProfile(
           name,
           {
             ...(typeof o.out === 'string' ? { out: o.out } : {}),
+            ...(typeof o.tar === 'string' ? { tar: o.tar } : {}),
+            ...(typeof o.oci === 'string' ? { oci: o.oci } : {}),
+            ...(typeof o.manifest === 'string' ? { manifest: o.manifest } : {}),
             ...(o.set ? { set: o.set as Record<string, string> } : {}),
             ...(typeof o.root === 'string' ? { root: o.root } : {}),
             ...(mtime !== undefined ? { mtime } : {}),
@@ -105,9 +121,9 @@ Examples:
       );
     });
 
-  for (const [verb, run, what] of [
-    ['mount', runMount, "Make the profile's bind mounts inside a built jail (read-only where the profile says)."],
-    ['umount', runUmount, "Remove the profile's bind mounts from a jail, then check that nothing at all is still mounted in it (exit 1 if something is): run it before destroying a jail."],
+  for (const [verb, what] of [
+    ['mount', "Make the profile's bind mounts inside a built jail (read-only where the profile says)."],
+    ['umount', "Remove the profile's bind mounts from a jail, then check that nothing at all is still mounted in it (exit 1 if something is): run it before destroying a jail."],
   ] as const) {
     program
       .command(verb)
@@ -115,7 +131,9 @@ Examples:
       .argument('<PROFILE>', 'the profile the jail was built from')
       .option('--out <DIR>', 'the jail (default: as for jailbuild profile)')
       .addOption(setOption())
-      .action((name: string, o: Record<string, unknown>) => {
+      .action(async (name: string, o: Record<string, unknown>) => {
+        const { runMount, runUmount } = await load.mount();
+        const run = verb === 'mount' ? runMount : runUmount;
         setCode(run(name, { ...(typeof o.out === 'string' ? { out: o.out } : {}), ...(o.set ? { set: o.set as Record<string, string> } : {}) }, out));
       });
   }
@@ -143,7 +161,8 @@ Example:
   jailbuild php-fpm-pool wiki.json --set POOL=wiki --name wiki --out /srv/php-fpm/chroot/wiki > /etc/php/8.2/fpm/pool.d/wiki.conf
   jailbuild mount wiki.json --set POOL=wiki --out /srv/php-fpm/chroot/wiki`,
     )
-    .action((name: string, o: Record<string, unknown>) => {
+    .action(async (name: string, o: Record<string, unknown>) => {
+      const { runPhpFpmPool } = await load.pool();
       const str = (k: string): Record<string, string> => (typeof o[k] === 'string' ? { [k]: o[k] as string } : {});
       setCode(
         runPhpFpmPool(

@@ -1,16 +1,19 @@
 import { resolve as resolveHostPath } from 'node:path';
 import { loadConfig } from '../config/load-config.js';
 import { writeTree } from '../emit/write-tree.js';
-import { JailError } from '../errors.js';
 import { buildPlan, type Plan } from '../plan/build-plan.js';
 import { loadProfile } from '../profile/load-profile.js';
 import type { Profile } from '../profile/profile-types.js';
 import { RootFs } from '../rootfs/rootfs.js';
+import { emitOutputs, wantsOutputs } from './output-options.js';
 import { formatDiagnostic } from './resolve-command.js';
 import type { Output } from './output.js';
 
 export interface ProfileCommandOptions {
   out?: string;
+  tar?: string;
+  oci?: string;
+  manifest?: string;
   set?: Record<string, string>;
   root?: string;
   json?: boolean;
@@ -38,12 +41,23 @@ export function summarize(plan: Plan): Record<string, number> {
   return { entries: plan.entries.length, files: count('file'), symlinks: count('symlink'), directories: count('directory'), devices: count('char') + count('block') };
 }
 
-/** `jailbuild profile PROFILE --out DIR`: builds the jail tree; returns the exit code. */
-export function runProfile(nameOrPath: string, opts: ProfileCommandOptions, out: Output): number {
+/** `jailbuild profile PROFILE --out DIR`: builds the jail tree (and tarball, OCI layout, manifest); returns the exit code. */
+export async function runProfile(nameOrPath: string, opts: ProfileCommandOptions, out: Output): Promise<number> {
   const profile = loadProfileWithSettings(nameOrPath, opts);
   const plan = buildPlan(profile, opts.mtime !== undefined ? { mtime: opts.mtime } : {});
   const dest = outputFolder(profile, opts.out);
   const fs = new RootFs(profile.root);
+  const targets = {
+    ...(opts.tar !== undefined ? { tar: opts.tar } : {}),
+    ...(opts.oci !== undefined ? { oci: opts.oci } : {}),
+    ...(opts.manifest !== undefined ? { manifest: opts.manifest } : {}),
+    quiet: Boolean(opts.quiet || opts.json),
+  };
+  // Only archives asked for (no --out): no tree is written.
+  if (wantsOutputs(targets) && opts.out === undefined) {
+    for (const d of plan.diagnostics) out.stderr(formatDiagnostic(d));
+    return emitOutputs(plan, fs, targets, out);
+  }
   const isTty = Boolean(process.stderr.isTTY) && !opts.quiet && !opts.json;
   const result = writeTree(plan.entries, fs, dest, {
     mtime: plan.mtime,
@@ -62,6 +76,7 @@ export function runProfile(nameOrPath: string, opts: ProfileCommandOptions, out:
       if (profile.mounts.length > 0) out.stdout(`jailbuild: this jail expects ${profile.mounts.length} bind mount(s): jailbuild mount ${profileArg(nameOrPath, opts)}--out ${result.out}\n`);
     }
   }
+  if (wantsOutputs(targets)) return emitOutputs(plan, fs, targets, out);
   return 0;
 }
 
@@ -70,8 +85,4 @@ function profileArg(nameOrPath: string, opts: ProfileCommandOptions): string {
   return `${nameOrPath} ${sets}`;
 }
 
-export function parseSet(value: string, previous: Record<string, string> = {}): Record<string, string> {
-  const m = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/.exec(value);
-  if (!m) throw new JailError('USAGE', `--set ${value}: expected NAME=VALUE`, { field: '--set' });
-  return { ...previous, [m[1] as string]: m[2] as string };
-}
+export { parseSet } from './set-option.js';

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { JailError } from '../errors.js';
 import type { JsonDocument } from './json-document.js';
 
@@ -15,8 +16,10 @@ let compiled: { validate: ValidateFunction; schema: Schema } | undefined;
 function validator(): { validate: ValidateFunction; schema: Schema } {
   if (!compiled) {
     const schema = JSON.parse(readFileSync(join(SHIPPED_PROFILES, 'schema.json'), 'utf8')) as Schema;
-    const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule;
-    const ajv = new (Ajv as unknown as new (opts: object) => { compile(s: object): ValidateFunction })({ allErrors: true, strict: false });
+    // Loaded when a profile is read, not by every command.
+    const AjvModule = createRequire(import.meta.url)('ajv') as { default?: unknown };
+    const Ajv = (AjvModule.default ?? AjvModule) as new (opts: object) => { compile(s: object): ValidateFunction };
+    const ajv = new Ajv({ allErrors: true, strict: false });
     compiled = { validate: ajv.compile(schema), schema };
   }
   return compiled;

@@ -1,7 +1,13 @@
-import sh from 'mvdan-sh';
+import { createRequire } from 'node:module';
 import type { DblQuoted, File, Lit, SglQuoted, Word, WordPart } from 'mvdan-sh';
+import type shModule from 'mvdan-sh';
 
-const { syntax } = sh;
+/** mvdan-sh is 1.5 MB of GopherJS: loaded on the first script, not by every command. */
+let loaded: typeof shModule.syntax | undefined;
+function syntaxModule(): typeof shModule.syntax {
+  loaded ??= (createRequire(import.meta.url)('mvdan-sh') as typeof shModule).syntax;
+  return loaded;
+}
 
 /**
  * mvdan-sh's numeric operator values (const enums in its typings, which a module cannot import).
@@ -37,6 +43,7 @@ export function parseShell(text: string, name: string, preferPosix = false): Par
   const dialects: Array<'bash' | 'posix'> = preferPosix ? ['posix', 'bash'] : ['bash', 'posix'];
   let firstError = '';
   for (const dialect of dialects) {
+    const syntax = syntaxModule();
     const parser = syntax.NewParser(syntax.Variant(dialect === 'bash' ? syntax.LangBash : syntax.LangPOSIX));
     try {
       return { file: parser.Parse(text, name), dialect };
@@ -60,6 +67,7 @@ function parseReachablePart(text: string, name: string, preferPosix: boolean): P
     const prefix = lines.slice(0, end).join('\n');
     let file: File;
     try {
+      const syntax = syntaxModule();
       file = syntax.NewParser(syntax.Variant(preferPosix ? syntax.LangPOSIX : syntax.LangBash)).Parse(prefix, name);
     } catch (err) {
       const line = Number(/:(\d+):\d+: /.exec(describeParseError(err))?.[1] ?? NaN);
@@ -88,7 +96,7 @@ function describeParseError(err: unknown): string {
   return typeof e?.message === 'string' ? e.message.split('\n')[0] ?? 'parse error' : String(err).split('\n')[0] ?? 'parse error';
 }
 
-export const nodeType = (node: unknown): string => syntax.NodeType(node as never);
+export const nodeType = (node: unknown): string => syntaxModule().NodeType(node as never);
 
 /** The value of a word made only of literal and quoted text, else null. */
 export function constantWord(word: Word): string | null {

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
+import { JailError } from '../errors.js';
+import type { EntryKind, JailEntry } from '../model/jail-entry.js';
+import { compareBytes, type RootFs } from '../rootfs/rootfs.js';
+
+/** One line of a jail's manifest: what is at a path and why, with the sha256 of every file. */
+export interface ManifestEntry {
+  path: string;
+  kind: EntryKind;
+  /** Octal, four digits at least: "0755", "1777", "4755". */
+  mode: string;
+  uid: number;
+  gid: number;
+  size?: number;
+  sha256?: string;
+  target?: string;
+  major?: number;
+  minor?: number;
+  source?: string;
+  reasons: string[];
+}
+
+/** sha256 (hex) and size of a host file, read as a stream: memory stays bounded whatever its size. */
+export async function hashFile(hostPath: string): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const chunk of createReadStream(hostPath, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.length;
+    }
+  } catch (err) {
+    throw new JailError('IO_ERROR', `${hostPath}: cannot be read: ${(err as Error).message}`, { file: hostPath, cause: err });
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+export function octalMode(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0');
+}
+
+/**
+ * The manifest of a plan, sorted bytewise by path, with the fields in a fixed order so that the same
+ * plan always gives the same text. Files are hashed from their source (or generated contents); a
+ * source whose size is not the planned one is an error, as it would be for the tree and the tarball.
+ */
+export async function manifestOf(entries: JailEntry[], fs: RootFs): Promise<ManifestEntry[]> {
+  const sorted = [...entries].sort((a, b) => compareBytes(a.path, b.path));
+  const out: ManifestEntry[] = [];
+  for (const e of sorted) {
+    let file: { size: number; sha256: string } | undefined;
+    if (e.kind === 'file') {
+      if (e.content !== undefined) file = { size: e.content.length, sha256: createHash('sha256').update(e.content).digest('hex') };
+      else if (e.source !== undefined) {
+        const host = fs.hostPath(e.source);
+        file = await hashFile(host);
+        if (e.size !== undefined && file.size !== e.size) {
+          throw new JailError('IO_ERROR', `${host} (for ${e.path}): ${file.size} bytes now, ${e.size} when the plan was made: it changed; run again`, { file: host });
+        }
+      } else throw new JailError('INPUT', `${e.path}: a file with neither a source nor contents`, { file: e.path });
+    }
+    // Built in one literal: the key order is the order of the text.
+    const m: ManifestEntry = {
+      path: e.path,
+      kind: e.kind,
+      mode: octalMode(e.kind === 'symlink' ? 0o777 : e.mode),
+      uid: e.uid,
+      gid: e.gid,
+      ...(file ? { size: file.size, sha256: file.sha256 } : {}),
+      ...(e.target !== undefined ? { target: e.target } : {}),
+      ...(e.major !== undefined ? { major: e.major } : {}),
+      ...(e.minor !== undefined ? { minor: e.minor } : {}),
+      ...(e.source !== undefined ? { source: e.source } : {}),
+      reasons: [...e.reasons],
+    };
+    out.push(m);
+  }
+  return out;
+}
+
+/** The manifest as text: a JSON array, one entry per line, ending with a newline. */
+export function manifestText(manifest: ManifestEntry[]): string {
+  return manifest.length === 0 ? '[]\n' : `[\n${manifest.map((m) => `  ${JSON.stringify(m)}`).join(',\n')}\n]\n`;
+}
+
+/** Writes the manifest of `entries` to `dest` (`-` for standard output), replacing it whole. */
+export async function writeManifest(dest: string, entries: JailEntry[], fs: RootFs): Promise<ManifestEntry[]> {
+  const manifest = await manifestOf(entries, fs);
+  const text = manifestText(manifest);
+  if (dest === '-') {
+    process.stdout.write(text);
+    return manifest;
+  }
+  const file = resolveHostPath(dest);
+  const temp = join(dirname(file), `.${basename(file)}.jailbuild-${process.pid}-${Date.now()}`);
+  try {
+    writeFileSync(temp, text, { flag: 'wx', mode: 0o644 });
+    renameSync(temp, file);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw new JailError('IO_ERROR', `${file}: cannot write the manifest: ${(err as Error).message}`, { file, cause: err });
+  }
+  return manifest;
+}

@@ -1,0 +1,289 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
+import { Transform, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { constants as zlibConstants, createGzip } from 'node:zlib';
+import tar, { type Header as TarHeader, type Pack } from 'tar-stream';
+import { JailError } from '../errors.js';
+import type { JailEntry } from '../model/jail-entry.js';
+import type { RootFs } from '../rootfs/rootfs.js';
+
+export interface TarballOptions {
+  /** Seconds since the epoch given to every entry (the plan's mtime). */
+  mtime: number;
+  /** Compress with gzip (level 6, fixed header). */
+  gzip: boolean;
+}
+
+export interface TarballResult {
+  /** The file written, or '-' for standard output / a caller's stream. */
+  dest: string;
+  entries: number;
+  /** Hard links written instead of a second copy. */
+  hardLinks: number;
+  /** Size and sha256 of the uncompressed tar stream (the OCI diff_id). */
+  tarBytes: number;
+  tarSha256: string;
+  /** Size and sha256 of what was written (equal to the above without gzip). */
+  outputBytes: number;
+  outputSha256: string;
+}
+
+/**
+ * The gzip level is part of the output's identity: another level gives other bytes. Node's zlib
+ * writes the header 1f 8b 08 00 00000000 00 03 — no file name, mtime 0, XFL 0 at level 6, OS 3
+ * (Unix) — whatever the host, so only the deflate stream itself depends on the bundled zlib.
+ */
+export const GZIP_LEVEL = 6;
+
+/** ustar's numeric fields as tar-stream writes them: 6 octal digits for ids and device numbers. */
+const MAX_USTAR_ID = 0o777777;
+/** tar-stream truncates the mtime to a signed 32-bit number of seconds. */
+const MAX_MTIME = 2 ** 31 - 1;
+
+const S_IF = { file: 0o100000, directory: 0o040000, symlink: 0o120000, char: 0o020000, block: 0o060000 } as const;
+const TAR_TYPE = { file: 'file', directory: 'directory', symlink: 'symlink', char: 'character-device', block: 'block-device' } as const;
+
+type Header = Partial<TarHeader> & { name: string; pax?: Record<string, string> };
+/** One entry's writable side (a streamx stream, not a Node one). */
+type Sink = ReturnType<Pack['entry']>;
+
+/**
+ * The name of an entry in the archive. The root is `./` and everything else is relative without a
+ * leading `./` (`usr/bin/dash`, folders with a trailing slash): GNU tar and bsdtar both extract that
+ * cleanly, and the `./` entry carries the root folder's mode and owner (tar -xp applies them to the
+ * folder it extracts into), which omitting it would lose. (bsdtar leaves that folder's mtime alone, as
+ * it does for archives GNU tar makes; GNU tar and umoci set it too.)
+ */
+export function tarName(entry: Pick<JailEntry, 'path' | 'kind'>): string {
+  if (entry.path === '/') return './';
+  const rel = entry.path.replace(/^\/+/, '');
+  return entry.kind === 'directory' ? `${rel}/` : rel;
+}
+
+function plainUstar(text: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return Buffer.byteLength(text) <= 100 && /^[\x00-\x7f]*$/.test(text);
+}
+
+/**
+ * The tar header of one entry. Names that are not plain 7-bit ASCII or exceed 100 bytes always go in a
+ * PAX `path`/`linkpath` record (rather than letting tar-stream split them into the ustar prefix, which
+ * breaks on a single long component): tar-stream's PAX header holds only path, linkpath and the keys
+ * given here — never atime, ctime or a pid — and is named `PaxHeader` with the entry's own mtime, so
+ * it is as reproducible as the rest. uname/gname stay empty: owners are numeric.
+ */
+function headerOf(e: JailEntry, name: string, mtime: Date, link?: string): Header {
+  const kind = link === undefined ? e.kind : 'file';
+  // The file-type bits keep the mode non-zero: tar-stream replaces a mode of 0 by 0644/0755.
+  const header: Header = {
+    name,
+    type: link === undefined ? TAR_TYPE[e.kind] : 'link',
+    mode: S_IF[kind] | (e.kind === 'symlink' ? 0o777 : e.mode & 0o7777),
+    uid: e.uid,
+    gid: e.gid,
+    mtime,
+    size: link === undefined && e.kind === 'file' ? (e.size ?? 0) : 0,
+  };
+  const linkname = link ?? (e.kind === 'symlink' ? (e.target as string) : undefined);
+  if (linkname !== undefined) header.linkname = linkname;
+  const pax: Record<string, string> = {};
+  if (e.uid > MAX_USTAR_ID) pax.uid = String(e.uid);
+  if (e.gid > MAX_USTAR_ID) pax.gid = String(e.gid);
+  if (e.kind === 'char' || e.kind === 'block') {
+    const [major, minor] = [e.major ?? 0, e.minor ?? 0];
+    if (major > MAX_USTAR_ID || minor > MAX_USTAR_ID) {
+      throw new JailError('INPUT', `${e.path}: device ${major},${minor}: numbers above ${MAX_USTAR_ID} do not fit a tar header`, { file: e.path });
+    }
+    header.devmajor = major;
+    header.devminor = minor;
+  }
+  // A non-null pax object makes tar-stream write the PAX header (path and linkpath from the header).
+  if (Object.keys(pax).length > 0 || !plainUstar(name) || (linkname !== undefined && !plainUstar(linkname))) header.pax = pax;
+  return header;
+}
+
+/** Counts and hashes the bytes going by. */
+function tap(hash: Hash, count: { bytes: number }): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      count.bytes += chunk.length;
+      cb(null, chunk);
+    },
+  });
+}
+
+/** Writes into a tar entry, waiting for room; fails if the archive is torn down meanwhile. */
+async function writeChunk(sink: Sink, chunk: Buffer): Promise<void> {
+  if (sink.write(chunk)) return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (err?: Error): void => {
+      sink.off('drain', onDrain);
+      sink.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = (): void => done();
+    const onClose = (): void => done(new Error('the archive was closed while a file was being written'));
+    sink.on('drain', onDrain);
+    sink.on('close', onClose);
+  });
+}
+
+/** Adds one entry; resolves when tar-stream has taken all of it (one entry at a time: bounded memory). */
+function addEntry(pack: Pack, header: Header, body?: (sink: Sink) => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
+    // Failures reach us through the callback; without a listener streamx would also throw them.
+    sink.on('error', () => undefined);
+    if (!body) return;
+    body(sink).then(
+      () => void sink.end(undefined),
+      (err: unknown) => {
+        reject(err);
+        sink.destroy(err as Error);
+      },
+    );
+  });
+}
+
+/**
+ * Streams a source file into its entry in 64 KiB reads. The size is checked against the plan before
+ * (fstat) and after (bytes read, fstat again): a tar header states the size up front, so a file that
+ * changed since the plan was made would corrupt the archive.
+ */
+async function streamFile(e: JailEntry, fs: RootFs, sink: Sink): Promise<void> {
+  const source = e.source as string;
+  const host = fs.hostPath(source);
+  const planned = e.size ?? 0;
+  const changed = (now: number): JailError =>
+    new JailError('IO_ERROR', `${host} (for ${e.path}): ${now} bytes now, ${planned} when the plan was made: it changed while the tarball was being written; run again`, { file: host });
+  let handle;
+  try {
+    handle = await open(host, 'r');
+  } catch (err) {
+    throw new JailError('IO_ERROR', `${host} (for ${e.path}): cannot be read: ${(err as Error).message}`, { file: host, cause: err });
+  }
+  try {
+    const before = (await handle.stat()).size;
+    if (before !== planned) throw changed(before);
+    let read = 0;
+    if (planned > 0) {
+      const reader = createReadStream(host, { fd: handle, start: 0, end: planned - 1, autoClose: false, highWaterMark: 64 * 1024 });
+      for await (const chunk of reader as AsyncIterable<Buffer>) {
+        read += chunk.length;
+        await writeChunk(sink, chunk);
+      }
+    }
+    const after = (await handle.stat()).size;
+    if (read !== planned) throw changed(read);
+    if (after !== planned) throw changed(after);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Where a source file's bytes come from: its path, and its inode, so hard links are found too. */
+function identities(e: JailEntry, fs: RootFs): string[] {
+  const attrs = `${e.mode & 0o7777}:${e.uid}:${e.gid}:${e.size ?? 0}`;
+  const ids = [`path:${e.source as string}:${attrs}`];
+  const st = fs.lstat(e.source as string);
+  if (st?.isFile()) ids.push(`inode:${st.dev}:${st.ino}:${attrs}`);
+  return ids;
+}
+
+/**
+ * Writes `entries` (a plan: sorted bytewise, parents first) as a reproducible tar stream: plan order,
+ * every mtime the same, numeric owners only, exact modes, devices with their numbers, and a file whose
+ * source was already written (same source path, or same device and inode in the source root, with the
+ * same mode, owner and size — a hard link shares them) written as a hard link to the first one.
+ * `dest` is a file path (written beside and renamed into place, so a failure leaves no partial
+ * archive), `-` for standard output, or a stream (ended when done, unless it is standard output).
+ */
+export async function writeTarball(entries: JailEntry[], fs: RootFs, dest: Writable | string, options: TarballOptions): Promise<TarballResult> {
+  if (!Number.isSafeInteger(options.mtime) || options.mtime < 0 || options.mtime > MAX_MTIME) {
+    throw new JailError('USAGE', `mtime ${options.mtime}: a tarball needs whole seconds between 0 and ${MAX_MTIME}`, { field: 'mtime' });
+  }
+  const mtime = new Date(options.mtime * 1000);
+  const toFile = typeof dest === 'string' && dest !== '-';
+  const finalPath = toFile ? resolveHostPath(dest) : '-';
+  const tempPath = toFile ? join(dirname(finalPath), `.${basename(finalPath)}.jailbuild-${process.pid}-${Date.now()}`) : undefined;
+  const out: Writable = tempPath !== undefined ? createWriteStream(tempPath, { flags: 'wx', mode: 0o644 }) : dest === '-' ? process.stdout : (dest as Writable);
+
+  const tarHash = createHash('sha256');
+  const outHash = createHash('sha256');
+  const tarCount = { bytes: 0 };
+  const outCount = { bytes: 0 };
+  const pack = tar.pack();
+  // tar-stream's pack is a streamx stream; Node's pipeline takes it as an async iterable.
+  const source = async function* (): AsyncGenerator<Buffer> {
+    for await (const chunk of pack as AsyncIterable<Buffer>) yield chunk;
+  };
+  // pipeline() does not watch a destination it must not end (standard output): an EPIPE there would
+  // be an uncaught error. Stopping the archive makes the pipeline fail instead.
+  const onOutError = (err: Error): void => void pack.destroy(err);
+  out.on('error', onOutError);
+  const end = { end: out !== process.stdout };
+  const done = options.gzip
+    ? pipeline(source, tap(tarHash, tarCount), createGzip({ level: GZIP_LEVEL, strategy: zlibConstants.Z_DEFAULT_STRATEGY }), tap(outHash, outCount), out, end)
+    : pipeline(source, tap(tarHash, tarCount), out, end);
+
+  let hardLinks = 0;
+  try {
+    const written = new Map<string, string>();
+    for (const e of entries) {
+      const name = tarName(e);
+      if (e.kind !== 'file') {
+        await addEntry(pack, headerOf(e, name, mtime));
+        continue;
+      }
+      if (e.content !== undefined) {
+        if (e.size !== undefined && e.content.length !== e.size) throw new JailError('INPUT', `${e.path}: generated content is ${e.content.length} bytes, the plan says ${e.size}`, { file: e.path });
+        const content = e.content;
+        await addEntry(pack, headerOf({ ...e, size: content.length }, name, mtime), (sink) => writeChunk(sink, content));
+        continue;
+      }
+      if (e.source === undefined) throw new JailError('INPUT', `${e.path}: a file with neither a source nor contents`, { file: e.path });
+      const ids = identities(e, fs);
+      const first = ids.map((id) => written.get(id)).find((n) => n !== undefined);
+      if (first !== undefined) {
+        await addEntry(pack, headerOf(e, name, mtime, first));
+        hardLinks++;
+        continue;
+      }
+      await addEntry(pack, headerOf(e, name, mtime), (sink) => streamFile(e, fs, sink));
+      for (const id of ids) written.set(id, name);
+    }
+    pack.finalize();
+    await done;
+  } catch (err) {
+    pack.destroy(err as Error);
+    await done.catch(() => undefined);
+    if (tempPath !== undefined) rmSync(tempPath, { force: true });
+    if (err instanceof JailError) throw err;
+    const where = toFile ? finalPath : dest === '-' ? 'standard output' : 'the output stream';
+    throw new JailError('IO_ERROR', `${where}: writing the tarball failed: ${(err as Error).message}`, { file: where, cause: err });
+  } finally {
+    // Standard output keeps the listener: a late EPIPE there must not crash the process.
+    if (out !== process.stdout) out.off('error', onOutError);
+  }
+  if (tempPath !== undefined) renameSync(tempPath, finalPath);
+  const tarSha256 = tarHash.digest('hex');
+  return {
+    dest: finalPath,
+    entries: entries.length,
+    hardLinks,
+    tarBytes: tarCount.bytes,
+    tarSha256,
+    outputBytes: options.gzip ? outCount.bytes : tarCount.bytes,
+    outputSha256: options.gzip ? outHash.digest('hex') : tarSha256,
+  };
+}
+
+/** `.tar.gz` and `.tgz` are compressed; anything else (and `-`) is a plain tar. */
+export function gzipByName(dest: string): boolean {
+  return /\.(tar\.gz|tgz)$/i.test(dest);
+}
