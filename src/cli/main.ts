@@ -40,6 +40,7 @@ function buildProgram(out: Output, setCode: (code: number) => void): Command {
     .option('--hwcaps <LIST>', 'supported glibc-hwcaps subfolders, best first (default: detected for the host root, none otherwise)')
     .option('--platform <NAME>', 'value of $PLATFORM (AT_PLATFORM), e.g. x86_64')
     .option('--path <DIRS>', 'PATH inside the root used to find bare program names')
+    .option('--no-cache', 'neither read nor write the analysis cache (see "cacheDir" in the settings)')
     .addHelpText(
       'after',
       `
@@ -61,6 +62,7 @@ Examples:
         ...(typeof o.hwcaps === 'string' ? { hwcaps: o.hwcaps.split(',').filter(Boolean) } : {}),
         ...(typeof o.platform === 'string' ? { platform: o.platform } : {}),
         ...(typeof o.path === 'string' ? { path: o.path } : {}),
+        useCache: o.cache !== false,
       };
       setCode(runResolve(paths, opts, out));
     });
@@ -81,6 +83,9 @@ Examples:
     .option('--manifest <FILE>', 'also (or, without --out, only) write a JSON manifest: every entry with mode, owner, sha256, source and reasons; - for standard output')
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'print nothing but errors')
+    .option('--jobs <N>', 'files copied at once (default: the number of CPUs, or "jobs" in the settings)')
+    .option('--link', 'hard-link files from the source root instead of copying them, where the source already has the owner and mode the jail needs and is on the same file system (faster, no extra space; but the jail then shares those files: a change to one is a change to both)')
+    .option('--no-cache', 'neither read nor write the analysis cache')
     .addHelpText(
       'after',
       `
@@ -113,6 +118,9 @@ Examples:
             ...(o.set ? { set: o.set as Record<string, string> } : {}),
             ...(typeof o.root === 'string' ? { root: o.root } : {}),
             ...(mtime !== undefined ? { mtime } : {}),
+            ...(o.jobs !== undefined ? { jobs: parseJobs(o.jobs) } : {}),
+            link: Boolean(o.link),
+            cache: o.cache !== false,
             json: Boolean(o.json),
             quiet: Boolean(o.quiet),
           },
@@ -186,6 +194,12 @@ Example:
     });
 
   return program;
+}
+
+function parseJobs(value: unknown): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new JailError('USAGE', `--jobs ${String(value)}: expected a whole number from 1 to 1024`, { field: '--jobs' });
+  return n;
 }
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */

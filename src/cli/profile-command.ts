@@ -1,6 +1,7 @@
 import { resolve as resolveHostPath } from 'node:path';
 import { loadConfig } from '../config/load-config.js';
 import { writeTree } from '../emit/write-tree.js';
+import { AnalysisCache } from '../cache/analysis-cache.js';
 import { buildPlan, type Plan } from '../plan/build-plan.js';
 import { loadProfile } from '../profile/load-profile.js';
 import type { Profile } from '../profile/profile-types.js';
@@ -11,6 +12,10 @@ import type { Output } from './output.js';
 
 export interface ProfileCommandOptions {
   out?: string;
+  /** false: do not read or write the analysis cache. */
+  cache?: boolean;
+  jobs?: number;
+  link?: boolean;
   tar?: string;
   oci?: string;
   manifest?: string;
@@ -44,7 +49,10 @@ export function summarize(plan: Plan): Record<string, number> {
 /** `jailbuild profile PROFILE --out DIR`: builds the jail tree (and tarball, OCI layout, manifest); returns the exit code. */
 export async function runProfile(nameOrPath: string, opts: ProfileCommandOptions, out: Output): Promise<number> {
   const profile = loadProfileWithSettings(nameOrPath, opts);
-  const plan = buildPlan(profile, opts.mtime !== undefined ? { mtime: opts.mtime } : {});
+  const config = loadConfig();
+  const cache = opts.cache === false ? undefined : AnalysisCache.open(config.cacheDir, resolveHostPath(profile.root));
+  const plan = buildPlan(profile, { ...(opts.mtime !== undefined ? { mtime: opts.mtime } : {}), ...(cache ? { cache } : {}) });
+  cache?.save();
   const dest = outputFolder(profile, opts.out);
   const fs = new RootFs(profile.root);
   const targets = {
@@ -59,8 +67,11 @@ export async function runProfile(nameOrPath: string, opts: ProfileCommandOptions
     return emitOutputs(plan, fs, targets, out);
   }
   const isTty = Boolean(process.stderr.isTTY) && !opts.quiet && !opts.json;
-  const result = writeTree(plan.entries, fs, dest, {
+  const jobs = opts.jobs ?? config.jobs;
+  const result = await writeTree(plan.entries, fs, dest, {
     mtime: plan.mtime,
+    ...(jobs !== undefined ? { jobs } : {}),
+    link: Boolean(opts.link),
     ...(isTty ? { onEntry: (done: number, total: number) => (done % 200 === 0 || done === total) && out.stderr(`\rjailbuild: writing ${done}/${total} entries`) } : {}),
   });
   if (isTty) out.stderr('\n');

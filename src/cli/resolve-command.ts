@@ -1,3 +1,6 @@
+import { resolve as resolveHostPath } from 'node:path';
+import { AnalysisCache } from '../cache/analysis-cache.js';
+import { loadConfig } from '../config/load-config.js';
 import type { Diagnostic } from '../errors.js';
 import type { LoadedObject } from '../resolve/elf-resolver.js';
 import { type InputResolution, type ResolveOptions, resolveInputs } from '../resolve/resolve-inputs.js';
@@ -5,11 +8,15 @@ import type { Output } from './output.js';
 
 export interface ResolveCommandOptions extends ResolveOptions {
   json?: boolean;
+  /** false: do not read or write the analysis cache. */
+  useCache?: boolean;
 }
 
 /** `jailbuild resolve`: prints what each input needs; returns the exit code (0 all resolved, 1 something missing). */
 export function runResolve(paths: string[], opts: ResolveCommandOptions, out: Output): number {
-  const results = resolveInputs(paths, opts);
+  const cache = opts.useCache === false ? undefined : AnalysisCache.open(loadConfig().cacheDir, resolveHostPath(opts.root ?? '/'));
+  const results = resolveInputs(paths, { ...opts, ...(cache ? { cache } : {}) });
+  cache?.save();
   if (opts.json) {
     out.stdout(JSON.stringify({ binaries: results.map(toJson) }, null, 2) + '\n');
   } else {

@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import { copyFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import pLimit from 'p-limit';
 import {
   chmodSync,
   constants,
-  copyFileSync,
+  linkSync,
   existsSync,
   lchownSync,
   lstatSync,
@@ -24,6 +27,13 @@ import { mountsBelow, removeTreeSafely } from './safe-remove.js';
 export interface WriteTreeOptions {
   /** Seconds since the epoch given to every entry. */
   mtime: number;
+  /** Files copied at once (default: the number of CPUs). */
+  jobs?: number;
+  /**
+   * Hard-link files whose source already has the planned owner and mode (same file system only):
+   * no copy, no extra space, but the jail shares those files with the source root, times included.
+   */
+  link?: boolean;
   /** Called after each entry, for progress. */
   onEntry?: (done: number, total: number) => void;
 }
@@ -86,7 +96,7 @@ export function recoverLeftovers(out: string): string[] {
  * source root (reflinked where the file system can), links recreated as links, devices made with
  * mknod; owners, modes and times are set exactly.
  */
-export function writeTree(entries: JailEntry[], fs: RootFs, outPath: string, options: WriteTreeOptions): TreeResult {
+export async function writeTree(entries: JailEntry[], fs: RootFs, outPath: string, options: WriteTreeOptions): Promise<TreeResult> {
   const out = resolveHostPath(outPath);
   if (out === '/' || out === resolveHostPath(fs.root)) throw new JailError('USAGE', `${out}: refusing to build a jail over ${out === '/' ? 'the root file system' : 'the source root'}`, { file: out });
   const mounted = mountsBelow(out);
@@ -102,7 +112,7 @@ export function writeTree(entries: JailEntry[], fs: RootFs, outPath: string, opt
   const staging = mkdtempSync(join(parent, `.${basename(out)}${STAGING}${process.pid}-`));
   let bytes = 0;
   try {
-    bytes = populate(entries, fs, staging, options);
+    bytes = await populate(entries, fs, staging, options);
   } catch (err) {
     removeTreeSafely(staging);
     const code = (err as NodeJS.ErrnoException).code;
@@ -123,49 +133,90 @@ export function writeTree(entries: JailEntry[], fs: RootFs, outPath: string, opt
   return { out, entries: entries.length, bytes, replaced };
 }
 
-function populate(entries: JailEntry[], fs: RootFs, staging: string, options: WriteTreeOptions): number {
+/**
+ * Writes the entries under `staging`: folders, links, devices and generated files in plan order (parents
+ * first), then the copies from the source root `jobs` at a time, then owners and modes, then folder
+ * modes and every time, children before parents. The result does not depend on `jobs`.
+ */
+async function populate(entries: JailEntry[], fs: RootFs, staging: string, options: WriteTreeOptions): Promise<number> {
+  const destOf = (e: JailEntry): string => (e.path === '/' ? staging : join(staging, e.path));
+  const copies: JailEntry[] = [];
   let bytes = 0;
+  let done = 0;
   const total = entries.length;
-  entries.forEach((e, i) => {
-    const dest = e.path === '/' ? staging : join(staging, e.path);
+  const tick = (): void => options.onEntry?.(++done, total);
+  for (const e of entries) {
+    const dest = destOf(e);
     switch (e.kind) {
       case 'directory':
         if (e.path !== '/') mkdirSync(dest, { mode: 0o700 });
+        tick();
         break;
       case 'file':
-        if (e.content) writeFileSync(dest, e.content, { flag: 'wx', mode: 0o600 });
-        else {
-          const src = fs.hostPath(e.source as string);
-          copyFileSync(src, dest, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
-          const now = lstatSync(src);
-          const copied = lstatSync(dest);
-          if (e.size !== undefined && (now.size !== e.size || copied.size !== e.size)) {
-            throw new JailError('IO_ERROR', `${e.source}: changed while the jail was being built (${e.size} bytes planned, ${now.size} now); nothing was changed, run again`, { file: e.source as string });
-          }
-        }
-        bytes += e.size ?? 0;
+        if (e.content) {
+          writeFileSync(dest, e.content, { flag: 'wx', mode: 0o600 });
+          bytes += e.content.length;
+          tick();
+        } else copies.push(e);
         break;
       case 'symlink':
         symlinkSync(e.target as string, dest);
+        tick();
         break;
       case 'char':
       case 'block': {
         const made = spawnSync('mknod', ['-m', (e.mode & 0o7777).toString(8), dest, e.kind === 'char' ? 'c' : 'b', String(e.major), String(e.minor)], { encoding: 'utf8' });
         if (made.status !== 0) throw new JailError('IO_ERROR', `${e.path}: mknod failed: ${(made.stderr || String(made.error)).trim()}`, { file: e.path });
+        tick();
         break;
       }
     }
+  }
+
+  const linked = new Set<JailEntry>();
+  const limit = pLimit(options.jobs ?? Math.max(1, availableParallelism()));
+  await Promise.all(
+    copies.map((e) =>
+      limit(async () => {
+        const src = fs.hostPath(e.source as string);
+        const dest = destOf(e);
+        const before = lstatSync(src);
+        if (options.link && before.uid === e.uid && before.gid === e.gid && (before.mode & 0o7777) === e.mode && tryLink(src, dest)) linked.add(e);
+        else await copyFile(src, dest, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+        const after = lstatSync(src);
+        if (e.size !== undefined && (after.size !== e.size || lstatSync(dest).size !== e.size || after.mtimeMs !== before.mtimeMs)) {
+          throw new JailError('IO_ERROR', `${e.source}: changed while the jail was being built (${e.size} bytes planned, ${after.size} now); nothing was changed, run again`, { file: e.source as string });
+        }
+        bytes += e.size ?? 0;
+        tick();
+      }),
+    ),
+  );
+
+  for (const e of entries) {
+    if (linked.has(e)) continue;
+    const dest = destOf(e);
     // chown before chmod: chown clears setuid and setgid bits.
     lchownSync(dest, e.uid, e.gid);
     if (e.kind !== 'symlink' && e.kind !== 'directory') chmodSync(dest, e.mode);
-    options.onEntry?.(i + 1, total);
-  });
+  }
   // Folders last, children before parents, so their modes and times are not disturbed by writing.
   for (let i = entries.length - 1; i >= 0; i--) {
     const e = entries[i] as JailEntry;
-    const dest = e.path === '/' ? staging : join(staging, e.path);
+    if (linked.has(e)) continue;
+    const dest = destOf(e);
     if (e.kind === 'directory') chmodSync(dest, e.mode);
     lutimesSync(dest, options.mtime, options.mtime);
   }
   return bytes;
+}
+
+/** A hard link to the source, when both are on one file system. */
+function tryLink(src: string, dest: string): boolean {
+  try {
+    linkSync(src, dest);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,4 +1,5 @@
 import type { Stats } from 'node:fs';
+import type { AnalysisCache } from '../cache/analysis-cache.js';
 import { type Diagnostic, JailError } from '../errors.js';
 import type { ElfInfo } from '../elf/elf-info.js';
 import type { JailEntry } from '../model/jail-entry.js';
@@ -26,6 +27,8 @@ export interface Plan {
 export interface PlanOptions {
   /** Overrides SOURCE_DATE_EPOCH and the profile's mtime. */
   mtime?: number;
+  /** Per-file analysis kept between runs. */
+  cache?: AnalysisCache;
 }
 
 /** A profile line, for reasons and errors: `tex.json:12 binaries[0]`. */
@@ -55,7 +58,7 @@ export function chooseMtime(profile: Profile, override?: number): number {
  */
 export function buildPlan(profile: Profile, options: PlanOptions = {}): Plan {
   const fs = new RootFs(profile.root);
-  const resolver = new ProgramResolver(fs, profile.path !== undefined ? { path: profile.path } : {});
+  const resolver = new ProgramResolver(fs, { ...(profile.path !== undefined ? { path: profile.path } : {}), ...(options.cache ? { cache: options.cache } : {}) });
   const builder = new PlanBuilder();
   const diagnostics: Diagnostic[] = [];
   const errors: string[] = [];

@@ -1,9 +1,10 @@
-import { type Diagnostic, JailError } from '../errors.js';
+import { type Diagnostic, type ErrorCode, JailError } from '../errors.js';
 import { ET_EXEC } from '../elf/constants.js';
 import type { ElfInfo } from '../elf/elf-info.js';
 import { readElf } from '../elf/read-elf.js';
 import { archOf, compatibleElf } from '../loader/arch.js';
 import { lookupLdCache } from '../loader/ld-so-cache.js';
+import { type AnalysisCache, fileIdentity } from '../cache/analysis-cache.js';
 import {
   defaultInterpreter,
   flavorOfInterpreter,
@@ -20,6 +21,8 @@ export type DlopenLevel = 'none' | 'required' | 'recommended' | 'suggested';
 export interface ElfResolverOptions extends LoaderSettings {
   /** Which `.note.dlopen` declarations to load as if DT_NEEDED: up to this priority. Default 'required'. */
   dlopen?: DlopenLevel;
+  /** Headers learnt in earlier runs, checked against each file's identity. */
+  cache?: AnalysisCache;
 }
 
 /** An object in the emulated process. */
@@ -62,6 +65,8 @@ export class ElfResolver {
   readonly options: ElfResolverOptions;
   readonly #elf = new Map<string, ElfInfo | JailError>();
   readonly #contexts = new Map<string, LoaderContext>();
+  /** Files whose headers were read from disk in this run (not from the cache). */
+  parsed = 0;
 
   constructor(fs: RootFs, options: ElfResolverOptions = {}) {
     this.fs = fs;
@@ -72,6 +77,15 @@ export class ElfResolver {
   elfAt(realPath: string): ElfInfo | JailError {
     let info = this.#elf.get(realPath);
     if (info === undefined) {
+      const cache = this.options.cache;
+      const id = cache ? fileIdentity(this.fs.hostPath(realPath)) : undefined;
+      const cached = cache?.getElf(realPath, id);
+      if (cached) {
+        info = 'elfClass' in cached ? cached : new JailError(cached.code as ErrorCode, cached.message, { file: realPath });
+        this.#elf.set(realPath, info);
+        return info;
+      }
+      this.parsed++;
       try {
         const src = this.fs.open(realPath);
         try {
@@ -87,6 +101,8 @@ export class ElfResolver {
         }
       }
       this.#elf.set(realPath, info);
+      // I/O errors may be passing: only what the file's bytes say is worth keeping.
+      if (cache && !(info instanceof JailError && info.code === 'IO_ERROR')) cache.setElf(realPath, id, info instanceof JailError ? { code: info.code, message: info.message } : info);
     }
     return info;
   }

@@ -123,9 +123,9 @@ function child(code: string, umask: string, env: Record<string, string>): { stat
 const distUrl = (rel: string): string => pathToFileURL(join(TOP, 'dist', rel)).href;
 
 /** A tree written by writeTree for the same plan: what every extraction is compared with. */
-function referenceTree(plan: Plan, fs: RootFs): string {
+async function referenceTree(plan: Plan, fs: RootFs): Promise<string> {
   const out = join(tempDir('jailbuild-tar-ref-'), 'jail');
-  writeTree(plan.entries, fs, out, { mtime: plan.mtime });
+  await writeTree(plan.entries, fs, out, { mtime: plan.mtime });
   return out;
 }
 
@@ -161,7 +161,7 @@ test('GNU tar and bsdtar list and extract without a warning, giving the tree wri
     await writeTarball(plan.entries, fs, tarFile, { mtime: plan.mtime, gzip: false });
     await writeTarball(plan.entries, fs, tgz, { mtime: plan.mtime, gzip: true });
     const names = plan.entries.map(tarName);
-    const expected = snapshotTree(referenceTree(plan, fs));
+    const expected = snapshotTree(await referenceTree(plan, fs));
 
     for (const [tool, file, extraList] of [
       ['tar', tarFile, ['--quoting-style=literal']],
@@ -271,7 +271,7 @@ test('OCI: skopeo and umoci read the layout; the unpacked rootfs is writeTree\'s
     const bundle = join(dir, 'bundle');
     const unpack = run('umoci', ['unpack', '--image', `${oci}:${label}`, bundle]);
     assert.is(unpack.status, 0, `umoci unpack: ${unpack.stderr}`);
-    assert.equal(snapshotTree(join(bundle, 'rootfs')), snapshotTree(referenceTree(plan, fs)), `${label}: umoci's rootfs`);
+    assert.equal(snapshotTree(join(bundle, 'rootfs')), snapshotTree(await referenceTree(plan, fs)), `${label}: umoci's rootfs`);
 
     // Again, over the existing layout: the same digests, the layout replaced whole.
     const before = digestsBelow(oci);
