@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { describeError, JailError } from '../errors.js';
 import { type Output, processOutput } from './output.js';
+import { registerAudit } from './audit-command.js';
 import { parseSet } from './set-option.js';
 
 // Each command's code is loaded when that command runs: `jailbuild resolve` never loads the profile
@@ -192,6 +193,8 @@ Example:
         ),
       );
     });
+
+  registerAudit(program, out, setCode);
 
   return program;
 }

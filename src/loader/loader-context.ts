@@ -18,6 +18,12 @@ export interface LoaderSettings {
   hwcaps?: string[];
   /** `$PLATFORM` / AT_PLATFORM; default: the architecture's usual value. */
   platform?: string;
+  /**
+   * Search as the loader itself does at run time, which never reads ld.so.conf: with no ld.so.cache
+   * in the root, only the default folders. Off by default (a source root without a cache is searched
+   * as ldconfig would have cached it); `jailbuild audit` sets it to judge a jail as its loader would.
+   */
+  ignoreLdSoConf?: boolean;
 }
 
 /**

@@ -71,7 +71,7 @@ export function* glibcCandidates(ctx: LoaderContext, name: string, requester: Se
     if (hit !== undefined && !(nodeflib && ctx.systemDirs.some((d) => hit.startsWith(`${d}/`)))) {
       yield { path: hit, via: 'ld.so.cache' };
     }
-  } else {
+  } else if (!ctx.settings.ignoreLdSoConf) {
     yield* inDirs(ctx, ctx.confDirs, name, 'ld.so.conf');
   }
   if (!nodeflib) yield* inDirs(ctx, ctx.systemDirs, name, 'default path');

@@ -1,0 +1,80 @@
+import { JailError } from '../errors.js';
+import { basenameInside, dirnameInside, joinInside } from '../rootfs/inside-path.js';
+import type { RootFs } from '../rootfs/rootfs.js';
+
+export interface DebPackage {
+  name: string;
+  version: string;
+  architecture: string;
+  /** The source package, when it differs from the binary package's name. */
+  source?: string;
+}
+
+/** The installed packages of a root's /var/lib/dpkg/status, by `name` and by `name:arch`. */
+export function readDpkgStatus(fs: RootFs): Map<string, DebPackage> {
+  const text = fs.readText('/var/lib/dpkg/status');
+  const out = new Map<string, DebPackage>();
+  if (text === null) return out;
+  for (const para of text.split(/\n\s*\n/)) {
+    const field = (name: string): string | undefined => new RegExp(`^${name}:[ \\t]*(.*)$`, 'mi').exec(para)?.[1]?.trim();
+    const name = field('Package');
+    const version = field('Version');
+    if (!name || !version || !/\binstalled$/.test(field('Status') ?? '')) continue;
+    const pkg: DebPackage = { name, version, architecture: field('Architecture') ?? 'all' };
+    const source = field('Source')?.split(' ')[0];
+    if (source && source !== name) pkg.source = source;
+    out.set(`${name}:${pkg.architecture}`, pkg);
+    if (!out.has(name)) out.set(name, pkg);
+  }
+  return out;
+}
+
+/**
+ * Which packages own `wanted` paths (real paths in the root), from /var/lib/dpkg/info/*.list. dpkg
+ * records paths as the package shipped them: with merged /usr it lists /bin/dash while the file is
+ * /usr/bin/dash, so each listed folder is taken through the root's links before comparing (the last
+ * component is not: a package that ships a link owns the link).
+ */
+export function dpkgOwners(fs: RootFs, wanted: Set<string>, packages: Map<string, DebPackage>): Map<string, DebPackage[]> {
+  const owners = new Map<string, DebPackage[]>();
+  const realDirs = new Map<string, string>();
+  const realDir = (dir: string): string => {
+    let real = realDirs.get(dir);
+    if (real === undefined) {
+      try {
+        const found = fs.lookup(dir);
+        real = found.kind === 'directory' ? found.path : dir;
+      } catch (err) {
+        if (!(err instanceof JailError)) throw err;
+        real = dir;
+      }
+      realDirs.set(dir, real);
+    }
+    return real;
+  };
+  for (const name of fs.readdir('/var/lib/dpkg/info') ?? []) {
+    if (!name.endsWith('.list')) continue;
+    const pkg = packages.get(name.slice(0, -'.list'.length));
+    if (!pkg) continue;
+    const text = fs.readText(`/var/lib/dpkg/info/${name}`) ?? '';
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('/') || line === '/.') continue;
+      const listed = joinInside('/', line);
+      const path = joinInside(realDir(dirnameInside(listed)), basenameInside(listed));
+      if (!wanted.has(path)) continue;
+      const list = owners.get(path) ?? [];
+      if (!list.includes(pkg)) list.push(pkg);
+      owners.set(path, list);
+    }
+  }
+  return owners;
+}
+
+/** ID and VERSION_ID of the root's os-release, for package URLs (`pkg:deb/debian/...&distro=debian-12`). */
+export function readOsRelease(fs: RootFs): { id: string; versionId?: string } {
+  const text = fs.readText('/etc/os-release') ?? fs.readText('/usr/lib/os-release') ?? '';
+  const value = (key: string): string | undefined => new RegExp(`^${key}=(.*)$`, 'm').exec(text)?.[1]?.replace(/^["']|["']$/g, '');
+  const id = value('ID') ?? 'debian';
+  const versionId = value('VERSION_ID');
+  return versionId ? { id, versionId } : { id };
+}

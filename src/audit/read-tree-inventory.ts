@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, type Stats } from 'node:fs';
+import { resolve as resolveHostPath } from 'node:path';
+import { mountsBelow } from '../emit/safe-remove.js';
+import { JailError } from '../errors.js';
+import type { EntryKind, JailEntry } from '../model/jail-entry.js';
+import { joinInside } from '../rootfs/inside-path.js';
+import { compareBytes, RootFs } from '../rootfs/rootfs.js';
+import type { Finding } from './finding.js';
+import { DEFAULT_READ_LIMIT, indexByPath, type Inventory } from './inventory.js';
+
+/** Linux's encoding of device numbers (major in bits 8-19 and 32-63, minor in 0-7 and 20-31). */
+export function splitDevice(rdev: number): { major: number; minor: number } {
+  const dev = BigInt(rdev);
+  return {
+    major: Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn)),
+    minor: Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn)),
+  };
+}
+
+function kindOf(st: Stats): EntryKind | null {
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isDirectory()) return 'directory';
+  if (st.isFile()) return 'file';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  return null;
+}
+
+/**
+ * Inventories a jail folder: every entry by lstat, links never followed, owners, modes, device
+ * numbers, link targets and sizes as they are on disk. Nothing below a mount point is read (a jail's
+ * /proc or bind mounts are not part of it). Contents are hashed only when asked.
+ */
+export function readTreeInventory(dir: string): Inventory {
+  let host: string;
+  let top: Stats;
+  try {
+    // The jail may be named through a link; below it, nothing is followed.
+    host = realpathSync(resolveHostPath(dir));
+    top = lstatSync(host);
+  } catch (err) {
+    throw new JailError('INPUT', `${dir}: cannot read the jail: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file: dir, cause: err });
+  }
+  if (!top.isDirectory()) throw new JailError('INPUT', `${dir}: not a folder`, { file: dir });
+  const prefix = host === '/' ? '' : host;
+  const entries: JailEntry[] = [];
+  const findings: Finding[] = [];
+
+  // Bind mounts of the same file system keep st_dev: mountinfo tells them apart.
+  const mounts = new Set(mountsBelow(host).filter((m) => m !== host));
+  const todo: Array<[string, Stats]> = [['/', top]];
+  while (todo.length > 0) {
+    const [path, st] = todo.pop() as [string, Stats];
+    const kind = kindOf(st);
+    if (kind === null) {
+      findings.push({ rule: 'special-file', severity: 'low', path, message: `${path}: a ${st.isFIFO() ? 'named pipe' : 'socket'}; jailbuild never places one, it was made in the jail later` });
+      continue;
+    }
+    const e: JailEntry = { path, kind, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, reasons: [] };
+    if (kind === 'file') e.size = st.size;
+    if (kind === 'symlink') e.target = readlinkSync(prefix + path, 'utf8');
+    if (kind === 'char' || kind === 'block') Object.assign(e, splitDevice(st.rdev));
+    entries.push(e);
+    if (kind !== 'directory') continue;
+    if (st.dev !== top.dev || mounts.has(prefix + path)) {
+      findings.push({ rule: 'mounted-inside', severity: 'low', path, message: `${path}: another file system is mounted here; its contents were not audited (jailbuild umount first to audit the jail alone)` });
+      continue;
+    }
+    let names: string[];
+    try {
+      names = readdirSync(prefix + path || '/');
+    } catch (err) {
+      findings.push({ rule: 'unreadable', severity: 'medium', path, message: `${path}: cannot list: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+      continue;
+    }
+    for (const name of names) {
+      const child = joinInside(path, name);
+      try {
+        todo.push([child, lstatSync(prefix + child)]);
+      } catch (err) {
+        findings.push({ rule: 'unreadable', severity: 'medium', path: child, message: `${child}: cannot lstat: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+      }
+    }
+  }
+  entries.sort((a, b) => compareBytes(a.path, b.path));
+  const byPath = indexByPath(entries);
+
+  return {
+    format: 'tree',
+    target: dir,
+    entries,
+    findings,
+    fs: new RootFs(host),
+    unreadable: new Set(),
+    read(path, limit = DEFAULT_READ_LIMIT) {
+      const e = byPath.get(path);
+      if (e?.kind !== 'file' || (e.size ?? 0) > limit) return null;
+      try {
+        return readFileSync(prefix + path);
+      } catch {
+        return null;
+      }
+    },
+    sha256(path) {
+      const e = byPath.get(path);
+      if (e?.kind !== 'file') return undefined;
+      e.sha256 ??= hashFile(prefix + path);
+      return e.sha256;
+    },
+  };
+}
+
+/** sha256 of a file read in 1 MiB pieces (jails hold files far larger than one should read at once). */
+export function hashFile(hostPath: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(hostPath, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(1024 * 1024);
+    for (;;) {
+      const got = readSync(fd, buf, 0, buf.length, null);
+      if (got === 0) break;
+      hash.update(buf.subarray(0, got));
+    }
+    return hash.digest('hex');
+  } finally {
+    closeSync(fd);
+  }
+}

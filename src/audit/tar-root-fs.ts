@@ -1,0 +1,141 @@
+import { constants, type Stats } from 'node:fs';
+import { BufferSource, type FileSource } from '../elf/byte-source.js';
+import { JailError } from '../errors.js';
+import type { JailEntry } from '../model/jail-entry.js';
+import { dirnameInside, joinInside } from '../rootfs/inside-path.js';
+import { compareBytes, RootFs } from '../rootfs/rootfs.js';
+
+/**
+ * A host path that can never exist (nothing is below /dev/null): should any code reach the host
+ * through the base class, it finds nothing instead of reading the host's files.
+ */
+const NOWHERE = '/dev/null/jailbuild-tarball';
+
+const TYPE_BITS: Record<JailEntry['kind'], number> = {
+  file: constants.S_IFREG,
+  directory: constants.S_IFDIR,
+  symlink: constants.S_IFLNK,
+  char: constants.S_IFCHR,
+  block: constants.S_IFBLK,
+};
+
+/** lstat's answer for an entry of the archive: only the fields the resolver reads carry meaning. */
+class EntryStats implements Stats {
+  dev = 0;
+  ino = 0;
+  mode: number;
+  nlink = 1;
+  uid: number;
+  gid: number;
+  rdev: number;
+  size: number;
+  blksize = 4096;
+  blocks: number;
+  atimeMs = 0;
+  mtimeMs = 0;
+  ctimeMs = 0;
+  birthtimeMs = 0;
+  atime = new Date(0);
+  mtime = new Date(0);
+  ctime = new Date(0);
+  birthtime = new Date(0);
+
+  constructor(e: JailEntry) {
+    this.mode = TYPE_BITS[e.kind] | e.mode;
+    this.uid = e.uid;
+    this.gid = e.gid;
+    this.rdev = ((e.major ?? 0) << 8) | (e.minor ?? 0);
+    this.size = e.kind === 'symlink' ? Buffer.byteLength(e.target ?? '') : (e.size ?? 0);
+    this.blocks = Math.ceil(this.size / 512);
+  }
+
+  #type(): number {
+    return this.mode & constants.S_IFMT;
+  }
+  isFile(): boolean {
+    return this.#type() === constants.S_IFREG;
+  }
+  isDirectory(): boolean {
+    return this.#type() === constants.S_IFDIR;
+  }
+  isSymbolicLink(): boolean {
+    return this.#type() === constants.S_IFLNK;
+  }
+  isCharacterDevice(): boolean {
+    return this.#type() === constants.S_IFCHR;
+  }
+  isBlockDevice(): boolean {
+    return this.#type() === constants.S_IFBLK;
+  }
+  isFIFO(): boolean {
+    return false;
+  }
+  isSocket(): boolean {
+    return false;
+  }
+}
+
+/**
+ * A tarball's entries seen as a root, so that ProgramResolver and ElfResolver judge an archive with
+ * the very code that judges a folder, without unpacking a hostile archive anywhere. Every access
+ * RootFs makes to the host (lstat, readlink, readdir, reads, open) is answered from the entries and
+ * the contents the reader kept; `hostPath` throws, so nothing can silently fall through to the host.
+ * A file whose contents were not kept exists (lookups find it) but cannot be read.
+ */
+export class TarRootFs extends RootFs {
+  readonly #byPath: Map<string, JailEntry>;
+  readonly #children = new Map<string, string[]>();
+  readonly #content: Map<string, Buffer>;
+
+  constructor(entries: JailEntry[], content: Map<string, Buffer>) {
+    super(NOWHERE);
+    this.#byPath = new Map(entries.map((e) => [e.path, e]));
+    this.#content = content;
+    for (const e of entries) {
+      if (e.path === '/') continue;
+      const dir = dirnameInside(e.path);
+      const list = this.#children.get(dir) ?? [];
+      list.push(e.path.slice(dir === '/' ? 1 : dir.length + 1));
+      this.#children.set(dir, list);
+    }
+    for (const list of this.#children.values()) list.sort(compareBytes);
+  }
+
+  override hostPath(inside: string): string {
+    throw new JailError('IO_ERROR', `${inside}: inside a tarball, not on disk`, { file: inside });
+  }
+
+  override lstat(inside: string): Stats | null {
+    const e = this.#byPath.get(joinInside('/', inside));
+    return e ? new EntryStats(e) : null;
+  }
+
+  override readlink(inside: string): string {
+    const e = this.#byPath.get(joinInside('/', inside));
+    if (e?.kind !== 'symlink') throw new JailError('IO_ERROR', `${inside}: not a symbolic link`, { file: inside });
+    return e.target ?? '';
+  }
+
+  override readdir(inside: string): string[] | null {
+    const found = this.lookup(inside);
+    if (found.kind !== 'directory') return null;
+    return [...(this.#children.get(found.path) ?? [])];
+  }
+
+  override readBytes(inside: string): Buffer | null {
+    const found = this.lookup(inside);
+    if (found.kind !== 'file') return null;
+    return this.#content.get(found.path) ?? null;
+  }
+
+  override readText(inside: string): string | null {
+    return this.readBytes(inside)?.toString('utf8') ?? null;
+  }
+
+  override open(resolvedInside: string): FileSource {
+    const bytes = this.#content.get(resolvedInside);
+    if (!bytes) throw new JailError('IO_ERROR', `${resolvedInside}: its contents were not kept from the tarball`, { file: resolvedInside });
+    // Callers only read and close; FileSource's descriptor fields are private, hence the cast.
+    return Object.assign(new BufferSource(bytes, resolvedInside), { close: (): void => undefined }) as unknown as FileSource;
+  }
+}
