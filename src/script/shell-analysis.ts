@@ -80,6 +80,8 @@ export interface AnalyzeOptions {
 type Env = Map<string, Values>;
 
 const MAX_SOURCE_DEPTH = 8;
+/** Deeper nesting of $(...) is no real script: it is reported, not followed. */
+const MAX_SUBST_DEPTH = 64;
 
 /**
  * Finds every program a shell script may run, by walking its syntax tree (mvdan-sh) with the
@@ -115,6 +117,7 @@ class Walker {
   readonly #seen = new Set<string>();
   /** Inside `...` within "...": the shell reads \" there as a quote, mvdan-sh keeps it in the literal. */
   #backquoteInQuotes = 0;
+  #substDepth = 0;
 
   constructor(opts: AnalyzeOptions, out: ShellAnalysis) {
     this.#opts = opts;
@@ -295,16 +298,18 @@ class Walker {
     env.set(name, value);
   }
 
-  call(c: CallExpr, env: Env, frame: Frame): void {
+  /** Walks one simple command; returns the values of its words (each word is evaluated once). */
+  call(c: CallExpr, env: Env, frame: Frame): Values[] {
     if (c.Args.length === 0) {
       for (const a of c.Assigns) if (a) this.assign(a, env, frame);
-      return;
+      return [];
     }
     // `VAR=value cmd`: the assignments hold for the command only, PATH lookups included.
     const cmdEnv = new Map(env);
     for (const a of c.Assigns) if (a) this.assign(a, cmdEnv, frame);
     const words = c.Args.map((w) => (w ? this.word(w, env, frame) : one('')));
     this.run(words, c.Args, cmdEnv, env, frame, 'run', c as unknown as Node);
+    return words;
   }
 
   /** Handles one command line given its words' values: builtins, functions, wrappers, programs. */
@@ -563,16 +568,28 @@ class Walker {
     }
   }
 
-  /** Runs the substitution's commands (they are needed) and computes its output when that is simple. */
+  /**
+   * Runs the substitution's commands (they are needed) and computes its output when that is simple.
+   * Each word is evaluated once: nested substitutions cost in proportion to their size.
+   */
   cmdSubst(c: CmdSubst, env: Env, frame: Frame): Values {
-    const inner = new Map(env);
-    this.stmts(c.Stmts, inner, frame);
-    if (c.Stmts.length !== 1) return null;
-    const stmt = c.Stmts[0];
-    const call = stmt?.Cmd;
-    if (!call || nodeType(call) !== 'CallExpr' || stmt.Redirs.length > 0) return null;
-    const words = (call as CallExpr).Args.map((w) => (w ? this.word(w, env, frame) : one('')));
-    return pureOutput(words, this.#opts.host);
+    if (this.#substDepth >= MAX_SUBST_DEPTH) {
+      this.#warn(frame, c as unknown as Node, `command substitutions nest more than ${MAX_SUBST_DEPTH} deep; the inner ones are not followed`);
+      return null;
+    }
+    this.#substDepth++;
+    try {
+      const inner = new Map(env);
+      const stmt = c.Stmts.length === 1 ? c.Stmts[0] : undefined;
+      const call = stmt?.Cmd;
+      if (stmt && call && nodeType(call) === 'CallExpr' && stmt.Redirs.length === 0) {
+        return pureOutput(this.call(call as CallExpr, inner, frame), this.#opts.host);
+      }
+      this.stmts(c.Stmts, inner, frame);
+      return null;
+    } finally {
+      this.#substDepth--;
+    }
   }
 }
 
