@@ -1,11 +1,13 @@
 /**
  * The same profile gives the same tree whatever --jobs, the cache state, --link or the working folder.
  */
-import { existsSync, lstatSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { jailbuild } from '../helpers/cli.js';
+import { BIN, jailbuild } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { snapshotTree } from '../helpers/tree-snapshot.js';
 
@@ -25,6 +27,24 @@ test('--jobs 1 and 8, cold and warm cache, another working folder, --link: the s
   assert.equal(build(['--jobs', '3'], tempDir('jailbuild-cwd-')), reference, 'another working folder');
   // --link changes how files get there, not what the tree is.
   assert.equal(build(['--link']), reference, '--link');
+});
+
+test('the .tar and .tar.gz are byte-identical whatever --jobs, the cache, the working folder, umask, TZ and LANG', () => {
+  const cacheHome = tempDir('jailbuild-xdg-');
+  const sums = (args: string[], opts: { cwd?: string; env?: Record<string, string>; umask?: string } = {}): string[] => {
+    const dir = tempDir('jailbuild-tarvariant-');
+    const env = { XDG_CACHE_HOME: cacheHome, SOURCE_DATE_EPOCH: '1700000000', ...opts.env };
+    for (const ext of ['tar', 'tar.gz']) {
+      const cmd = `umask ${opts.umask ?? '022'} && exec "$0" "$1" profile ghostscript --tar ${join(dir, `j.${ext}`)} ${args.join(' ')}`;
+      const run = spawnSync('sh', ['-c', cmd, process.execPath, BIN], { cwd: opts.cwd ?? '/', env: { ...process.env, ...env }, encoding: 'utf8' });
+      assert.is(run.status, 0, run.stderr);
+    }
+    return ['tar', 'tar.gz'].map((ext) => createHash('sha256').update(readFileSync(join(dir, `j.${ext}`))).digest('hex'));
+  };
+  const reference = sums(['--jobs', '1', '--no-cache']);
+  assert.equal(sums(['--jobs', '8']), reference, 'jobs 8, cold cache');
+  assert.equal(sums(['--jobs', '2']), reference, 'warm cache');
+  assert.equal(sums([], { cwd: tempDir('jailbuild-cwd-'), umask: '077', env: { TZ: 'Asia/Tokyo', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' } }), reference, 'cwd, umask, TZ, LANG');
 });
 
 test('--link shares files whose owner and mode already match, copies the others', () => {
