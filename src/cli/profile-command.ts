@@ -7,6 +7,7 @@ import { loadProfile } from '../profile/load-profile.js';
 import type { Profile } from '../profile/profile-types.js';
 import { RootFs } from '../rootfs/rootfs.js';
 import { emitOutputs, wantsOutputs } from './output-options.js';
+import { Progress } from './progress.js';
 import { formatDiagnostic } from './resolve-command.js';
 import type { Output } from './output.js';
 
@@ -51,7 +52,13 @@ export async function runProfile(nameOrPath: string, opts: ProfileCommandOptions
   const profile = loadProfileWithSettings(nameOrPath, opts);
   const config = loadConfig();
   const cache = opts.cache === false ? undefined : AnalysisCache.open(config.cacheDir, resolveHostPath(profile.root));
-  const plan = buildPlan(profile, { ...(opts.mtime !== undefined ? { mtime: opts.mtime } : {}), ...(cache ? { cache } : {}) });
+  const progress = new Progress(Boolean(process.stderr.isTTY) && !opts.quiet && !opts.json, (t) => out.stderr(t));
+  const plan = buildPlan(profile, {
+    ...(opts.mtime !== undefined ? { mtime: opts.mtime } : {}),
+    ...(cache ? { cache } : {}),
+    onProgress: (what, done, total) => progress.update(what, done, total),
+  });
+  progress.done();
   cache?.save();
   const dest = outputFolder(profile, opts.out);
   const fs = new RootFs(profile.root);
@@ -66,15 +73,15 @@ export async function runProfile(nameOrPath: string, opts: ProfileCommandOptions
     for (const d of plan.diagnostics) out.stderr(formatDiagnostic(d));
     return emitOutputs(plan, fs, targets, out);
   }
-  const isTty = Boolean(process.stderr.isTTY) && !opts.quiet && !opts.json;
+  const totalBytes = plan.entries.reduce((sum, e) => sum + (e.kind === 'file' ? (e.size ?? 0) : 0), 0);
   const jobs = opts.jobs ?? config.jobs;
   const result = await writeTree(plan.entries, fs, dest, {
     mtime: plan.mtime,
     ...(jobs !== undefined ? { jobs } : {}),
     link: Boolean(opts.link),
-    ...(isTty ? { onEntry: (done: number, total: number) => (done % 200 === 0 || done === total) && out.stderr(`\rjailbuild: writing ${done}/${total} entries`) } : {}),
+    onEntry: (done, total, bytes) => progress.update('writing entries', done, total, bytes, totalBytes),
   });
-  if (isTty) out.stderr('\n');
+  progress.done();
   const counts = summarize(plan);
   if (opts.json) {
     out.stdout(JSON.stringify({ profile: profile.file, out: result.out, replaced: result.replaced, bytes: result.bytes, ...counts, diagnostics: plan.diagnostics }, null, 2) + '\n');

@@ -34,8 +34,8 @@ export interface WriteTreeOptions {
    * no copy, no extra space, but the jail shares those files with the source root, times included.
    */
   link?: boolean;
-  /** Called after each entry, for progress. */
-  onEntry?: (done: number, total: number) => void;
+  /** Called after each entry, for progress: entries and bytes written so far. */
+  onEntry?: (done: number, total: number, bytes: number) => void;
 }
 
 export interface TreeResult {
@@ -144,7 +144,7 @@ async function populate(entries: JailEntry[], fs: RootFs, staging: string, optio
   let bytes = 0;
   let done = 0;
   const total = entries.length;
-  const tick = (): void => options.onEntry?.(++done, total);
+  const tick = (): void => options.onEntry?.(++done, total, bytes);
   for (const e of entries) {
     const dest = destOf(e);
     switch (e.kind) {

@@ -29,6 +29,8 @@ export interface PlanOptions {
   mtime?: number;
   /** Per-file analysis kept between runs. */
   cache?: AnalysisCache;
+  /** Called as programs and trees are resolved, for progress. */
+  onProgress?: (what: string, done: number, total: number) => void;
 }
 
 /** A profile line, for reasons and errors: `tex.json:12 binaries[0]`. */
@@ -105,7 +107,9 @@ export function buildPlan(profile: Profile, options: PlanOptions = {}): Plan {
 
   // Programs, with everything they load and run.
   let reference: { found: Lookup; elf: ElfInfo } | undefined;
+  let resolved = 0;
   for (const bin of profile.binaries) {
+    options.onProgress?.('resolving programs', ++resolved, profile.binaries.length);
     const why = where(bin.origin);
     let found: Lookup;
     try {
