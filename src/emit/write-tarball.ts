@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, renameSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
 import { Transform, type Writable } from 'node:stream';
@@ -105,6 +105,9 @@ function headerOf(e: JailEntry, name: string, mtime: Date, link?: string): Heade
   return header;
 }
 
+/** Files up to this size are read in one go; larger ones are streamed in 64 KiB reads. */
+const SMALL_FILE = 1024 * 1024;
+
 /** Counts and hashes the bytes going by. */
 function tap(hash: Hash, count: { bytes: number }): Transform {
   return new Transform({
@@ -161,6 +164,18 @@ async function streamFile(e: JailEntry, fs: RootFs, sink: Sink): Promise<void> {
   const planned = e.size ?? 0;
   const changed = (now: number): JailError =>
     new JailError('IO_ERROR', `${host} (for ${e.path}): ${now} bytes now, ${planned} when the plan was made: it changed while the tarball was being written; run again`, { file: host });
+  if (planned <= SMALL_FILE) {
+    // Most files of a jail are small: one read, no stream machinery (bounded: at most SMALL_FILE).
+    let buf: Buffer;
+    try {
+      buf = readFileSync(host);
+    } catch (err) {
+      throw new JailError('IO_ERROR', `${host} (for ${e.path}): cannot be read: ${(err as Error).message}`, { file: host, cause: err });
+    }
+    if (buf.length !== planned) throw changed(buf.length);
+    if (planned > 0) await writeChunk(sink, buf);
+    return;
+  }
   let handle;
   try {
     handle = await open(host, 'r');
