@@ -7,17 +7,20 @@
 //   3. `ldd FILE` once per file, sequentially (what jail scripts do)
 //   4. pax-utils `lddtree FILES...` in one call (Debian's is Python + pyelftools)
 //   5. `scanelf -Bn FILES...` (pax-utils, C; reads DT_NEEDED, resolves nothing: the floor)
+// and, when the CLI has an analysis cache (`resolve --no-cache` exists), the CLI with a cold cache (an
+// empty XDG_CACHE_HOME each round) and with a warm one; the first row then runs with --no-cache.
 // and reports medians and ratios. Prints a markdown table and writes it into bench/README.md
 // under "## Resolving /usr/bin and /usr/sbin".
 //
-// Usage: node bench/resolve.mjs [--rounds N] [--ldd-rounds N] [--no-readme]
+// Usage: node bench/resolve.mjs [--rounds N] [--ldd-rounds N] [--no-readme] [--no-install] [--summary FILE]
+// Installs pax-utils and python3-pyelftools (scanelf, lddtree) with apt-get when missing, unless --no-install.
 // Needs a build first: npx tsc -p tsconfig.json
 import { spawnSync } from 'node:child_process';
 import { accessSync, closeSync, constants as fsc, existsSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, writeFileSync } from 'node:fs';
-import { cpus, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensurePackages, failureNotes, machine as machineInfo, makeTemp, removeTemp, tryTwice, writeSummary } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const top = join(here, '..');
@@ -31,7 +34,7 @@ const MAX_BUFFER = 1 << 30;
 // ---------------------------------------------------------------- arguments
 
 function parseArgs(argv) {
-  const opts = { rounds: 5, lddRounds: undefined, readme: true };
+  const opts = { rounds: 5, lddRounds: undefined, readme: true, install: true, summary: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (name) => {
@@ -47,8 +50,11 @@ function parseArgs(argv) {
     else if (a === '--ldd-rounds') opts.lddRounds = num(a);
     else if (a.startsWith('--ldd-rounds=')) { argv.splice(i + 1, 0, a.slice(13)); opts.lddRounds = num('--ldd-rounds'); }
     else if (a === '--no-readme') opts.readme = false;
+    else if (a === '--no-install') opts.install = false;
+    else if (a === '--summary') opts.summary = argv[++i] ?? null;
+    else if (a.startsWith('--summary=')) opts.summary = a.slice(10);
     else if (a === '-h' || a === '--help') {
-      console.log('usage: node bench/resolve.mjs [--rounds N (default 5)] [--ldd-rounds N (default min(3, rounds))] [--no-readme]');
+      console.log('usage: node bench/resolve.mjs [--rounds N (default 5)] [--ldd-rounds N (default min(3, rounds))] [--no-readme] [--no-install] [--summary FILE]');
       process.exit(0);
     } else {
       console.error(`bench: unknown argument ${a}`);
@@ -190,9 +196,9 @@ function argMax() {
 }
 
 /** Runs one process, collecting its output like a caller would; returns wall ms. */
-function timeSpawn(argv) {
+function timeSpawn(argv, options = {}) {
   const t0 = performance.now();
-  const r = spawnSync(argv[0], argv.slice(1), { maxBuffer: MAX_BUFFER, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(argv[0], argv.slice(1), { maxBuffer: MAX_BUFFER, stdio: ['ignore', 'pipe', 'pipe'], ...options });
   const ms = performance.now() - t0;
   if (r.error) throw r.error;
   return { ms, status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
@@ -310,15 +316,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const { files, stats } = collectFiles();
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const nproc = Number.parseInt(firstLine('nproc', []), 10) || cpus().length;
-  const cpuModel = (() => {
-    try {
-      return /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpus()[0]?.model ?? '?';
-    } catch {
-      return cpus()[0]?.model ?? '?';
-    }
-  })();
-  const kernel = release();
+  const machineLine = machineInfo().line; // taken at the start, with the load average then
 
   console.log(`bench: ${files.length} dynamic ELF files in ${DIRS.join(' and ')} ` +
     `(of ${stats.entries} entries: skipped ${stats.symlinks} symlinks, ${stats.hardlinkDups} extra hard links, ` +
@@ -329,8 +327,23 @@ async function main() {
   }
 
   // --- the tools
+  if (!which('scanelf') || !which('lddtree')) ensurePackages(['pax-utils', 'python3-pyelftools'], { why: 'scanelf and lddtree', allowed: opts.install });
   const haveDist = existsSync(DIST_INDEX);
-  const jbArgv = [process.execPath, CLI, 'resolve', '--json', '--dlopen', 'none', ...files];
+  // The analysis cache: present when `resolve --help` offers --no-cache. The CLI rows run in a temp
+  // folder (no jailbuild.config.json above it) with XDG_CACHE_HOME pointing into it, so the cache
+  // they use is known: the first row with --no-cache, "cold" with a new empty folder each round.
+  const hasCache = haveDist && /--no-cache/.test(spawnSync(process.execPath, [CLI, 'resolve', '--help'], { encoding: 'utf8' }).stdout ?? '');
+  const work = makeTemp('jailbuild-bench-resolve-');
+  const warmXdg = join(work, 'warm-xdg');
+  const jbArgv = [process.execPath, CLI, 'resolve', '--json', '--dlopen', 'none', ...(hasCache ? ['--no-cache'] : []), ...files];
+  const jbCacheArgv = [process.execPath, CLI, 'resolve', '--json', '--dlopen', 'none', ...files];
+  const cliEnv = (xdg) => ({ cwd: work, env: { ...process.env, XDG_CACHE_HOME: xdg } });
+  // a jailbuild run that printed nothing failed (e.g. dist/ caught half-rebuilt by another developer): an error, not a time
+  const checked = (r) => {
+    if (!r.stdout?.length) throw new Error(`jailbuild printed nothing (exit ${r.status}): ${String(r.stderr ?? '').trim().split('\n')[0]}`);
+    return r;
+  };
+  let coldRound = 0;
   const lddPath = which('ldd');
   const lddtree = findLddtree();
   const scanelfPath = which('scanelf');
@@ -353,7 +366,14 @@ async function main() {
   }
 
   const rows = {
-    cli: { label: '`jailbuild resolve --json` (1 process)', note: haveDist ? '' : 'not built', run: haveDist ? () => timeSpawn(jbArgv) : null },
+    cli: { label: `\`jailbuild resolve --json${hasCache ? ' --no-cache' : ''}\` (1 process)`, note: haveDist ? '' : 'not built', run: haveDist ? () => checked(timeSpawn(jbArgv, cliEnv(join(work, 'unused-xdg')))) : null },
+    cold: { label: '`jailbuild resolve --json`, cold cache (empty `XDG_CACHE_HOME`)', note: hasCache ? '' : 'no analysis cache in this build', run: hasCache ? () => {
+      const xdg = join(work, `cold-xdg-${coldRound++}`);
+      const r = timeSpawn(jbCacheArgv, cliEnv(xdg));
+      removeTemp(xdg);
+      return checked(r);
+    } : null },
+    warm: { label: '`jailbuild resolve --json`, warm cache', note: hasCache ? '' : 'no analysis cache in this build', run: hasCache ? () => checked(timeSpawn(jbCacheArgv, cliEnv(warmXdg))) : null },
     lib: { label: '`resolveInputs()` in-process', note: haveDist ? '' : 'not built', run: haveDist ? () => {
       const t0 = performance.now();
       const res = resolveInputs(files, { dlopen: 'none' });
@@ -377,15 +397,15 @@ async function main() {
   };
   for (const r of Object.values(rows)) r.times = [];
 
-  // --- warm-up (page cache), untimed
-  for (const key of ['cli', 'scanelf']) {
+  // --- warm-up (page cache; and fills the warm analysis cache), untimed
+  for (const key of ['cli', 'warm', 'scanelf']) {
     try {
       rows[key].run?.();
     } catch {}
   }
 
   // --- rounds, rotating the order so no tool always runs first or after the slow one
-  const order = ['cli', 'lib', 'ldd', 'lddtree', 'scanelf'];
+  const order = ['cli', 'cold', 'warm', 'lib', 'ldd', 'lddtree', 'scanelf'];
   const first = {};
   for (let round = 0; round < opts.rounds; round++) {
     const rot = order.map((_, i) => order[(i + round) % order.length]);
@@ -396,7 +416,7 @@ async function main() {
       if (key === 'ldd' && round >= opts.lddRounds) continue;
       let r;
       try {
-        r = row.run();
+        r = tryTwice(row, row.run);
       } catch (err) {
         row.note = `failed: ${err.message}`;
         row.run = null;
@@ -445,6 +465,24 @@ async function main() {
       if (top.length) notes.push(`  most frequent differences: ${top.map(([k, v]) => `${k} (${v} files)`).join('; ')}`);
     }
   }
+  if (hasCache && first.cli) {
+    const same = (r) => (r ? (Buffer.compare(r.stdout, first.cli.stdout) === 0 ? 'identical to' : 'DIFFERENT from') : 'not compared with');
+    let cacheSize = 0;
+    const du = (d) => {
+      try {
+        for (const e of readdirSync(d, { withFileTypes: true })) {
+          if (e.isDirectory()) du(join(d, e.name));
+          else cacheSize += lstatSync(join(d, e.name)).size;
+        }
+      } catch {}
+    };
+    du(join(warmXdg, 'jailbuild'));
+    notes.push(`analysis cache: the cold row's output is ${same(first.cold)} the --no-cache output, the warm row's ${same(first.warm)} it; ` +
+      `the warm cache folder holds ${(cacheSize / 1e6).toFixed(1)} MB`);
+  } else if (haveDist) {
+    notes.push('this build has no analysis cache (`jailbuild resolve --help` offers no --no-cache): no cold/warm rows');
+  }
+  notes.push(...failureNotes(order.map((k) => rows[k])));
   if (first.scanelf) {
     const lines = first.scanelf.stdout.toString().split('\n').filter((l) => l.trim()).length;
     notes.push(`scanelf printed ${lines} lines for ${files.length} files`);
@@ -470,8 +508,9 @@ async function main() {
     `jailbuild CLI / scanelf: ${fmtRatio(jbMed / med.scanelf)}`,
     `jailbuild in-process / scanelf: ${fmtRatio(med.lib / med.scanelf)}`,
     `CLI − in-process: ${fmtMs(jbMed - med.lib)} (Node startup and module loading, the CLI's single cold-JIT resolution, JSON output)`,
+    ...(hasCache ? [`warm cache / --no-cache: ${fmtRatio(med.warm / jbMed)}; cold cache / --no-cache: ${fmtRatio(med.cold / jbMed)} (the cost of writing the cache)`] : []),
   ];
-  const machine = `${nproc} CPU${nproc === 1 ? '' : 's'} (nproc), ${cpuModel}, Linux ${kernel}, Node ${process.version}`;
+  const machine = machineLine;
   const versions = [
     lddPath ? `ldd: ${firstLine(lddPath, ['--version'])}` : null,
     scanelfPath ? `scanelf: ${firstLine(scanelfPath, ['-V'])}` : null,
@@ -485,7 +524,8 @@ async function main() {
     `${files.length} dynamic ELF files (those with a PT_INTERP) in /usr/bin and /usr/sbin; skipped ${stats.symlinks} symlinks, ` +
       `${stats.hardlinkDups} extra hard links, ${stats.notElf} non-ELF files and ${stats.staticElf} static ELF files.`,
     `${opts.rounds} rounds (the \`ldd\` loop in ${Math.min(opts.lddRounds, opts.rounds)}), tools alternating within each round, ` +
-      'one untimed warm-up run of jailbuild and scanelf first. Times are wall clock and include collecting stdout; ' +
+      `one untimed warm-up run of jailbuild${hasCache ? ' (filling the warm cache)' : ''} and scanelf first. Times are wall clock and include collecting stdout; ` +
+      (hasCache ? 'the jailbuild CLI runs in a temp folder with `XDG_CACHE_HOME` in it (cold: a new empty one each round); ' : '') +
       'the CLI row includes Node startup, the in-process row is `resolveInputs(files, {dlopen: "none"})` alone. ' +
       'The machine is shared and noisy: read the medians, not the extremes.',
     '',
@@ -496,7 +536,7 @@ async function main() {
     ...notes.map((n) => (n.startsWith('  ') ? `  - ${n.trim()}` : `- ${n}`)),
     ...versions.map((v) => `- ${v}`),
     '',
-    'Reproduce (after `npx tsc -p tsconfig.json`): `node bench/resolve.mjs` (`--rounds N`, `--ldd-rounds N`, `--no-readme`).',
+    'Reproduce (after `npx tsc -p tsconfig.json`): `node bench/resolve.mjs` (`--rounds N`, `--ldd-rounds N`, `--no-readme`), or all benchmarks: `node bench/run.mjs`.',
     '',
   ].join('\n');
 
@@ -517,6 +557,19 @@ async function main() {
     writeFileSync(README, text);
     console.log(`bench: wrote ${README}`);
   }
+  const r2 = (x) => (Number.isFinite(x) ? Number(x.toFixed(2)) : null);
+  writeSummary(opts.summary, {
+    title: HEADING.slice(3),
+    rows: [
+      { what: '`ldd` per file / jailbuild CLI', value: r2(med.ldd / jbMed), unit: '×', goal: null },
+      { what: '`lddtree` / jailbuild CLI', value: r2(med.lddtree / jbMed), unit: '×', goal: null },
+      { what: 'jailbuild CLI / `scanelf -Bn` (floor)', value: r2(jbMed / med.scanelf), unit: '×', goal: null },
+      ...(hasCache ? [
+        { what: 'warm analysis cache / --no-cache', value: r2(med.warm / jbMed), unit: '×', goal: null },
+        { what: 'cold analysis cache / --no-cache', value: r2(med.cold / jbMed), unit: '×', goal: null },
+      ] : []),
+    ],
+  });
 }
 
 main().then(

@@ -193,6 +193,10 @@ export class ProgramResolver {
         else walk.missing.push({ name: use.path, neededBy: use.file, how: 'input', line: use.line });
       } else if (at?.kind === 'file') {
         walk.needs.addLookup(at, `run by ${use.file} line ${use.line} (${reason})`);
+        // `sh "$0"` and its kind run the script itself again: each script is followed once.
+        const key = `${at.path}\0${at.requested}\0${shell}`;
+        if (walk.visited.has(key) || depth >= MAX_DEPTH) continue;
+        walk.visited.add(key);
         this.#followShell(at, at.requested, shell, `run by ${use.file} line ${use.line}`, walk, depth + 1);
       }
     }

@@ -307,8 +307,23 @@ class Walker {
     // `VAR=value cmd`: the assignments hold for the command only, PATH lookups included.
     const cmdEnv = new Map(env);
     for (const a of c.Assigns) if (a) this.assign(a, cmdEnv, frame);
-    const words = c.Args.map((w) => (w ? this.word(w, env, frame) : one('')));
-    this.run(words, c.Args, cmdEnv, env, frame, 'run', c as unknown as Node);
+    const words: Values[] = [];
+    const nodes: Array<Word | null> = [];
+    for (const w of c.Args) {
+      const value = w ? this.word(w, env, frame) : one('');
+      // An unquoted expansion is split into fields: SSH="ssh -a -x"; $SSH host runs ssh.
+      const fields = value && value.size === 1 && w && isUnquotedExpansion(w) ? ([...value][0] as string).split(/[ \t\n]+/).filter(Boolean) : null;
+      if (fields && fields.length > 1) {
+        for (const f of fields) {
+          words.push(one(f));
+          nodes.push(w);
+        }
+      } else {
+        words.push(value);
+        nodes.push(w);
+      }
+    }
+    this.run(words, nodes, cmdEnv, env, frame, 'run', c as unknown as Node);
     return words;
   }
 
@@ -641,6 +656,14 @@ function forOptionParsing(w: Values): string | null {
   const list = [...w];
   if (list.length === 1) return list[0] as string;
   return list.every((v) => !v.startsWith('-') && !/^[A-Za-z_][A-Za-z0-9_]*=/.test(v)) ? (list[0] as string) : null;
+}
+
+/** A word with an unquoted parameter or command expansion in it: the shell splits its value into fields. */
+function isUnquotedExpansion(w: Word): boolean {
+  return w.Parts.some((p) => {
+    const t = nodeType(p);
+    return t === 'ParamExp' || t === 'CmdSubst';
+  });
 }
 
 /** Removes the backslashes of an unquoted literal (any character) or a double-quoted one ($ ` " \ only). */

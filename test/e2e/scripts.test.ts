@@ -138,6 +138,17 @@ test('#!/usr/bin/env, an interpreter that is a script, another language, a missi
   assert.equal(d?.missing.map((m) => m.name), ['/opt/nowhere/bin/python9']);
 });
 
+test('a script that runs itself again (sh "$0") is followed once; unquoted expansions are split into words', () => {
+  const dir = tempDir('jailbuild-selfexec-');
+  const path = join(dir, 'again.sh');
+  writeFileSync(path, '#!/bin/sh\nif [ -z "$AGAIN" ]; then AGAIN=1 exec sh "$0" "$@"; fi\nLISTER="ls -l"\n$LISTER /\n');
+  chmodSync(path, 0o755);
+  const r = resolveOne(path);
+  assert.is(r.kind, 'script');
+  assert.equal(r.missing, []);
+  assert.ok(filePaths(r).includes('/usr/bin/ls'), '$LISTER runs ls');
+});
+
 function shellScriptsUnder(dirs: string[]): string[] {
   const out: string[] = [];
   const visit = (dir: string): void => {
