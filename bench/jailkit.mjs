@@ -16,8 +16,7 @@ import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, rmSync,
 import { dirname, join } from 'node:path';
 import {
   CLI, DIST_INDEX, ensurePackages, flushWrites, fmtMB, fmtMs, fmtRatio, machine, makeTemp, median, parseArgs, removeTemp, rotate, failureNotes, spreadNotes, timeSpawn, tryTwice, which,
-  writeSection, writeSummary,
-} from './lib.mjs';
+  writeSection, writeSummary, sectionFinisher } from './lib.mjs';
 
 const HEADING = "## jailkit's jk_cp against jailbuild";
 const PROGRAMS = [
@@ -83,13 +82,7 @@ function runIn(jail, prog) {
 
 async function main() {
   const m = machine();
-  const finish = (body, rows) => {
-    const text = [HEADING, '', `Run ${m.date} on ${m.line}.`, '', ...body, '',
-      'Reproduce (after `npx tsc -p tsconfig.json`): `node bench/jailkit.mjs` (`--rounds N`, `--no-readme`), or all benchmarks: `node bench/run.mjs`.', ''].join('\n');
-    console.log(`\n${text}`);
-    if (opts.readme) writeSection(HEADING, text);
-    writeSummary(opts.summary, { title: HEADING.slice(3), rows });
-  };
+  const finish = sectionFinisher(HEADING, '`node bench/jailkit.mjs` (`--rounds N`, `--no-readme`)', opts, m);
   if (!existsSync(DIST_INDEX)) {
     console.log('bench: dist/ is missing: build first (npx tsc -p tsconfig.json)');
     finish(['Not measured: jailbuild is not built (`npx tsc -p tsconfig.json`).'], []);

@@ -361,3 +361,16 @@ function groupOf(name, url) {
   if (url.startsWith('node:')) return 'Node internals (streams, fs/promises, …)';
   return 'other native';
 }
+
+/**
+ * The end of a benchmark: prints its section, writes it into bench/README.md (unless --no-readme) and
+ * its rows into the summary file run.mjs collects.
+ */
+export function sectionFinisher(heading, reproduce, opts, m) {
+  return (body, rows) => {
+    const text = [heading, '', `Run ${m.date} on ${m.line}.`, '', ...body, '', `Reproduce (after \`npx tsc -p tsconfig.json\`): ${reproduce}, or all benchmarks: \`node bench/run.mjs\`.`, ''].join('\n');
+    console.log(`\n${text}`);
+    if (opts.readme) writeSection(heading, text);
+    writeSummary(opts.summary, { title: heading.slice(3), rows });
+  };
+}

@@ -16,8 +16,7 @@ import { existsSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync }
 import { join } from 'node:path';
 import {
   CLI, DIST_INDEX, ensurePackages, firstLine, flushWrites, fmtMB, fmtMiB, fmtMs, fmtRatio, machine, makeTemp, median, parseArgs, removeTemp, rotate,
-  failureNotes, spreadNotes, tryTwice, verdict, which, writeSection, writeSummary,
-} from './lib.mjs';
+  failureNotes, spreadNotes, tryTwice, verdict, which, writeSection, writeSummary, sectionFinisher } from './lib.mjs';
 
 const HEADING = '## Peak memory while writing a tarball of more than 1 GiB';
 const GOAL_MIB = 256;
@@ -62,13 +61,7 @@ function measure(argv, { timeBin, work, env }) {
 
 async function main() {
   const m = machine();
-  const finish = (body, rows) => {
-    const text = [HEADING, '', `Run ${m.date} on ${m.line}.`, '', ...body, '',
-      'Reproduce (after `npx tsc -p tsconfig.json`): `node bench/memory.mjs` (`--rounds N`, `--gz-rounds N`, `--files N`, `--mib N`, `--no-readme`), or all benchmarks: `node bench/run.mjs`.', ''].join('\n');
-    console.log(`\n${text}`);
-    if (opts.readme) writeSection(HEADING, text);
-    writeSummary(opts.summary, { title: HEADING.slice(3), rows });
-  };
+  const finish = sectionFinisher(HEADING, '`node bench/memory.mjs` (`--rounds N`, `--gz-rounds N`, `--files N`, `--mib N`, `--no-readme`)', opts, m);
   if (!existsSync(DIST_INDEX)) {
     console.log('bench: dist/ is missing: build first (npx tsc -p tsconfig.json)');
     finish(['Not measured: jailbuild is not built (`npx tsc -p tsconfig.json`).'], []);

@@ -12,7 +12,7 @@
 import { closeSync, existsSync, openSync, readdirSync, readSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { DIST_INDEX, fmtMs, fmtRatio, machine, median, parseArgs, rotate, writeSection, writeSummary } from './lib.mjs';
+import { DIST_INDEX, fmtMs, fmtRatio, machine, median, parseArgs, rotate, writeSection, writeSummary, sectionFinisher } from './lib.mjs';
 
 const HEADING = '## Scaling: resolving 100, 1,000 and all ELF files of /usr/lib';
 const DIR = '/usr/lib';
@@ -76,13 +76,7 @@ function shuffle(list, seed) {
 
 async function main() {
   const m = machine();
-  const finish = (body, rows) => {
-    const text = [HEADING, '', `Run ${m.date} on ${m.line}.`, '', ...body, '',
-      'Reproduce (after `npx tsc -p tsconfig.json`): `node bench/scaling.mjs` (`--rounds N`, `--no-readme`), or all benchmarks: `node bench/run.mjs`.', ''].join('\n');
-    console.log(`\n${text}`);
-    if (opts.readme) writeSection(HEADING, text);
-    writeSummary(opts.summary, { title: HEADING.slice(3), rows });
-  };
+  const finish = sectionFinisher(HEADING, '`node bench/scaling.mjs` (`--rounds N`, `--no-readme`)', opts, m);
   if (!existsSync(DIST_INDEX)) {
     console.log('bench: dist/ is missing: build first (npx tsc -p tsconfig.json)');
     finish(['Not measured: jailbuild is not built (`npx tsc -p tsconfig.json`).'], []);

@@ -10,18 +10,8 @@ import { BufferSource, JailError, readElf, resolveInputs } from '../../src/index
 import { EM } from '../../src/elf/constants.js';
 import { makeElf } from '../helpers/make-elf.js';
 import { sysroot } from '../helpers/tmp.js';
+import { rng } from '../helpers/rng.js';
 
-/** mulberry32: a small seeded generator, so every run tries the same inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const seeds: Buffer[] = [
   makeElf({ interpreter: '/lib64/ld-linux-x86-64.so.2', needed: ['libc.so.6', 'libm.so.6'], runpath: '$ORIGIN/../lib', soname: 'x' }),
