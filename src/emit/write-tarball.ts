@@ -277,7 +277,18 @@ export async function writeTarball(entries: JailEntry[], fs: RootFs, dest: Writa
   } catch (err) {
     pack.destroy(err as Error);
     await done.catch(() => undefined);
-    if (tempPath !== undefined) rmSync(tempPath, { force: true });
+    if (tempPath !== undefined) {
+      // The file stream opens its file asynchronously: wait until it is closed, or a late open would
+      // recreate the file after it was removed.
+      await new Promise<void>((resolve) => {
+        if (out.closed) resolve();
+        else {
+          out.once('close', () => resolve());
+          out.destroy();
+        }
+      });
+      rmSync(tempPath, { force: true });
+    }
     if (err instanceof JailError) throw err;
     const where = toFile ? finalPath : dest === '-' ? 'standard output' : 'the output stream';
     throw new JailError('IO_ERROR', `${where}: writing the tarball failed: ${(err as Error).message}`, { file: where, cause: err });
