@@ -20,7 +20,7 @@ import { accessSync, closeSync, constants as fsc, existsSync, lstatSync, openSyn
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ensurePackages, failureNotes, machine as machineInfo, makeTemp, removeTemp, tryTwice, writeSummary } from './lib.mjs';
+import { ensurePackages, failureNotes, machine as machineInfo, makeTemp, median, removeTemp, timeSpawn, tryTwice, writeSummary } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const top = join(here, '..');
@@ -195,23 +195,9 @@ function argMax() {
   return Number.isFinite(v) && v > 0 ? v : 131072;
 }
 
-/** Runs one process, collecting its output like a caller would; returns wall ms. */
-function timeSpawn(argv, options = {}) {
-  const t0 = performance.now();
-  const r = spawnSync(argv[0], argv.slice(1), { maxBuffer: MAX_BUFFER, stdio: ['ignore', 'pipe', 'pipe'], ...options });
-  const ms = performance.now() - t0;
-  if (r.error) throw r.error;
-  return { ms, status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
 
 // ---------------------------------------------------------------- stats
 
-function median(xs) {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 const fmtMs = (ms) => (Number.isFinite(ms) ? (ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 100 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(1)} ms`) : '—');
 const fmtRatio = (r) => (Number.isFinite(r) ? `${r >= 10 ? r.toFixed(0) : r.toFixed(1)}×` : 'n/a');
