@@ -85,8 +85,9 @@ export function loadProfile(nameOrPath: string, options: LoadProfileOptions = {}
   for (const layer of layers) {
     const sub = <T>(value: T, pointer: string): T => substitute(value, variables, layer, pointer);
     const b = layer.body;
-    if (b.root !== undefined) profile.root = sub(b.root, '/root');
-    if (b.out !== undefined) profile.out = sub(b.out, '/out');
+    // Folders on the host given relative to a profile are taken from that profile's folder.
+    if (b.root !== undefined) profile.root = resolveHostPath(dirname(layer.file), sub(b.root, '/root'));
+    if (b.out !== undefined) profile.out = resolveHostPath(dirname(layer.file), sub(b.out, '/out'));
     if (b.path !== undefined) profile.path = sub(b.path, '/path');
     if (b.description !== undefined) profile.description = sub(b.description, '/description');
     if (b.mtime !== undefined) profile.mtime = b.mtime;
