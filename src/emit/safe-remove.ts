@@ -1,9 +1,15 @@
-import { lstatSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, realpathSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { JailError } from '../errors.js';
 
 /** Mount points at or below `dir`, from /proc/self/mountinfo (octal escapes decoded). */
 export function mountsBelow(dir: string): string[] {
+  // mountinfo lists resolved paths: compare with the folder's real path (/srv -> /data/srv).
+  try {
+    dir = realpathSync(dir);
+  } catch {
+    // Not there (yet): nothing can be mounted below it.
+  }
   let text: string;
   try {
     text = readFileSync('/proc/self/mountinfo', 'utf8');

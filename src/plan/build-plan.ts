@@ -280,6 +280,9 @@ function placeCopy(
   const base = target ?? (opts.dereference ? joinInside('/', path) : found.path);
   const excluded = new Set((opts.exclude ?? []).map((e) => joinInside(found.path, e)));
 
+  // Folders being walked on the current branch: with dereference, a link back up (/usr/bin/X11 -> .)
+  // would otherwise be walked forever.
+  const walking = new Set<string>();
   const visit = (src: string, at: string, top: boolean): void => {
     if (excluded.has(src)) return;
     const st = fs.lstat(src);
@@ -304,8 +307,14 @@ function placeCopy(
       return;
     }
     if (st.isDirectory()) {
+      if (walking.has(src)) {
+        diagnostics.push({ code: 'SYMLINK_LOOP', severity: 'warning', path: src, message: `${src}: a link leads back to a folder being copied; left out there (${why})` });
+        return;
+      }
+      walking.add(src);
       builder.add({ path: at, kind: 'directory', mode: st.mode & 0o7777, reason: `${why}: ${src}`, ...(top ? extra : {}) });
       for (const name of fs.readdir(src) ?? []) visit(joinInside(src, name), joinInside(at, name), false);
+      walking.delete(src);
       return;
     }
     if (st.isFile()) {

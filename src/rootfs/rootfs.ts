@@ -2,7 +2,7 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from '
 import { resolve as resolveHostPath } from 'node:path';
 import { JailError } from '../errors.js';
 import { FileSource } from '../elf/byte-source.js';
-import { joinInside, splitInside } from './inside-path.js';
+import { collapseDots, joinInside, splitInside } from './inside-path.js';
 
 /** Linux's own limit on links followed in one lookup (MAXSYMLINKS). */
 export const MAX_LINKS = 40;
@@ -59,12 +59,13 @@ export class RootFs {
 
   /** The host path of a path inside the root. Only meaningful for paths that `lookup` returned. */
   hostPath(inside: string): string {
-    return this.#prefix + joinInside('/', inside);
+    return this.#prefix + collapseDots(inside);
   }
 
   /** lstat inside the root; null when nothing is there. */
   lstat(inside: string): Stats | null {
-    const key = joinInside('/', inside);
+    // `..` is applied lexically here (callers pass paths without links); it can never climb out.
+    const key = collapseDots(inside);
     let st = this.#stats.get(key);
     if (st === undefined) {
       try {
@@ -79,7 +80,7 @@ export class RootFs {
   }
 
   readlink(inside: string): string {
-    const key = joinInside('/', inside);
+    const key = collapseDots(inside);
     let target = this.#links.get(key);
     if (target === undefined) {
       target = readlinkSync(this.#prefix + key, 'utf8');
@@ -137,8 +138,10 @@ export class RootFs {
       done.push(part);
       if (isLast) return { requested, path: here, links, kind: kindOf(st), stats: st };
     }
-    const st = this.lstat('/');
-    return { requested, path: '/', links, kind: st ? kindOf(st) : 'missing', ...(st ? { stats: st } : {}) };
+    // The walk ended on `.`/`..` (or a link to them): the answer is the folder reached so far.
+    const path = '/' + done.join('/');
+    const st = this.lstat(path);
+    return { requested, path, links, kind: st ? kindOf(st) : 'missing', ...(st ? { stats: st } : {}) };
   }
 
   /** Names in a directory inside the root, sorted bytewise; null when it is not a readable directory. */

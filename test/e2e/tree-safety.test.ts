@@ -162,4 +162,65 @@ test('destinations that would leave the jail are refused', () => {
   assert.not.ok(existsSync(out));
 });
 
+
+test('a dereferenced tree with a link back up (X11 -> .) is copied once, with a warning', () => {
+  const dir = tempDir('jailbuild-loop-');
+  const root = join(dir, 'root');
+  mkdirSync(join(root, 'usr/bin'), { recursive: true });
+  writeFileSync(join(root, 'usr/bin/tool'), 'x');
+  symlinkSync('.', join(root, 'usr/bin/X11'));
+  const profile = join(dir, 'p.json');
+  writeFileSync(profile, JSON.stringify({ root, trees: [{ path: '/usr/bin', dereference: true }] }));
+  const plan = buildPlan(loadProfile(profile));
+  assert.ok(plan.entries.some((e) => e.path === '/usr/bin/tool'));
+  assert.ok(plan.diagnostics.some((d) => d.code === 'SYMLINK_LOOP'));
+});
+
+test('jailbuild mount refuses targets that leave the jail or go through a link inside it', () => {
+  const dir = tempDir('jailbuild-mountsafe-');
+  const source = join(dir, 'data');
+  mkdirSync(source);
+  const out = join(dir, 'jail');
+  const escape = join(dir, 'escape.json');
+  writeFileSync(escape, JSON.stringify({ extends: 'base', mounts: [{ source, target: '/srv/../../../etc' }] }));
+  // The plan refuses it too; build the jail from a clean profile, then mount with the bad one.
+  assert.is(jailbuild(['profile', 'base', '--out', out]).code, 0);
+  const up = jailbuild(['mount', escape, '--out', out]);
+  assert.is(up.code, 2);
+  assert.match(up.stderr, /leaves the jail/);
+  const hostDir = join(dir, 'host');
+  mkdirSync(hostDir);
+  symlinkSync(hostDir, join(out, 'srv'));
+  const viaLink = join(dir, 'link.json');
+  writeFileSync(viaLink, JSON.stringify({ extends: 'base', mounts: [{ source, target: '/srv/www' }] }));
+  const run = jailbuild(['mount', viaLink, '--out', out]);
+  assert.is(run.code, 2);
+  assert.match(run.stderr, /a link inside the jail; refusing to mount through it/);
+  assert.equal(readdirSync(hostDir), [], 'nothing made outside the jail');
+});
+
+test('a jail reached through a linked folder is still protected from a rebuild over a live mount', () => {
+  const dir = tempDir('jailbuild-linked-parent-');
+  const real = join(dir, 'real');
+  mkdirSync(real);
+  symlinkSync(real, join(dir, 'srv'));
+  const out = join(dir, 'srv', 'jail');
+  assert.is(jailbuild(['profile', 'base', '--out', out]).code, 0);
+  const data = join(dir, 'precious');
+  mkdirSync(data);
+  writeFileSync(join(data, 'keep'), 'keep');
+  const target = join(real, 'jail', 'tmp');
+  execFileSync('mount', ['--bind', data, target]);
+  try {
+    const run = jailbuild(['profile', 'base', '--out', out]);
+    assert.is(run.code, 2);
+    assert.match(run.stderr, /mounted inside the jail/);
+    const um = jailbuild(['umount', 'base', '--out', out]);
+    assert.is(um.code, 1, 'umount reports the mount it does not own');
+  } finally {
+    spawnSync('umount', [target]);
+  }
+  assert.is(readFileSync(join(data, 'keep'), 'utf8'), 'keep');
+});
+
 test.run();

@@ -1,0 +1,23 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { RootFs } from '../../src/index.js';
+import { sysroot } from '../helpers/tmp.js';
+
+test('a lookup that ends on . or .. (or a link to them) answers the folder reached, not the root', () => {
+  const root = sysroot({ '/usr/bin/X11': { link: '.' }, '/usr/lib/sub/up': { link: '..' }, '/usr/lib/file': 'x' });
+  const fs = new RootFs(root);
+  assert.is(fs.lookup('/usr/bin/X11').path, '/usr/bin');
+  assert.is(fs.lookup('/usr/lib/sub/up').path, '/usr/lib');
+  assert.is(fs.lookup('/usr/lib/..').path, '/usr');
+  assert.is(fs.lookup('/../../usr/lib/file').path, '/usr/lib/file');
+});
+
+test('paths with .. never leave the root, whatever the entry point', () => {
+  const root = sysroot({ '/etc/marker': 'inside' });
+  const fs = new RootFs(root);
+  assert.is(fs.hostPath('/../../etc/marker'), `${root}/etc/marker`);
+  assert.is(fs.lstat('/../../../etc/marker')?.size, 6);
+  assert.is(fs.readText('/../../../etc/marker'), 'inside');
+});
+
+test.run();
