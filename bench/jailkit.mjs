@@ -15,8 +15,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
-  CLI, DIST_INDEX, ensurePackages, flushWrites, fmtMB, fmtMs, fmtRatio, machine, makeTemp, median, parseArgs, removeTemp, rotate, failureNotes, spreadNotes, timeSpawn, tryTwice, which,
-  writeSection, writeSummary, sectionFinisher } from './lib.mjs';
+  CLI, ensurePackages, flushWrites, fmtMB, fmtMs, fmtRatio, machine, makeTemp, median, parseArgs, removeTemp, rotate, failureNotes, spreadNotes, timeSpawn, tryTwice, which, sectionFinisher, distMissing,
+} from './lib.mjs';
 
 const HEADING = "## jailkit's jk_cp against jailbuild";
 const PROGRAMS = [
@@ -83,11 +83,7 @@ function runIn(jail, prog) {
 async function main() {
   const m = machine();
   const finish = sectionFinisher(HEADING, '`node bench/jailkit.mjs` (`--rounds N`, `--no-readme`)', opts, m);
-  if (!existsSync(DIST_INDEX)) {
-    console.log('bench: dist/ is missing: build first (npx tsc -p tsconfig.json)');
-    finish(['Not measured: jailbuild is not built (`npx tsc -p tsconfig.json`).'], []);
-    return;
-  }
+  if (distMissing(finish)) return;
   if (process.getuid?.() !== 0 || !which('chroot')) {
     finish(['Not measured: building jails and running `chroot` needs root.'], []);
     return;

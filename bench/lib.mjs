@@ -374,3 +374,11 @@ export function sectionFinisher(heading, reproduce, opts, m) {
     writeSummary(opts.summary, { title: heading.slice(3), rows });
   };
 }
+
+/** True (after finishing the section with a note) when jailbuild is not built: nothing to measure. */
+export function distMissing(finish) {
+  if (existsSync(DIST_INDEX)) return false;
+  console.log('bench: dist/ is missing: build first (npx tsc -p tsconfig.json)');
+  finish(['Not measured: jailbuild is not built (`npx tsc -p tsconfig.json`).'], []);
+  return true;
+}

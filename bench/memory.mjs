@@ -15,8 +15,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CLI, DIST_INDEX, ensurePackages, firstLine, flushWrites, fmtMB, fmtMiB, fmtMs, fmtRatio, machine, makeTemp, median, parseArgs, removeTemp, rotate,
-  failureNotes, spreadNotes, tryTwice, verdict, which, writeSection, writeSummary, sectionFinisher } from './lib.mjs';
+  CLI, ensurePackages, firstLine, flushWrites, fmtMB, fmtMiB, fmtMs, fmtRatio, machine, makeTemp, median, parseArgs, removeTemp, rotate, failureNotes, spreadNotes, tryTwice, verdict, which, sectionFinisher, distMissing,
+} from './lib.mjs';
 
 const HEADING = '## Peak memory while writing a tarball of more than 1 GiB';
 const GOAL_MIB = 256;
@@ -62,11 +62,7 @@ function measure(argv, { timeBin, work, env }) {
 async function main() {
   const m = machine();
   const finish = sectionFinisher(HEADING, '`node bench/memory.mjs` (`--rounds N`, `--gz-rounds N`, `--files N`, `--mib N`, `--no-readme`)', opts, m);
-  if (!existsSync(DIST_INDEX)) {
-    console.log('bench: dist/ is missing: build first (npx tsc -p tsconfig.json)');
-    finish(['Not measured: jailbuild is not built (`npx tsc -p tsconfig.json`).'], []);
-    return;
-  }
+  if (distMissing(finish)) return;
   if (!existsSync('/usr/bin/time')) ensurePackages(['time'], { why: 'max RSS with /usr/bin/time', allowed: opts.install });
   const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
   const tar = which('tar');

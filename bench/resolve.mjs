@@ -20,7 +20,7 @@ import { accessSync, closeSync, constants as fsc, existsSync, lstatSync, openSyn
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ensurePackages, failureNotes, machine as machineInfo, makeTemp, median, removeTemp, timeSpawn, tryTwice, writeSummary } from './lib.mjs';
+import { ensurePackages, failureNotes, firstLine, machine as machineInfo, makeTemp, median, removeTemp, timeSpawn, tryTwice, which, writeSummary } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const top = join(here, '..');
@@ -135,32 +135,6 @@ function collectFiles() {
 }
 
 // ---------------------------------------------------------------- tools
-
-function which(cmd) {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (!dir) continue;
-    const p = join(dir, cmd);
-    try {
-      accessSync(p, fsc.X_OK);
-      if (lstatSync(p).isDirectory()) continue;
-      return p;
-    } catch {}
-  }
-  for (const dir of ['/usr/bin', '/usr/sbin', '/bin', '/sbin']) {
-    const p = join(dir, cmd);
-    if (existsSync(p)) return p;
-  }
-  return null;
-}
-
-function firstLine(cmd, args) {
-  try {
-    const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10000 });
-    return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').find((l) => l.trim())?.trim() ?? '';
-  } catch {
-    return '';
-  }
-}
 
 /** How to run lddtree: Debian's is Python needing pyelftools; run it with Debian's python3, not whatever python3 is first on PATH. */
 function findLddtree() {

@@ -12,7 +12,9 @@
 import { closeSync, existsSync, openSync, readdirSync, readSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { DIST_INDEX, fmtMs, fmtRatio, machine, median, parseArgs, rotate, writeSection, writeSummary, sectionFinisher } from './lib.mjs';
+import {
+  DIST_INDEX, fmtMs, fmtRatio, machine, median, parseArgs, rotate, sectionFinisher, distMissing,
+} from './lib.mjs';
 
 const HEADING = '## Scaling: resolving 100, 1,000 and all ELF files of /usr/lib';
 const DIR = '/usr/lib';
@@ -77,11 +79,7 @@ function shuffle(list, seed) {
 async function main() {
   const m = machine();
   const finish = sectionFinisher(HEADING, '`node bench/scaling.mjs` (`--rounds N`, `--no-readme`)', opts, m);
-  if (!existsSync(DIST_INDEX)) {
-    console.log('bench: dist/ is missing: build first (npx tsc -p tsconfig.json)');
-    finish(['Not measured: jailbuild is not built (`npx tsc -p tsconfig.json`).'], []);
-    return;
-  }
+  if (distMissing(finish)) return;
   const { resolveInputs } = await import(pathToFileURL(DIST_INDEX).href);
   const { files, regular } = collect();
   const sizes = [...new Set([100, 1000, files.length].map((n) => Math.min(n, files.length)))].filter((n) => n > 0);

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, type Stats } from 'node:fs';
+import { hashFile as hashHostFile } from '../rootfs/hash-file.js';
+import { nodeKindOf } from '../rootfs/rootfs.js';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
 import { resolve as resolveHostPath } from 'node:path';
 import { mountsBelow } from '../emit/safe-remove.js';
 import { JailError } from '../errors.js';
@@ -18,13 +19,10 @@ export function splitDevice(rdev: number): { major: number; minor: number } {
   };
 }
 
+/** The entry kind of what lstat found; pipes and sockets are no jail entries. */
 function kindOf(st: Stats): EntryKind | null {
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isDirectory()) return 'directory';
-  if (st.isFile()) return 'file';
-  if (st.isCharacterDevice()) return 'char';
-  if (st.isBlockDevice()) return 'block';
-  return null;
+  const kind = nodeKindOf(st);
+  return kind === 'fifo' || kind === 'socket' ? null : kind;
 }
 
 /**
@@ -111,24 +109,11 @@ export function readTreeInventory(dir: string): Inventory {
   };
 }
 
-/** sha256 of a file read in 1 MiB pieces (jails hold files far larger than one should read at once). */
+/** sha256 of a jail file, or undefined when it cannot be read (reported elsewhere as unreadable). */
 export function hashFile(hostPath: string): string | undefined {
-  let fd: number;
   try {
-    fd = openSync(hostPath, 'r');
+    return hashHostFile(hostPath).sha256;
   } catch {
     return undefined;
-  }
-  try {
-    const hash = createHash('sha256');
-    const buf = Buffer.allocUnsafe(1024 * 1024);
-    for (;;) {
-      const got = readSync(fd, buf, 0, buf.length, null);
-      if (got === 0) break;
-      hash.update(buf.subarray(0, got));
-    }
-    return hash.digest('hex');
-  } finally {
-    closeSync(fd);
   }
 }

@@ -14,7 +14,6 @@ interface CachedFile {
   elf?: ElfInfo;
   /** A file that is not ELF or is broken: the error it gave. */
   elfError?: { code: string; message: string };
-  sha256?: string;
   /** The run that last used it, for eviction. */
   used: number;
 }
@@ -46,7 +45,7 @@ function isElfInfo(v: unknown): v is ElfInfo {
 }
 
 /**
- * Per-file analysis (ELF headers, content digests) kept between runs, one file per source root in the
+ * Per-file analysis (ELF headers) kept between runs, one file per source root in the
  * cache folder, keyed by path and checked against the file's identity. Loading tolerates anything: a
  * missing, corrupt or older-version cache is ignored and rebuilt. Saving writes a temporary file and
  * renames it, so two builds at once never see a half-written cache (the last one wins). The number of
@@ -121,15 +120,6 @@ export class AnalysisCache {
       e.elfError = { code: value.code, message: value.message };
       delete e.elf;
     }
-  }
-
-  getSha256(path: string, id: string | undefined): string | undefined {
-    const v = this.#entry(path, id)?.sha256;
-    return typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) ? v : undefined;
-  }
-
-  setSha256(path: string, id: string | undefined, sha256: string): void {
-    if (id !== undefined) this.#ensure(path, id).sha256 = sha256;
   }
 
   /** Writes the cache if anything changed (atomically), dropping the least recently used files beyond the bound. */

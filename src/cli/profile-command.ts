@@ -1,5 +1,5 @@
 import { resolve as resolveHostPath } from 'node:path';
-import { loadConfig } from '../config/load-config.js';
+import { type JailbuildConfig, loadConfig } from '../config/load-config.js';
 import { writeTree } from '../emit/write-tree.js';
 import { AnalysisCache } from '../cache/analysis-cache.js';
 import { buildPlan, type Plan } from '../plan/build-plan.js';
@@ -28,8 +28,7 @@ export interface ProfileCommandOptions {
 }
 
 /** Loads a profile with the tool's settings applied: search path, default root and permissions, --root. */
-export function loadProfileWithSettings(nameOrPath: string, opts: { set?: Record<string, string>; root?: string }): Profile {
-  const config = loadConfig();
+export function loadProfileWithSettings(nameOrPath: string, opts: { set?: Record<string, string>; root?: string }, config: JailbuildConfig = loadConfig()): Profile {
   const profile = loadProfile(nameOrPath, { set: opts.set ?? {}, searchPath: config.profilePath });
   if (opts.root !== undefined) profile.root = resolveHostPath(opts.root);
   else if (config.root !== undefined && profile.root === '/') profile.root = config.root;
@@ -49,8 +48,8 @@ export function summarize(plan: Plan): Record<string, number> {
 
 /** `jailbuild profile PROFILE --out DIR`: builds the jail tree (and tarball, OCI layout, manifest); returns the exit code. */
 export async function runProfile(nameOrPath: string, opts: ProfileCommandOptions, out: Output): Promise<number> {
-  const profile = loadProfileWithSettings(nameOrPath, opts);
   const config = loadConfig();
+  const profile = loadProfileWithSettings(nameOrPath, opts, config);
   const cache = opts.cache === false ? undefined : AnalysisCache.open(config.cacheDir, resolveHostPath(profile.root));
   const progress = new Progress(Boolean(process.stderr.isTTY) && !opts.quiet && !opts.json, (t) => out.stderr(t));
   const plan = buildPlan(profile, {

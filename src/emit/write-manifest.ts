@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { hashFile } from '../rootfs/hash-file.js';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
 import { JailError } from '../errors.js';
 import type { EntryKind, JailEntry } from '../model/jail-entry.js';
@@ -22,21 +23,6 @@ export interface ManifestEntry {
   reasons: string[];
 }
 
-/** sha256 (hex) and size of a host file, read as a stream: memory stays bounded whatever its size. */
-export async function hashFile(hostPath: string): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  try {
-    for await (const chunk of createReadStream(hostPath, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
-    }
-  } catch (err) {
-    throw new JailError('IO_ERROR', `${hostPath}: cannot be read: ${(err as Error).message}`, { file: hostPath, cause: err });
-  }
-  return { sha256: hash.digest('hex'), size };
-}
-
 export function octalMode(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0');
 }
@@ -55,7 +41,7 @@ export async function manifestOf(entries: JailEntry[], fs: RootFs): Promise<Mani
       if (e.content !== undefined) file = { size: e.content.length, sha256: createHash('sha256').update(e.content).digest('hex') };
       else if (e.source !== undefined) {
         const host = fs.hostPath(e.source);
-        file = await hashFile(host);
+        file = hashFile(host);
         if (e.size !== undefined && file.size !== e.size) {
           throw new JailError('IO_ERROR', `${host} (for ${e.path}): ${file.size} bytes now, ${e.size} when the plan was made: it changed; run again`, { file: host });
         }

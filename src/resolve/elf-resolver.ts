@@ -4,6 +4,7 @@ import type { ElfInfo } from '../elf/elf-info.js';
 import { readElf } from '../elf/read-elf.js';
 import { archOf, compatibleElf } from '../loader/arch.js';
 import { lookupLdCache } from '../loader/ld-so-cache.js';
+import { SHEBANG_LIMIT } from '../script/shebang.js';
 import { type AnalysisCache, fileIdentity } from '../cache/analysis-cache.js';
 import {
   defaultInterpreter,
@@ -53,6 +54,23 @@ export interface ElfClosure {
   diagnostics: Diagnostic[];
 }
 
+/** One library to find: where the search happens, who asks, and where what is found goes. */
+interface SearchRequest {
+  ctx: LoaderContext;
+  name: string;
+  requester: LoadedObject;
+  main: LoadedObject;
+  needs: NeedSet;
+  diagnostics: Diagnostic[];
+  reason: string;
+}
+
+interface SearchHit {
+  found: Lookup;
+  elf: ElfInfo;
+  via: string;
+}
+
 const DLOPEN_RANK: Record<string, number> = { required: 1, recommended: 2, suggested: 3 };
 
 /**
@@ -65,6 +83,7 @@ export class ElfResolver {
   readonly options: ElfResolverOptions;
   readonly #elf = new Map<string, ElfInfo | JailError>();
   readonly #contexts = new Map<string, LoaderContext>();
+  readonly #heads = new Map<string, Buffer>();
   /** Files whose headers were read from disk in this run (not from the cache). */
   parsed = 0;
 
@@ -90,6 +109,10 @@ export class ElfResolver {
         const src = this.fs.open(realPath);
         try {
           info = readElf(src);
+        } catch (err) {
+          // Not ELF: keep the first bytes (already read) for whoever looks for a `#!` line next.
+          if (err instanceof JailError && err.code === 'ELF_NOT_ELF') this.#heads.set(realPath, Buffer.from(src.read(0, Math.min(src.size, SHEBANG_LIMIT))));
+          throw err;
         } finally {
           src.close();
         }
@@ -105,6 +128,24 @@ export class ElfResolver {
       if (cache && !(info instanceof JailError && info.code === 'IO_ERROR')) cache.setElf(realPath, id, info instanceof JailError ? { code: info.code, message: info.message } : info);
     }
     return info;
+  }
+
+  /** The first bytes of a file that is not ELF (as far as the kernel reads a `#!` line), read once; null when unreadable. */
+  headOf(realPath: string): Buffer | null {
+    const kept = this.#heads.get(realPath);
+    if (kept) return kept;
+    try {
+      const src = this.fs.open(realPath);
+      try {
+        const head = Buffer.from(src.read(0, Math.min(src.size, SHEBANG_LIMIT)));
+        this.#heads.set(realPath, head);
+        return head;
+      } finally {
+        src.close();
+      }
+    } catch {
+      return null;
+    }
   }
 
   #context(elf: ElfInfo, interpreter: string | undefined): LoaderContext {
@@ -213,7 +254,7 @@ export class ElfResolver {
       for (const req of requests) {
         const known = this.#alreadyLoaded(ctx, req.name, byName, interp);
         if (known) continue;
-        const hit = this.#search(ctx, req.name, obj, main, needs, diagnostics, `${req.how === 'dlopen' ? 'dlopened' : 'needed'} by ${obj.path} (${reason})`);
+        const hit = this.#search({ ctx, name: req.name, requester: obj, main, needs, diagnostics, reason: `${req.how === 'dlopen' ? 'dlopened' : 'needed'} by ${obj.path} (${reason})` });
         if (!hit) {
           missing.push({ name: req.name, neededBy: obj.path, how: req.how });
           continue;
@@ -256,7 +297,7 @@ export class ElfResolver {
     const ctx = this.#context(elf, interpreter);
     const main: LoadedObject = { path: program.path, realPath: program.path, origin: dirnameInside(program.path), elf, loader: null, how: 'input', via: 'input', children: [] };
     const diagnostics: Diagnostic[] = [];
-    const hit = this.#search(ctx, name, main, main, new NeedSet(this.fs), diagnostics, 'library');
+    const hit = this.#search({ ctx, name, requester: main, main, needs: new NeedSet(this.fs), diagnostics, reason: 'library' });
     return hit ? { found: hit.found, via: hit.via, diagnostics } : undefined;
   }
 
@@ -274,17 +315,9 @@ export class ElfResolver {
     return byName.get(name);
   }
 
-  #search(
-    ctx: LoaderContext,
-    name: string,
-    requester: LoadedObject,
-    main: LoadedObject,
-    needs: NeedSet,
-    diagnostics: Diagnostic[],
-    reason: string,
-  ): { found: Lookup; elf: ElfInfo; via: string } | undefined {
-    const hit = this.#firstCandidate(ctx, name, requester, main, needs, diagnostics, reason);
-    if (ctx.flavor === 'glibc' && ctx.ldCache && hit?.via !== 'ld.so.cache') this.#checkStaleCache(ctx, name, main.elf, diagnostics);
+  #search(req: SearchRequest): SearchHit | undefined {
+    const hit = this.#firstCandidate(req);
+    if (req.ctx.flavor === 'glibc' && req.ctx.ldCache && hit?.via !== 'ld.so.cache') this.#checkStaleCache(req.ctx, req.name, req.main.elf, req.diagnostics);
     return hit;
   }
 
@@ -309,15 +342,7 @@ export class ElfResolver {
     }
   }
 
-  #firstCandidate(
-    ctx: LoaderContext,
-    name: string,
-    requester: LoadedObject,
-    main: LoadedObject,
-    needs: NeedSet,
-    diagnostics: Diagnostic[],
-    reason: string,
-  ): { found: Lookup; elf: ElfInfo; via: string } | undefined {
+  #firstCandidate({ ctx, name, requester, main, needs, diagnostics, reason }: SearchRequest): SearchHit | undefined {
     const candidates: Iterable<Candidate> =
       ctx.flavor === 'glibc' ? glibcCandidates(ctx, name, requester, main) : muslCandidates(ctx, name, requester, main);
     for (const cand of candidates) {

@@ -3,7 +3,7 @@ import { joinInside } from '../rootfs/inside-path.js';
 import type { Lookup, RootFs } from '../rootfs/rootfs.js';
 import { analyzeShellScript, type ShellAnalysis } from '../script/shell-analysis.js';
 import { shellKindOf, type ShellKind } from '../script/shell-builtins.js';
-import { envTarget, parseShebang, SHEBANG_LIMIT } from '../script/shebang.js';
+import { envTarget, parseShebang } from '../script/shebang.js';
 import { ElfResolver, type ElfResolverOptions, type LoadedObject, type MissingLibrary } from './elf-resolver.js';
 import { NeedSet } from './need-set.js';
 
@@ -113,24 +113,11 @@ export class ProgramResolver {
       walk.diagnostics.push({ code: info.code, severity: 'error', path: found.path, message: info.message });
       return 'file';
     }
-    const head = this.#head(found.path);
+    const head = this.elf.headOf(found.path);
     const shebang = head ? parseShebang(head) : null;
     if (!shebang) return 'file';
     this.#script(found, invokedAs, shebang, reason, walk, depth);
     return 'script';
-  }
-
-  #head(path: string): Buffer | null {
-    try {
-      const src = this.fs.open(path);
-      try {
-        return src.read(0, Math.min(src.size, SHEBANG_LIMIT), '#! line');
-      } finally {
-        src.close();
-      }
-    } catch {
-      return null;
-    }
   }
 
   #script(found: Lookup, invokedAs: string, shebang: NonNullable<ReturnType<typeof parseShebang>>, reason: string, walk: Walk, depth: number): void {

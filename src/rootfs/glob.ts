@@ -1,28 +1,12 @@
+import { globToRegExpSource } from './glob-pattern.js';
 import type { RootFs } from './rootfs.js';
 import { joinInside, splitInside } from './inside-path.js';
 
 const GLOB_CHARS = /[*?[]/;
 
-/** Translates one path component of a glob(3) pattern into a RegExp; `*` and `?` do not match a leading dot. */
+/** One path component of a glob(3) pattern as a RegExp. */
 function componentRegExp(pattern: string): RegExp {
-  let out = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === '*') out += '[^/]*';
-    else if (c === '?') out += '[^/]';
-    else if (c === '[') {
-      const close = pattern.indexOf(']', i + 2);
-      if (close < 0) {
-        out += '\\[';
-        continue;
-      }
-      let body = pattern.slice(i + 1, close);
-      if (body.startsWith('!')) body = '^' + body.slice(1);
-      out += '[' + body.replace(/\\/g, '\\\\') + ']';
-      i = close;
-    } else out += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${out}$`);
+  return new RegExp(`^${globToRegExpSource(pattern, '[^/]')}$`);
 }
 
 /**

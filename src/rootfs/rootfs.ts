@@ -27,7 +27,8 @@ export interface Lookup {
   stats?: Stats;
 }
 
-function kindOf(st: Stats): NodeKind {
+/** What lstat found, as a node kind. */
+export function nodeKindOf(st: Stats): NodeKind {
   if (st.isSymbolicLink()) return 'symlink';
   if (st.isDirectory()) return 'directory';
   if (st.isFile()) return 'file';
@@ -136,12 +137,12 @@ export class RootFs {
         return { requested, path: '/' + [...done, part, ...todo.reverse()].join('/'), links, kind: 'missing' };
       }
       done.push(part);
-      if (isLast) return { requested, path: here, links, kind: kindOf(st), stats: st };
+      if (isLast) return { requested, path: here, links, kind: nodeKindOf(st), stats: st };
     }
     // The walk ended on `.`/`..` (or a link to them): the answer is the folder reached so far.
     const path = '/' + done.join('/');
     const st = this.lstat(path);
-    return { requested, path, links, kind: st ? kindOf(st) : 'missing', ...(st ? { stats: st } : {}) };
+    return { requested, path, links, kind: st ? nodeKindOf(st) : 'missing', ...(st ? { stats: st } : {}) };
   }
 
   /** Names in a directory inside the root, sorted bytewise; null when it is not a readable directory. */

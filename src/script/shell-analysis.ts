@@ -368,6 +368,8 @@ class Walker {
     single: (i: number) => string | null,
   ): boolean {
     if (!isBuiltin(this.#opts.shell, name)) return false;
+    // The builtin's arguments that have one known value.
+    const operands = (): string[] => words.slice(1).flatMap((_, i) => single(i + 1) ?? []);
     switch (name) {
       case 'exec':
       case 'command':
@@ -397,19 +399,13 @@ class Walker {
         return true;
       }
       case 'unset':
-        for (let i = 1; i < words.length; i++) {
-          const v = single(i);
-          if (v && !v.startsWith('-')) env.delete(v);
-        }
+        for (const v of operands()) if (!v.startsWith('-')) env.delete(v);
         return true;
       case 'read':
       case 'getopts':
       case 'mapfile':
       case 'readarray':
-        for (let i = 1; i < words.length; i++) {
-          const v = single(i);
-          if (v && /^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) env.set(v, null);
-        }
+        for (const v of operands()) if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) env.set(v, null);
         return true;
       case 'export':
       case 'readonly':
@@ -417,9 +413,8 @@ class Walker {
       case 'declare':
       case 'typeset':
         // Parsed as DeclClause in bash; in POSIX mode they come as plain words: NAME=VALUE.
-        for (let i = 1; i < words.length; i++) {
-          const v = single(i);
-          const m = v ? /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/.exec(v) : null;
+        for (const v of operands()) {
+          const m = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/.exec(v);
           if (m) env.set(m[1] as string, one(m[2] as string));
         }
         return true;

@@ -1,3 +1,5 @@
+import { globToRegExpSource } from '../rootfs/glob-pattern.js';
+
 /**
  * What a shell word may be when the script runs: a small set of possible strings, or unknown (null).
  * Sets are capped so that loops and many branches cannot blow up.
@@ -38,31 +40,9 @@ export function mapValues(v: Values, fn: (s: string) => string | null): Values {
   return out;
 }
 
-/** A glob(7) pattern as a RegExp body (no anchors). */
-function globBody(pattern: string): string {
-  let out = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === '*') out += '[\\s\\S]*';
-    else if (c === '?') out += '[\\s\\S]';
-    else if (c === '\\' && i + 1 < pattern.length) out += (pattern[++i] as string).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    else if (c === '[') {
-      const close = pattern.indexOf(']', i + 2);
-      if (close < 0) out += '\\[';
-      else {
-        let body = pattern.slice(i + 1, close);
-        if (body.startsWith('!')) body = '^' + body.slice(1);
-        out += `[${body.replace(/\\/g, '\\\\')}]`;
-        i = close;
-      }
-    } else out += c.replace(/[.+^${}()|\\/]/g, '\\$&');
-  }
-  return out;
-}
-
 /** `${v%pat}`, `${v%%pat}`, `${v#pat}`, `${v##pat}`: remove the shortest or longest matching suffix or prefix. */
 export function removeAffix(value: string, pattern: string, side: 'suffix' | 'prefix', longest: boolean): string {
-  const re = new RegExp(`^${globBody(pattern)}$`);
+  const re = new RegExp(`^${globToRegExpSource(pattern, '[\\s\\S]')}$`);
   if (side === 'suffix') {
     const starts = [...Array(value.length + 1).keys()];
     const order = longest ? starts : starts.reverse();

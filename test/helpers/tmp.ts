@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { mountsBelow as mountsInside } from '../../src/emit/safe-remove.js';
 
 /** Every temporary folder made by a test; removed at exit even when a test fails. */
 const made = new Set<string>();
@@ -9,14 +10,9 @@ process.on('exit', () => {
   for (const dir of made) removeDir(dir);
 });
 
-/** Mount points at or below `dir`, deepest first (from /proc/self/mountinfo). */
+/** Mount points at or below `dir`, deepest first. */
 function mountsBelow(dir: string): string[] {
-  const points = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((p): p is string => p !== undefined)
-    .map((p) => p.replace(/\\040/g, ' '));
-  return points.filter((p) => p === dir || p.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
+  return mountsInside(dir).sort((a, b) => b.length - a.length);
 }
 
 /** A fresh temporary folder that is removed when the process exits. */
