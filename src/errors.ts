@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'SYMLINK_LOOP'
   | 'PATH_ESCAPE'
   | 'LDCACHE_MALFORMED'
+  | 'SOURCE_CHANGED'
   | 'USAGE'
   | 'INPUT';
 

@@ -10,6 +10,7 @@ import type { Expected } from './checks/drift.js';
  */
 export interface ManifestRecord extends Expected {
   source?: string;
+  secret?: boolean;
   reasons: string[];
   sha256Hex?: string;
 }
@@ -53,6 +54,7 @@ export function readManifest(file: string): ManifestRecord[] {
     if (minor !== undefined) rec.minor = minor;
     if (typeof r.target === 'string') rec.target = r.target;
     if (typeof r.source === 'string') rec.source = r.source;
+    if (r.secret === true) rec.secret = true;
     if (sha !== undefined) {
       rec.sha256Hex = sha;
       rec.sha256 = () => sha;

@@ -2,7 +2,7 @@ import { hashFile as hashHostFile } from '../rootfs/hash-file.js';
 import { nodeKindOf } from '../rootfs/rootfs.js';
 import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
 import { resolve as resolveHostPath } from 'node:path';
-import { mountsBelow } from '../emit/safe-remove.js';
+import { mountsBelow } from '../mounts/mounts-below.js';
 import { JailError } from '../errors.js';
 import type { EntryKind, JailEntry } from '../model/jail-entry.js';
 import { joinInside } from '../rootfs/inside-path.js';

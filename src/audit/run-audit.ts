@@ -120,7 +120,8 @@ export async function auditJail(target: string, options: AuditOptions = {}): Pro
       findings.push({ rule: 'drift-unbuildable', severity: 'medium', path: '/', message: `${profile.file}: cannot be built from ${profile.root} now, so drift is unknown: ${err.message}` });
     }
   }
-  const declared: Array<Pick<JailEntry, 'path' | 'uid' | 'reasons'> & { source?: string }> = [...(manifest ?? []), ...(plan?.entries ?? [])];
+  const declared: Array<Pick<JailEntry, 'path' | 'uid' | 'reasons'> & { source?: string; secret?: boolean }> = [...(manifest ?? []), ...(plan?.entries ?? [])];
+  const declaredSecrets = new Set(declared.filter((d) => d.secret).map((d) => d.path));
   const declaredOwner = new Map<string, number[]>();
   const reasons = new Map<string, string[]>();
   const sources = new Map<string, string>();
@@ -132,7 +133,7 @@ export async function auditJail(target: string, options: AuditOptions = {}): Pro
   }
   for (const e of inv.entries) e.reasons = reasons.get(e.path) ?? e.reasons;
 
-  const ctx: CheckContext = { inv, byPath, path: profile?.path ?? DEFAULT_PATH, declaredOwner, declaredUids: declaredUidsOf(profile) };
+  const ctx: CheckContext = { inv, byPath, path: profile?.path ?? DEFAULT_PATH, declaredOwner, declaredUids: declaredUidsOf(profile), declaredSecrets };
   for (const check of CHECKS) findings.push(...check(ctx));
   if (plan) findings.push(...checkDrift(expectationsOf(plan), inv, `profile ${profile?.name}`));
   if (manifest) findings.push(...checkDrift(manifest, inv, 'the manifest'));

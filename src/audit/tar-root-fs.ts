@@ -4,6 +4,7 @@ import { JailError } from '../errors.js';
 import type { JailEntry } from '../model/jail-entry.js';
 import { dirnameInside, joinInside } from '../rootfs/inside-path.js';
 import { compareBytes, RootFs } from '../rootfs/rootfs.js';
+import type { OpenedFile } from '../rootfs/dir-handle.js';
 
 /**
  * A host path that can never exist (nothing is below /dev/null): should any code reach the host
@@ -103,6 +104,10 @@ export class TarRootFs extends RootFs {
 
   override hostPath(inside: string): string {
     throw new JailError('IO_ERROR', `${inside}: inside a tarball, not on disk`, { file: inside });
+  }
+
+  override openPlanned(source: string): OpenedFile {
+    throw new JailError('IO_ERROR', `${source}: inside a tarball, not a source to copy from`, { file: source });
   }
 
   override lstat(inside: string): Stats | null {

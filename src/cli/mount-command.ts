@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { mountsBelow } from '../emit/safe-remove.js';
+import { mountsBelow } from '../mounts/mounts-below.js';
 import { JailError } from '../errors.js';
 import { joinInside } from '../rootfs/inside-path.js';
 import type { Output } from './output.js';

@@ -54,7 +54,7 @@ export async function emitOutputs(plan: Plan, fs: RootFs, targets: OutputTargets
         layer = join(scratch, 'layer.tar.gz');
         await writeTarball(plan.entries, fs, layer, { mtime: plan.mtime, gzip: true });
       }
-      const r = await writeOciLayout(dir, layer, { mtime: plan.mtime, profileName: plan.profile.name, ...ociPlatformOf(plan.entries, fs) });
+      const r = await writeOciLayout(dir, layer, { mtime: plan.mtime, profileName: plan.profile.name, ...ociPlatformOf(plan.architecture) });
       say(`wrote the OCI layout ${r.dir} (${r.refName}): manifest ${r.manifestDigest}, layer ${r.layerDigest}`);
     } finally {
       if (scratch !== undefined) removeTreeSafely(scratch);

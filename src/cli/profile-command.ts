@@ -7,6 +7,7 @@ import { loadProfile } from '../profile/load-profile.js';
 import type { Profile } from '../profile/profile-types.js';
 import { RootFs } from '../rootfs/rootfs.js';
 import { emitOutputs, wantsOutputs } from './output-options.js';
+import { describeProcesses } from '../mounts/processes-inside.js';
 import { Progress } from './progress.js';
 import { formatDiagnostic } from './resolve-command.js';
 import type { Output } from './output.js';
@@ -82,8 +83,14 @@ export async function runProfile(nameOrPath: string, opts: ProfileCommandOptions
   });
   progress.done();
   const counts = summarize(plan);
+  const stale = result.processesInPrevious;
+  if (stale.length > 0) {
+    out.stderr(
+      `jailbuild: warning: ${stale.length} process(es) still run inside the previous jail, now removed: ${describeProcesses(stale)}; they keep the old files open until restarted (restart the pool: systemctl restart php8.2-fpm)\n`,
+    );
+  }
   if (opts.json) {
-    out.stdout(JSON.stringify({ profile: profile.file, out: result.out, replaced: result.replaced, bytes: result.bytes, ...counts, diagnostics: plan.diagnostics }, null, 2) + '\n');
+    out.stdout(JSON.stringify({ profile: profile.file, out: result.out, replaced: result.replaced, bytes: result.bytes, ...counts, diagnostics: plan.diagnostics, processesInPrevious: result.processesInPrevious }, null, 2) + '\n');
   } else {
     for (const d of plan.diagnostics) out.stderr(formatDiagnostic(d));
     if (!opts.quiet) {

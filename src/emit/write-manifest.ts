@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { hashFile } from '../rootfs/hash-file.js';
+import { hashDescriptor } from '../rootfs/hash-file.js';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
 import { JailError } from '../errors.js';
+import { checkEntries } from '../model/check-entries.js';
 import type { EntryKind, JailEntry } from '../model/jail-entry.js';
 import { compareBytes, type RootFs } from '../rootfs/rootfs.js';
 
@@ -20,6 +21,8 @@ export interface ManifestEntry {
   major?: number;
   minor?: number;
   source?: string;
+  /** A file the host keeps from others, copied because the profile says so ("secret": true). */
+  secret?: boolean;
   reasons: string[];
 }
 
@@ -33,6 +36,15 @@ export function octalMode(mode: number): string {
  * source whose size is not the planned one is an error, as it would be for the tree and the tarball.
  */
 export async function manifestOf(entries: JailEntry[], fs: RootFs): Promise<ManifestEntry[]> {
+  checkEntries(entries);
+  try {
+    return manifestRecords(entries, fs);
+  } finally {
+    fs.releaseHandles();
+  }
+}
+
+function manifestRecords(entries: JailEntry[], fs: RootFs): ManifestEntry[] {
   const sorted = [...entries].sort((a, b) => compareBytes(a.path, b.path));
   const out: ManifestEntry[] = [];
   for (const e of sorted) {
@@ -40,10 +52,15 @@ export async function manifestOf(entries: JailEntry[], fs: RootFs): Promise<Mani
     if (e.kind === 'file') {
       if (e.content !== undefined) file = { size: e.content.length, sha256: createHash('sha256').update(e.content).digest('hex') };
       else if (e.source !== undefined) {
-        const host = fs.hostPath(e.source);
-        file = hashFile(host);
+        // The very file the plan saw, as the tree and tarball writers copy it.
+        const opened = fs.openPlanned(e.source, { ...(e.sourceIdentity ? { identity: e.sourceIdentity } : {}), ...(e.size !== undefined ? { size: e.size } : {}) });
+        try {
+          file = hashDescriptor(opened.fd, e.source);
+        } finally {
+          opened.close();
+        }
         if (e.size !== undefined && file.size !== e.size) {
-          throw new JailError('IO_ERROR', `${host} (for ${e.path}): ${file.size} bytes now, ${e.size} when the plan was made: it changed; run again`, { file: host });
+          throw new JailError('SOURCE_CHANGED', `${e.source} (for ${e.path}): ${file.size} bytes now, ${e.size} when the plan was made: it changed; run again`, { file: e.source });
         }
       } else throw new JailError('INPUT', `${e.path}: a file with neither a source nor contents`, { file: e.path });
     }
@@ -59,6 +76,7 @@ export async function manifestOf(entries: JailEntry[], fs: RootFs): Promise<Mani
       ...(e.major !== undefined ? { major: e.major } : {}),
       ...(e.minor !== undefined ? { minor: e.minor } : {}),
       ...(e.source !== undefined ? { source: e.source } : {}),
+      ...(e.secret ? { secret: true } : {}),
       reasons: [...e.reasons],
     };
     out.push(m);

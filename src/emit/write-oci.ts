@@ -4,12 +4,7 @@ import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { FileSource } from '../elf/byte-source.js';
-import { readElf } from '../elf/read-elf.js';
 import { JailError } from '../errors.js';
-import { archOf } from '../loader/arch.js';
-import type { JailEntry } from '../model/jail-entry.js';
-import type { RootFs } from '../rootfs/rootfs.js';
 import { removeTreeSafely } from './safe-remove.js';
 
 export interface OciOptions {
@@ -69,28 +64,9 @@ const GOARCH: Record<string, { architecture: string; variant?: string }> = {
   mipsel: { architecture: 'mipsle' },
 };
 
-/**
- * The image platform: the architecture of the first program (an ELF file with an interpreter) in the
- * plan, else of the first ELF file, else amd64. Only ELF headers are read.
- */
-export function ociPlatformOf(entries: JailEntry[], fs: RootFs): { architecture: string; variant?: string } {
-  let fallback: string | undefined;
-  for (const e of entries) {
-    if (e.kind !== 'file' || e.source === undefined || (e.size ?? 0) < 64) continue;
-    let src: FileSource | undefined;
-    try {
-      src = FileSource.open(fs.hostPath(e.source), e.source);
-      const elf = readElf(src);
-      const id = archOf(elf).id;
-      if (elf.interpreter) return GOARCH[id] ?? { architecture: 'amd64' };
-      fallback ??= id;
-    } catch {
-      // Not ELF, or unreadable: the tarball writer reports unreadable files.
-    } finally {
-      src?.close();
-    }
-  }
-  return (fallback !== undefined ? GOARCH[fallback] : undefined) ?? { architecture: 'amd64' };
+/** The OCI platform of a jail whose programs are of architecture `archId` (jailbuild's ids); amd64 when unknown. */
+export function ociPlatformOf(archId: string | undefined): { architecture: string; variant?: string } {
+  return (archId !== undefined ? GOARCH[archId] : undefined) ?? { architecture: 'amd64' };
 }
 
 /** Digest, size and diff_id of a gzip layer, read as a stream. */

@@ -1,12 +1,12 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, readFileSync, renameSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { createReadStream, createWriteStream, fstatSync, readSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import tar, { type Header as TarHeader, type Pack } from 'tar-stream';
 import { JailError } from '../errors.js';
+import { checkEntries } from '../model/check-entries.js';
 import type { JailEntry } from '../model/jail-entry.js';
 import type { RootFs } from '../rootfs/rootfs.js';
 
@@ -154,59 +154,52 @@ function addEntry(pack: Pack, header: Header, body?: (sink: Sink) => Promise<voi
 }
 
 /**
- * Streams a source file into its entry in 64 KiB reads. The size is checked against the plan before
- * (fstat) and after (bytes read, fstat again): a tar header states the size up front, so a file that
- * changed since the plan was made would corrupt the archive.
+ * Streams a source file into its entry: the very file the plan saw, opened without following links
+ * (RootFs.openPlanned checks device, inode, size and mtime), read through that descriptor. Small files
+ * in one read, larger ones in 64 KiB reads. A tar header states the size up front, so the bytes read
+ * must be the planned size, and the file must not have grown or shrunk by the end.
  */
 async function streamFile(e: JailEntry, fs: RootFs, sink: Sink): Promise<void> {
   const source = e.source as string;
-  const host = fs.hostPath(source);
   const planned = e.size ?? 0;
   const changed = (now: number): JailError =>
-    new JailError('IO_ERROR', `${host} (for ${e.path}): ${now} bytes now, ${planned} when the plan was made: it changed while the tarball was being written; run again`, { file: host });
-  if (planned <= SMALL_FILE) {
-    // Most files of a jail are small: one read, no stream machinery (bounded: at most SMALL_FILE).
-    let buf: Buffer;
-    try {
-      buf = readFileSync(host);
-    } catch (err) {
-      throw new JailError('IO_ERROR', `${host} (for ${e.path}): cannot be read: ${(err as Error).message}`, { file: host, cause: err });
-    }
-    if (buf.length !== planned) throw changed(buf.length);
-    if (planned > 0) await writeChunk(sink, buf);
-    return;
-  }
-  let handle;
+    new JailError('SOURCE_CHANGED', `${source} (for ${e.path}): ${now} bytes now, ${planned} when the plan was made: it changed while the tarball was being written; run again`, { file: source });
+  const file = fs.openPlanned(source, { ...(e.sourceIdentity ? { identity: e.sourceIdentity } : {}), size: planned });
   try {
-    handle = await open(host, 'r');
-  } catch (err) {
-    throw new JailError('IO_ERROR', `${host} (for ${e.path}): cannot be read: ${(err as Error).message}`, { file: host, cause: err });
-  }
-  try {
-    const before = (await handle.stat()).size;
-    if (before !== planned) throw changed(before);
-    let read = 0;
-    if (planned > 0) {
-      const reader = createReadStream(host, { fd: handle, start: 0, end: planned - 1, autoClose: false, highWaterMark: 64 * 1024 });
-      for await (const chunk of reader as AsyncIterable<Buffer>) {
-        read += chunk.length;
-        await writeChunk(sink, chunk);
+    if (planned <= SMALL_FILE) {
+      // Most files of a jail are small: one read, no stream machinery (bounded: at most SMALL_FILE).
+      const buf = Buffer.allocUnsafe(planned + 1);
+      let got = 0;
+      for (;;) {
+        const n = readSync(file.fd, buf, got, buf.length - got, got);
+        if (n === 0) break;
+        got += n;
+        if (got === buf.length) break;
       }
+      if (got !== planned) throw changed(got);
+      if (planned > 0) await writeChunk(sink, buf.subarray(0, planned));
+      return;
     }
-    const after = (await handle.stat()).size;
+    let read = 0;
+    const reader = createReadStream('', { fd: file.fd, start: 0, end: planned - 1, autoClose: false, highWaterMark: 64 * 1024 });
+    for await (const chunk of reader as AsyncIterable<Buffer>) {
+      read += chunk.length;
+      await writeChunk(sink, chunk);
+    }
+    const after = fstatSync(file.fd).size;
     if (read !== planned) throw changed(read);
     if (after !== planned) throw changed(after);
   } finally {
-    await handle.close();
+    file.close();
   }
 }
 
-/** Where a source file's bytes come from: its path, and its inode, so hard links are found too. */
-function identities(e: JailEntry, fs: RootFs): string[] {
+/** Where a source file's bytes come from: its path, and its inode (from the plan), so hard links are found too. */
+function identities(e: JailEntry): string[] {
   const attrs = `${e.mode & 0o7777}:${e.uid}:${e.gid}:${e.size ?? 0}`;
   const ids = [`path:${e.source as string}:${attrs}`];
-  const st = fs.lstat(e.source as string);
-  if (st?.isFile()) ids.push(`inode:${st.dev}:${st.ino}:${attrs}`);
+  const id = e.sourceIdentity;
+  if (id) ids.push(`inode:${id.dev}:${id.ino}:${attrs}`);
   return ids;
 }
 
@@ -219,6 +212,7 @@ function identities(e: JailEntry, fs: RootFs): string[] {
  * archive), `-` for standard output, or a stream (ended when done, unless it is standard output).
  */
 export async function writeTarball(entries: JailEntry[], fs: RootFs, dest: Writable | string, options: TarballOptions): Promise<TarballResult> {
+  checkEntries(entries);
   if (!Number.isSafeInteger(options.mtime) || options.mtime < 0 || options.mtime > MAX_MTIME) {
     throw new JailError('USAGE', `mtime ${options.mtime}: a tarball needs whole seconds between 0 and ${MAX_MTIME}`, { field: 'mtime' });
   }
@@ -262,7 +256,7 @@ export async function writeTarball(entries: JailEntry[], fs: RootFs, dest: Writa
         continue;
       }
       if (e.source === undefined) throw new JailError('INPUT', `${e.path}: a file with neither a source nor contents`, { file: e.path });
-      const ids = identities(e, fs);
+      const ids = identities(e);
       const first = ids.map((id) => written.get(id)).find((n) => n !== undefined);
       if (first !== undefined) {
         await addEntry(pack, headerOf(e, name, mtime, first));
@@ -293,6 +287,7 @@ export async function writeTarball(entries: JailEntry[], fs: RootFs, dest: Writa
     const where = toFile ? finalPath : dest === '-' ? 'standard output' : 'the output stream';
     throw new JailError('IO_ERROR', `${where}: writing the tarball failed: ${(err as Error).message}`, { file: where, cause: err });
   } finally {
+    fs.releaseHandles();
     // Standard output keeps the listener: a late EPIPE there must not crash the process.
     if (out !== process.stdout) out.off('error', onOutError);
   }

@@ -5,6 +5,9 @@ import pLimit from 'p-limit';
 import {
   chmodSync,
   constants,
+  fstatSync,
+  type Stats,
+  unlinkSync,
   linkSync,
   existsSync,
   lchownSync,
@@ -19,10 +22,13 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
 import { JailError } from '../errors.js';
+import { checkEntries } from '../model/check-entries.js';
 import type { JailEntry } from '../model/jail-entry.js';
 import type { RootFs } from '../rootfs/rootfs.js';
 import { swapInto } from './exchange-paths.js';
-import { mountsBelow, removeTreeSafely } from './safe-remove.js';
+import { mountsBelow } from '../mounts/mounts-below.js';
+import { type ProcessInside, processesInside } from '../mounts/processes-inside.js';
+import { removeTreeSafely } from './safe-remove.js';
 
 export interface WriteTreeOptions {
   /** Seconds since the epoch given to every entry. */
@@ -43,6 +49,11 @@ export interface TreeResult {
   entries: number;
   bytes: number;
   replaced: boolean;
+  /**
+   * Processes that still lived in the previous jail when it was removed (chrooted into it, or working
+   * in it): they keep running on files that are gone, and must be restarted to use the new jail.
+   */
+  processesInPrevious: ProcessInside[];
 }
 
 const STAGING = '.jailbuild-new-';
@@ -97,6 +108,7 @@ export function recoverLeftovers(out: string): string[] {
  * mknod; owners, modes and times are set exactly.
  */
 export async function writeTree(entries: JailEntry[], fs: RootFs, outPath: string, options: WriteTreeOptions): Promise<TreeResult> {
+  checkEntries(entries);
   const out = resolveHostPath(outPath);
   if (out === '/' || out === resolveHostPath(fs.root)) throw new JailError('USAGE', `${out}: refusing to build a jail over ${out === '/' ? 'the root file system' : 'the source root'}`, { file: out });
   const mounted = mountsBelow(out);
@@ -122,15 +134,18 @@ export async function writeTree(entries: JailEntry[], fs: RootFs, outPath: strin
     throw err;
   }
   let replaced = false;
+  let processesInPrevious: ProcessInside[] = [];
   if (existing) {
     const retired = `${join(parent, `.${basename(out)}`)}${RETIRED}${process.pid}-${Date.now()}`;
     swapInto(staging, out, retired);
+    // The kernel names a process's root by the folder's current name: the retired one now.
+    processesInPrevious = processesInside(retired);
     removeTreeSafely(retired);
     replaced = true;
   } else {
     renameSync(staging, out);
   }
-  return { out, entries: entries.length, bytes, replaced };
+  return { out, entries: entries.length, bytes, replaced, processesInPrevious };
 }
 
 /**
@@ -175,23 +190,32 @@ async function populate(entries: JailEntry[], fs: RootFs, staging: string, optio
 
   const linked = new Set<JailEntry>();
   const limit = pLimit(options.jobs ?? Math.max(1, availableParallelism()));
-  await Promise.all(
-    copies.map((e) =>
-      limit(async () => {
-        const src = fs.hostPath(e.source as string);
-        const dest = destOf(e);
-        const before = lstatSync(src);
-        if (options.link && before.uid === e.uid && before.gid === e.gid && (before.mode & 0o7777) === e.mode && tryLink(src, dest)) linked.add(e);
-        else await copyFile(src, dest, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
-        const after = lstatSync(src);
-        if (e.size !== undefined && (after.size !== e.size || lstatSync(dest).size !== e.size || after.mtimeMs !== before.mtimeMs)) {
-          throw new JailError('IO_ERROR', `${e.source}: changed while the jail was being built (${e.size} bytes planned, ${after.size} now); nothing was changed, run again`, { file: e.source as string });
-        }
-        bytes += e.size ?? 0;
-        tick();
-      }),
-    ),
-  );
+  try {
+    await Promise.all(
+      copies.map((e) =>
+        limit(async () => {
+          const dest = destOf(e);
+          // The very file the plan saw, opened without following links: see RootFs.openPlanned.
+          const file = fs.openPlanned(e.source as string, { ...(e.sourceIdentity ? { identity: e.sourceIdentity } : {}), ...(e.size !== undefined ? { size: e.size } : {}) });
+          try {
+            const st = file.stats;
+            if (options.link && st.uid === e.uid && st.gid === e.gid && (st.mode & 0o7777) === e.mode && linkPlanned(fs, e, st, dest)) linked.add(e);
+            else await copyFile(file.path, dest, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+            const after = fstatSync(file.fd);
+            if (after.size !== st.size || after.mtimeMs !== st.mtimeMs || lstatSync(dest).size !== st.size) {
+              throw new JailError('SOURCE_CHANGED', `${e.source as string}: changed while the jail was being built (${e.size} bytes planned, ${after.size} now); nothing was changed, run again`, { file: e.source as string });
+            }
+          } finally {
+            file.close();
+          }
+          bytes += e.size ?? 0;
+          tick();
+        }),
+      ),
+    );
+  } finally {
+    fs.releaseHandles();
+  }
 
   for (const e of entries) {
     if (linked.has(e)) continue;
@@ -211,12 +235,19 @@ async function populate(entries: JailEntry[], fs: RootFs, staging: string, optio
   return bytes;
 }
 
-/** A hard link to the source, when both are on one file system. */
-function tryLink(src: string, dest: string): boolean {
+/**
+ * A hard link to the planned source, when both are on one file system. link() takes a path, so the
+ * link made is checked afterwards: it must be the planned file (same device and inode), else it is
+ * removed and the file is copied from the descriptor instead.
+ */
+function linkPlanned(fs: RootFs, e: JailEntry, planned: Stats, dest: string): boolean {
   try {
-    linkSync(src, dest);
-    return true;
+    linkSync(fs.hostPath(e.source as string), dest);
   } catch {
     return false;
   }
+  const made = lstatSync(dest);
+  if (made.dev === planned.dev && made.ino === planned.ino) return true;
+  unlinkSync(dest);
+  return false;
 }

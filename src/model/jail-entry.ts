@@ -3,6 +3,18 @@
  */
 export type EntryKind = 'file' | 'directory' | 'symlink' | 'char' | 'block';
 
+/**
+ * What the plan saw of a source file (lstat in the source root). Emitters copy a source only when the
+ * file they open, without following links, is this very file: same device and inode, same size and
+ * modification time. Anything else means the file was replaced (or a folder on its way became a link)
+ * after the plan was made, by whoever owns that folder.
+ */
+export interface SourceIdentity {
+  dev: number;
+  ino: number;
+  mtimeMs: number;
+}
+
 export interface JailEntry {
   /** Absolute, normalized path inside the jail. */
   path: string;
@@ -18,10 +30,14 @@ export interface JailEntry {
   minor?: number;
   /** Files copied from the source root: their (real) path there. */
   source?: string;
+  /** Files copied from the source root: the file the plan saw there (see SourceIdentity). */
+  sourceIdentity?: SourceIdentity;
   /** Files whose bytes are generated (passwd, group, ld.so.cache, profile contents). */
   content?: Buffer;
   /** Files: size in bytes. */
   size?: number;
+  /** Files: a file the host keeps from others, copied because the profile says so ("secret": true). */
+  secret?: boolean;
   /** Files: sha256 of the contents, hex (filled in by emitters and inventories). */
   sha256?: string;
   /** Why it is there: profile line and dependency chain; the first reason is the main one. */

@@ -7,12 +7,14 @@ import { toId } from '../profile/load-profile.js';
 import type { EntryOverrides, Origin, Profile } from '../profile/profile-types.js';
 import { ProgramResolver } from '../resolve/program-resolver.js';
 import type { Need } from '../resolve/need-set.js';
+import { archOf } from '../loader/arch.js';
 import { locateInput } from '../resolve/resolve-inputs.js';
 import { basenameInside, dirnameInside, joinInside } from '../rootfs/inside-path.js';
-import { type Lookup, RootFs } from '../rootfs/rootfs.js';
+import { identityOf, type Lookup, RootFs } from '../rootfs/rootfs.js';
 import { accountFiles } from './accounts.js';
 import { buildJailLdCache } from './jail-ld-cache.js';
 import { parseModeChange } from './mode-policy.js';
+import { SECRET_HINT, SecretGate } from './secret-gate.js';
 import { type Placement, PlanBuilder } from './plan-builder.js';
 
 /** What a profile builds: the sorted entries, the mounts it expects, and what was found on the way. */
@@ -22,6 +24,11 @@ export interface Plan {
   diagnostics: Diagnostic[];
   /** Modification time given to every entry. */
   mtime: number;
+  /**
+   * The architecture of the jail's programs (jailbuild's ids: x86_64, aarch64, ...): that of the first
+   * dynamically linked program, else of /bin/sh; undefined when the jail has none.
+   */
+  architecture?: string;
 }
 
 export interface PlanOptions {
@@ -78,21 +85,58 @@ export function buildPlan(profile: Profile, options: PlanOptions = {}): Plan {
     const gid = toId(o.group, origin, 'group');
     if (uid !== undefined) out.uid = uid;
     if (gid !== undefined) out.gid = gid;
+    if (o.allowSetuid) out.allowSetuid = true;
     return out;
-  };
-
-  const statsOf = (path: string): Stats | null => fs.lstat(path);
-  const fromNeed = (need: Need, reason: string, extra: Partial<Placement> = {}): void => {
-    if (need.kind === 'symlink') {
-      builder.add({ path: need.path, kind: 'symlink', mode: 0o777, target: need.target as string, reason: `${reason}: ${need.reason}` });
-      return;
-    }
-    const st = statsOf(need.path);
-    builder.add({ path: need.path, kind: 'file', mode: (st?.mode ?? 0o644) & 0o7777, source: need.path, size: st?.size ?? 0, reason: `${reason}: ${need.reason}`, ...extra });
   };
 
   const fail = (origin: Origin, message: string): void => {
     errors.push(`${origin.file}: ${origin.pointer}: ${message}`);
+  };
+
+  // Files the host keeps from others enter only when named directly with "secret": true.
+  const gate = new SecretGate(fs);
+  const allowSecret = (spec: { path: string; optional?: boolean; origin: Origin }, find: () => Lookup): void => {
+    let found: Lookup;
+    try {
+      found = find();
+    } catch (err) {
+      fail(spec.origin, (err as Error).message);
+      return;
+    }
+    if (found.kind === 'missing' && spec.optional) return;
+    const tree = treeSpecs.has(spec);
+    if (found.kind !== 'file' && !(tree && found.kind === 'directory')) fail(spec.origin, `"secret": true: ${spec.path} is not a regular file${tree ? ' or folder' : ''} in the root`);
+    else if (found.links.length > 0) fail(spec.origin, `"secret": true: ${spec.path} is reached through the link ${(found.links[0] as { path: string }).path}; name it by its own path (${found.path})`);
+    else if (found.kind === 'directory') gate.allowTree(found.path);
+    else gate.allow(found.path);
+  };
+  const treeSpecs = new Set<object>(profile.trees);
+  for (const b of profile.binaries) if (b.secret) allowSecret(b, () => locateInput(resolver, b.path));
+  for (const f of [...profile.files, ...profile.trees]) if (f.secret) allowSecret(f, () => fs.lookup(f.path));
+
+  const statsOf = (path: string): Stats | null => fs.lstat(path);
+  const fromNeed = (need: Need, reason: string, origin: Origin, extra: Partial<Placement> = {}): void => {
+    if (need.kind === 'symlink') {
+      builder.add({ path: need.path, kind: 'symlink', mode: 0o777, target: need.target as string, reason: `${reason}: ${need.reason}` });
+      return;
+    }
+    const refusal = gate.refusal(need.path);
+    if (refusal !== null) {
+      fail(origin, `${need.path} (${need.reason}): not copied: the host keeps it from others (${refusal}); ${SECRET_HINT}`);
+      return;
+    }
+    const st = statsOf(need.path);
+    builder.add({
+      path: need.path,
+      kind: 'file',
+      mode: (st?.mode ?? 0o644) & 0o7777,
+      source: need.path,
+      size: st?.size ?? 0,
+      ...(st ? { sourceIdentity: identityOf(st) } : {}),
+      ...(gate.isAllowed(need.path) ? { secret: true } : {}),
+      reason: `${reason}: ${need.reason}`,
+      ...extra,
+    });
   };
 
   // A destination is a path inside the jail: `..` could only mean an attempt to climb out of it.
@@ -133,11 +177,17 @@ export function buildPlan(profile: Profile, options: PlanOptions = {}): Plan {
     if (!reference && !(info instanceof JailError) && info.interpreter) reference = { found, elf: info };
     for (const need of closure.needs.list()) {
       if (bin.as !== undefined && (need.path === found.path || found.links.some((l) => l.path === need.path))) continue;
-      fromNeed(need, why, need.path === found.path ? overrides(bin, bin.origin) : {});
+      fromNeed(need, why, bin.origin, need.path === found.path ? overrides(bin, bin.origin) : {});
     }
     if (bin.as !== undefined) {
+      const refusal = gate.refusal(found.path);
+      if (refusal !== null) {
+        fail(bin.origin, `${found.path}: not copied: the host keeps it from others (${refusal}); ${SECRET_HINT}`);
+        continue;
+      }
       const st = statsOf(found.path);
-      builder.add({ path: joinInside('/', bin.as), kind: 'file', mode: (st?.mode ?? 0o755) & 0o7777, source: found.path, size: st?.size ?? 0, reason: `${why}: ${bin.path} installed as ${bin.as}`, ...overrides(bin, bin.origin) });
+      builder.add({
+        ...(gate.isAllowed(found.path) ? { secret: true } : {}), path: joinInside('/', bin.as), kind: 'file', mode: (st?.mode ?? 0o755) & 0o7777, source: found.path, size: st?.size ?? 0, ...(st ? { sourceIdentity: identityOf(st) } : {}), reason: `${why}: ${bin.path} installed as ${bin.as}`, ...overrides(bin, bin.origin) });
     }
   }
 
@@ -157,22 +207,22 @@ export function buildPlan(profile: Profile, options: PlanOptions = {}): Plan {
       }
       const closure = resolver.closure(hit.found, `${why}: ${lib.soname}, found through ${hit.via}`);
       for (const m of closure.missing) fail(lib.origin, `${lib.soname}: ${m.name} (needed by ${m.neededBy}) is not in the root`);
-      for (const need of closure.needs.list()) fromNeed(need, why);
+      for (const need of closure.needs.list()) fromNeed(need, why, lib.origin);
     }
   }
 
   // Files and trees.
   for (const spec of profile.files) {
     const why = where(spec.origin);
-    placeCopy(fs, builder, spec.path, spec.dest, { dereference: spec.dereference ?? false, optional: spec.optional ?? false }, why, overrides(spec, spec.origin), (m) => fail(spec.origin, m), diagnostics);
+    placeCopy(fs, builder, gate, spec.path, spec.dest, { dereference: spec.dereference ?? false, optional: spec.optional ?? false }, why, overrides(spec, spec.origin), (m) => fail(spec.origin, m), diagnostics);
   }
   for (const spec of profile.trees) {
     const why = where(spec.origin);
-    placeCopy(fs, builder, spec.path, spec.dest, { dereference: spec.dereference ?? false, optional: spec.optional ?? false, exclude: spec.exclude ?? [] }, why, overrides(spec, spec.origin), (m) => fail(spec.origin, m), diagnostics, (file) => {
+    placeCopy(fs, builder, gate, spec.path, spec.dest, { dereference: spec.dereference ?? false, optional: spec.optional ?? false, exclude: spec.exclude ?? [] }, why, overrides(spec, spec.origin), (m) => fail(spec.origin, m), diagnostics, (file) => {
       if (!spec.resolve) return;
       const at = fs.lookup(file);
       const closure = resolver.closure(at, `${why}: ${file}`);
-      for (const need of closure.needs.list()) if (need.path !== file) fromNeed(need, why);
+      for (const need of closure.needs.list()) if (need.path !== file) fromNeed(need, why, spec.origin);
       for (const m of closure.missing) diagnostics.push({ code: 'TREE_MISSING', severity: 'warning', path: file, message: `${file}: ${m.name} (needed by ${m.neededBy}) is not in the root (${why})` });
     });
   }
@@ -214,17 +264,40 @@ export function buildPlan(profile: Profile, options: PlanOptions = {}): Plan {
   });
   const entries: JailEntry[] = placements.map((p) => {
     const isSpecial = p.kind === 'symlink' || p.kind === 'char' || p.kind === 'block';
-    const mode = p.kind === 'symlink' ? 0o777 : p.exactMode || isSpecial ? p.mode : policy(p.mode, p.kind === 'directory');
-    const e: JailEntry = { path: p.path, kind: p.kind, mode, uid: p.uid ?? owner, gid: p.gid ?? group, reasons: p.reasons.filter(Boolean) };
+    let mode = p.kind === 'symlink' ? 0o777 : p.exactMode || isSpecial ? p.mode : policy(p.mode, p.kind === 'directory');
+    const uid = p.uid ?? owner;
+    if (p.kind === 'file' && (mode & 0o6000) !== 0) mode = setuidVerdict(p.path, mode, uid, p.allowSetuid === true, diagnostics);
+    const e: JailEntry = { path: p.path, kind: p.kind, mode, uid, gid: p.gid ?? group, reasons: p.reasons.filter(Boolean) };
+    if (p.secret) e.secret = true;
     if (p.target !== undefined) e.target = p.target;
     if (p.major !== undefined) e.major = p.major;
     if (p.minor !== undefined) e.minor = p.minor;
     if (p.source !== undefined) e.source = p.source;
+    if (p.sourceIdentity !== undefined) e.sourceIdentity = p.sourceIdentity;
     if (p.content !== undefined) e.content = p.content;
     if (p.kind === 'file') e.size = p.content ? p.content.length : (p.size ?? 0);
     return e;
   });
-  return { profile, entries, diagnostics, mtime };
+  const plan: Plan = { profile, entries, diagnostics, mtime };
+  const programs = reference ?? referenceProgram(resolver);
+  if (programs) plan.architecture = archOf(programs.elf).id;
+  return plan;
+}
+
+/**
+ * Setuid and setgid bits are a way out of a jail (a setuid shell, `su`, `mount`): removed unless the
+ * profile entry says "allowSetuid": true, and said either way, so the build output names every one.
+ */
+function setuidVerdict(path: string, mode: number, uid: number, allowed: boolean, diagnostics: Diagnostic[]): number {
+  const octal = (m: number): string => m.toString(8).padStart(4, '0');
+  const bits = [mode & 0o4000 ? 'setuid' : '', mode & 0o2000 ? 'setgid' : ''].filter(Boolean).join(' and ');
+  if (allowed) {
+    diagnostics.push({ code: 'SETUID_KEPT', severity: 'warning', path, message: `${path}: keeps its ${bits} bit (mode ${octal(mode)}, owner ${uid}): whoever runs it in the jail gets its owner's or group's rights ("allowSetuid": true)` });
+    return mode;
+  }
+  const stripped = mode & ~0o6000;
+  diagnostics.push({ code: 'SETUID_REMOVED', severity: 'warning', path, message: `${path}: ${bits} bit removed (mode ${octal(mode)} -> ${octal(stripped)}); add "allowSetuid": true to its profile entry to keep it` });
+  return stripped;
 }
 
 /** A dynamically linked program of the root to search libraries for: /bin/sh's loader is the root's own. */
@@ -252,6 +325,7 @@ interface CopyOptions {
 function placeCopy(
   fs: RootFs,
   builder: PlanBuilder,
+  gate: SecretGate,
   path: string,
   dest: string | undefined,
   opts: CopyOptions,
@@ -318,7 +392,17 @@ function placeCopy(
       return;
     }
     if (st.isFile()) {
-      builder.add({ path: at, kind: 'file', mode: st.mode & 0o7777, source: src, size: st.size, reason: `${why}: ${src}`, ...extra });
+      const refusal = gate.refusal(src);
+      if (refusal !== null) {
+        if (top) {
+          const how = found.links.length > 0 ? `reached through the link ${(found.links[0] as { path: string }).path}, ` : opts.dereference ? 'reached by dereferencing, ' : '';
+          fail(`${src}: not copied: ${how}the host keeps it from others (${refusal}); ${SECRET_HINT}`);
+        } else {
+          diagnostics.push({ code: 'PRIVATE_LEFT_OUT', severity: 'warning', path: src, message: `${src}: left out: the host keeps it from others (${refusal}) (${why}); ${SECRET_HINT}` });
+        }
+        return;
+      }
+      builder.add({ path: at, kind: 'file', mode: st.mode & 0o7777, source: src, size: st.size, sourceIdentity: identityOf(st), ...(gate.isAllowed(src) ? { secret: true } : {}), reason: `${why}: ${src}`, ...extra });
       onFile?.(src);
       return;
     }

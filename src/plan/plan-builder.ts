@@ -9,6 +9,8 @@ export type Placement = Omit<JailEntry, 'reasons' | 'uid' | 'gid'> & {
   gid?: number;
   /** True when the mode was set explicitly and no policy applies. */
   exactMode?: boolean;
+  /** Setuid and setgid bits are kept only when the profile entry allows them. */
+  allowSetuid?: boolean;
   reason: string;
 };
 
@@ -76,6 +78,8 @@ export class PlanBuilder {
       throw new JailError('INPUT', `${path}: asked for twice with different contents: ${describe(known)} (${known.reasons[0]}) and ${describe(p)} (${p.reason})`, { file: path });
     }
     if (p.exactMode && !known.exactMode) Object.assign(known, { mode: p.mode, exactMode: true });
+    if (p.allowSetuid) known.allowSetuid = true;
+    if (p.secret) known.secret = true;
   }
 
   /** The entries placed so far, unsorted, without implied parents. */

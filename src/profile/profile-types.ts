@@ -5,12 +5,16 @@ export interface EntryOverrides {
   mode?: string;
   owner?: IdValue;
   group?: IdValue;
+  /** Keep (or set) setuid and setgid bits; without it they are removed. */
+  allowSetuid?: boolean;
 }
 
 export interface BinarySpec extends EntryOverrides {
   path: string;
   as?: string;
   optional?: boolean;
+  /** The file is one the host keeps from others, and is meant to be in the jail. */
+  secret?: boolean;
 }
 
 export interface FileSpec extends EntryOverrides {
@@ -18,6 +22,8 @@ export interface FileSpec extends EntryOverrides {
   dest?: string;
   dereference?: boolean;
   optional?: boolean;
+  /** The file is one the host keeps from others, and is meant to be in the jail. */
+  secret?: boolean;
 }
 
 export interface TreeSpec extends FileSpec {

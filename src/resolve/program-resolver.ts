@@ -1,4 +1,5 @@
 import { type Diagnostic, JailError } from '../errors.js';
+import { hostPrivacy } from '../rootfs/host-private.js';
 import { joinInside } from '../rootfs/inside-path.js';
 import type { Lookup, RootFs } from '../rootfs/rootfs.js';
 import { analyzeShellScript, type ShellAnalysis } from '../script/shell-analysis.js';
@@ -18,6 +19,12 @@ const MAX_DEPTH = 24;
 export interface ProgramResolverOptions extends ElfResolverOptions {
   /** PATH inside the root for bare names and for scripts that set none. */
   path?: string;
+  /**
+   * Whether files the host keeps from other users (see hostPrivacy) are left unread: a script that
+   * sources /etc/shadow must not have shadow's lines parsed and echoed in warnings. Default true; an
+   * audit, whose root is a jail with its own modes, turns it off.
+   */
+  guardPrivate?: boolean;
 }
 
 /** A program, interpreter or command that could not be found. */
@@ -162,6 +169,11 @@ export class ProgramResolver {
 
   #followShell(found: Lookup, invokedAs: string, shell: ShellKind, reason: string, walk: Walk, depth: number): void {
     const file = found.path;
+    const privacy = this.#privacy(file);
+    if (privacy !== null) {
+      walk.diagnostics.push({ code: 'PRIVATE_NOT_READ', severity: 'warning', path: file, message: `${file}: not read: the host keeps it from others (${privacy}); the programs it runs are not followed` });
+      return;
+    }
     const analysis = this.#analyze(file, invokedAs, shell);
     if (!analysis) {
       walk.diagnostics.push({ code: 'SCRIPT_UNREADABLE', severity: 'warning', path: file, message: `${file}: too large or unreadable; the programs it runs are not followed` });
@@ -211,6 +223,10 @@ export class ProgramResolver {
     return found?.kind === 'file' ? found : undefined;
   }
 
+  #privacy(realPath: string): string | null {
+    return this.options.guardPrivate === false ? null : hostPrivacy(this.fs, realPath);
+  }
+
   #lookupPath(path: string): Lookup | undefined {
     try {
       const found = this.fs.lookup(path);
@@ -237,6 +253,8 @@ export class ProgramResolver {
         readSource: (name, path) => {
           const at = name.includes('/') ? this.#lookupPath(name) : this.which(name, path ?? this.defaultPath) ?? this.#lookupPath(name);
           if (!at || at.kind !== 'file' || (at.stats?.size ?? 0) > MAX_SCRIPT_BYTES) return null;
+          // Never parsed: its lines would come back in warnings. The plan then refuses to copy it.
+          if (this.#privacy(at.path) !== null) return null;
           const body = this.fs.readText(at.path);
           return body === null ? null : { path: at.path, text: body };
         },

@@ -2,6 +2,24 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { JailError } from '../errors.js';
 
+/** sha256 (hex) and size of what an open descriptor reads, in 1 MiB pieces: memory stays bounded. */
+export function hashDescriptor(fd: number, name: string): { sha256: string; size: number } {
+  try {
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(1024 * 1024);
+    let size = 0;
+    for (;;) {
+      const got = readSync(fd, buf, 0, buf.length, size);
+      if (got === 0) break;
+      hash.update(buf.subarray(0, got));
+      size += got;
+    }
+    return { sha256: hash.digest('hex'), size };
+  } catch (err) {
+    throw new JailError('IO_ERROR', `${name}: cannot be read: ${(err as Error).message}`, { file: name, cause: err });
+  }
+}
+
 /** sha256 (hex) and size of a host file, read in 1 MiB pieces: memory stays bounded whatever its size. */
 export function hashFile(hostPath: string): { sha256: string; size: number } {
   let fd: number;
@@ -11,18 +29,7 @@ export function hashFile(hostPath: string): { sha256: string; size: number } {
     throw new JailError('IO_ERROR', `${hostPath}: cannot be read: ${(err as Error).message}`, { file: hostPath, cause: err });
   }
   try {
-    const hash = createHash('sha256');
-    const buf = Buffer.allocUnsafe(1024 * 1024);
-    let size = 0;
-    for (;;) {
-      const got = readSync(fd, buf, 0, buf.length, null);
-      if (got === 0) break;
-      hash.update(buf.subarray(0, got));
-      size += got;
-    }
-    return { sha256: hash.digest('hex'), size };
-  } catch (err) {
-    throw new JailError('IO_ERROR', `${hostPath}: cannot be read: ${(err as Error).message}`, { file: hostPath, cause: err });
+    return hashDescriptor(fd, hostPath);
   } finally {
     closeSync(fd);
   }

@@ -2,7 +2,17 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from '
 import { resolve as resolveHostPath } from 'node:path';
 import { JailError } from '../errors.js';
 import { FileSource } from '../elf/byte-source.js';
+import type { SourceIdentity } from '../model/jail-entry.js';
+import { DirHandle, errnoOf, type OpenedFile } from './dir-handle.js';
 import { collapseDots, joinInside, splitInside } from './inside-path.js';
+
+/** Folders kept open for openPlanned: enough for the folders of a jail's sources, bounded. */
+const MAX_OPEN_FOLDERS = 256;
+
+/** The identity of a source file as lstat saw it (see SourceIdentity). */
+export function identityOf(st: Stats): SourceIdentity {
+  return { dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs };
+}
 
 /** Linux's own limit on links followed in one lookup (MAXSYMLINKS). */
 export const MAX_LINKS = 40;
@@ -52,6 +62,8 @@ export class RootFs {
   readonly #links = new Map<string, string>();
   readonly #lookups = new Map<string, Lookup>();
   readonly #dirs = new Map<string, string[] | null>();
+  /** Open folders of the root by inside path, for openPlanned ('' is the root itself). */
+  readonly #handles = new Map<string, DirHandle>();
 
   constructor(root = '/') {
     this.root = resolveHostPath(root);
@@ -178,6 +190,77 @@ export class RootFs {
   /** Opens a resolved regular file for positioned reads; errors name it by its path inside the root. */
   open(resolvedInside: string): FileSource {
     return FileSource.open(this.hostPath(resolvedInside), resolvedInside);
+  }
+
+  /**
+   * Opens a source file of a plan for copying, proving it is the file the plan saw: every folder on
+   * the way and the file itself are opened without following links (the plan's `source` is a real
+   * path: the links on the way are entries of their own), and the opened file must have the planned
+   * device, inode, size and modification time. Whoever owns a source folder may swap a folder for a
+   * link to a root-only folder after the plan was made; that swap is met as a link and refused, never
+   * followed. Copy from the returned descriptor (its `path` reopens that very file), then close it.
+   */
+  openPlanned(source: string, expected: { identity?: SourceIdentity; size?: number }): OpenedFile {
+    const parts = splitInside(source);
+    const name = parts.pop();
+    const refuse = (why: string, cause?: unknown): JailError =>
+      new JailError('SOURCE_CHANGED', `${this.#shown(source)}: ${why} since the plan was made; nothing was copied from it: run again, and find out who changes it`, { file: source, cause });
+    if (name === undefined || parts.includes('..') || name === '..') throw refuse('not a plain path');
+    let file: OpenedFile;
+    try {
+      file = this.#folder(parts).openFile(name);
+    } catch (err) {
+      if (err instanceof JailError) throw err;
+      const code = errnoOf(err);
+      if (code === 'ELOOP' || code === 'ENOTDIR') throw refuse('it (or a folder on its way) became a symbolic link', err);
+      if (code === 'ENOENT') throw refuse('it is gone', err);
+      if (code === 'EFTYPE') throw refuse('it is no longer a regular file', err);
+      throw new JailError('IO_ERROR', `${this.#shown(source)}: cannot be read: ${(err as Error).message}`, { file: source, cause: err });
+    }
+    const st = file.stats;
+    const id = expected.identity;
+    let why: string | undefined;
+    if (id !== undefined && (st.dev !== id.dev || st.ino !== id.ino)) why = 'another file is at its path (device and inode differ)';
+    else if (expected.size !== undefined && st.size !== expected.size) why = `its size changed (${expected.size} bytes planned, ${st.size} now)`;
+    else if (id !== undefined && st.mtimeMs !== id.mtimeMs) why = 'it was modified';
+    if (why !== undefined) {
+      file.close();
+      throw refuse(why);
+    }
+    return file;
+  }
+
+  /** Closes the folders openPlanned keeps open. The RootFs stays usable. */
+  releaseHandles(): void {
+    for (const h of this.#handles.values()) h.close();
+    this.#handles.clear();
+  }
+
+  /** An open folder of the root, reached from the root one component at a time, no link followed. */
+  #folder(parts: string[]): DirHandle {
+    const key = parts.join('/');
+    const known = this.#handles.get(key);
+    if (known) return known;
+    let handle: DirHandle;
+    if (parts.length === 0) {
+      // The root itself is the admin's own path: links in it are followed, as everywhere else.
+      handle = DirHandle.open(this.root, { followLast: true });
+    } else {
+      handle = this.#folder(parts.slice(0, -1)).openDir(parts[parts.length - 1] as string);
+    }
+    if (this.#handles.size >= MAX_OPEN_FOLDERS) {
+      // Drop the oldest (Maps keep insertion order); it is opened again when needed.
+      const [oldKey, old] = this.#handles.entries().next().value as [string, DirHandle];
+      old.close();
+      this.#handles.delete(oldKey);
+    }
+    this.#handles.set(key, handle);
+    return handle;
+  }
+
+  /** A source path as the admin finds it on the host. */
+  #shown(inside: string): string {
+    return this.#prefix + collapseDots(inside);
   }
 }
 

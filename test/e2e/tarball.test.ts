@@ -83,7 +83,7 @@ function customProfile(): string {
       root,
       binaries: ['/bin/sh', { path: '/bin/sh', as: '/usr/local/bin/mysh' }],
       trees: ['/srv/data'],
-      files: [{ path: '/srv/data/a.txt', dest: '/opt/suid-tool', mode: '4755' }],
+      files: [{ path: '/srv/data/a.txt', dest: '/opt/suid-tool', mode: '4755', allowSetuid: true }],
       contents: [
         { path: '/etc/motd', text: 'grüße\n' },
         { path: '/etc/big-ids', text: 'ids\n', owner: 300000, group: 400000 },
@@ -340,7 +340,7 @@ test('a source file whose size changed since the plan: a clear error naming it, 
         assert.unreachable(`${name}: the change is found`);
       } catch (err) {
         assert.instance(err, JailError);
-        assert.match((err as Error).message, `${join(root, name)} (for /${name}): ${name === 'grows' ? 1004 : 10} bytes now, 1000 when the plan was made`);
+        assert.match((err as Error).message, `${join(root, name)}: its size changed (1000 bytes planned, ${name === 'grows' ? 1004 : 10} now) since the plan was made`);
       }
       assert.equal(readdirSync(out), [], 'no archive and no temporary file left');
     }

@@ -45,3 +45,9 @@ export function runInJail(jail: string, argv: string[], opts: { env?: Record<str
     if (opts.proc) spawnSync('umount', ['-l', procDir]);
   }
 }
+
+/** Runs a command chrooted into `jail` as an unprivileged user (`uid:gid`, default 33:33, Debian's www-data). */
+export function runInJailAs(jail: string, argv: string[], user = '33:33', opts: { env?: Record<string, string>; timeout?: number } = {}): JailRun {
+  const res = spawnSync('/usr/sbin/chroot', [`--userspec=${user}`, jail, ...argv], { encoding: 'utf8', env: opts.env ?? { PATH: '/usr/bin:/bin' }, timeout: opts.timeout ?? 60_000 });
+  return { status: res.status, stdout: res.stdout ?? '', stderr: (res.stderr ?? '') + (res.error ? String(res.error) : '') };
+}

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { mountsBelow as mountsInside } from '../../src/emit/safe-remove.js';
+import { mountsBelow as mountsInside } from '../../src/mounts/mounts-below.js';
 
 /** Every temporary folder made by a test; removed at exit even when a test fails. */
 const made = new Set<string>();
@@ -15,10 +15,15 @@ function mountsBelow(dir: string): string[] {
   return mountsInside(dir).sort((a, b) => b.length - a.length);
 }
 
-/** A fresh temporary folder that is removed when the process exits. */
+/**
+ * A fresh temporary folder that is removed when the process exits. It is opened to others (0755),
+ * like the folders admins keep sources in: jailbuild keeps out of a jail whatever lies in a folder
+ * others may not enter (mkdtemp makes 0700 ones).
+ */
 export function tempDir(prefix = 'jailbuild-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   made.add(dir);
+  chmodSync(dir, 0o755);
   return dir;
 }
 

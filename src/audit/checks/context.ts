@@ -12,6 +12,8 @@ export interface CheckContext {
   declaredOwner: Map<string, number[]>;
   /** Uids a profile declares anywhere (its users, its permissions.owner). */
   declaredUids: Set<number>;
+  /** Files the manifest or plan says are host secrets copied on purpose ("secret": true). */
+  declaredSecrets: Set<string>;
 }
 
 export type Check = (ctx: CheckContext) => Finding[];

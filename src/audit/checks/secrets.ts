@@ -1,3 +1,4 @@
+import { knownSecretPath } from '../../rootfs/host-private.js';
 import type { Finding } from '../finding.js';
 import type { CheckContext } from './context.js';
 
@@ -17,6 +18,12 @@ const NO_HASH = /^(?:x|\*+|!+|!\*|\*LK\*|NP)?$/;
  */
 export function checkSecrets(ctx: CheckContext): Finding[] {
   const out: Finding[] = [];
+  for (const e of ctx.inv.entries) {
+    if (e.kind !== 'file') continue;
+    const known = knownSecretPath(e.path);
+    if (known !== null) out.push({ rule: 'secret-file', severity: 'high', path: e.path, message: `${e.path}: ${known}, which a jail never needs: whoever reads the jail has it` });
+    else if (ctx.declaredSecrets.has(e.path)) out.push({ rule: 'secret-file', severity: 'medium', path: e.path, message: `${e.path}: a file the host keeps from others, copied on purpose ("secret": true): whoever can read it in the jail has it` });
+  }
   for (const [file, field] of [['/etc/shadow', 1], ['/etc/gshadow', 1], ['/etc/passwd', 1]] as const) {
     const text = ctx.byPath.get(file)?.kind === 'file' ? ctx.inv.read(file)?.toString('utf8') : undefined;
     if (text === undefined) continue;
