@@ -87,10 +87,12 @@ Examples:
     .option('--jobs <N>', 'files copied at once (default: the number of CPUs, or "jobs" in the settings)')
     .option('--link', 'hard-link files from the source root instead of copying them, where the source already has the owner and mode the jail needs and is on the same file system (faster, no extra space; but the jail then shares those files: a change to one is a change to both)')
     .option('--no-cache', 'neither read nor write the analysis cache')
+    .option('--force', 'replace DIR (or the --oci folder) even when jailbuild did not build it: a jail built by an older jailbuild or restored from a backup (never a folder that holds or lies inside what the profile reads)')
     .addHelpText(
       'after',
       `
-The tree is built beside DIR and swapped in: a failed or interrupted build leaves the previous jail
+Only a folder that jailbuild built (it leaves a mark, .NAME.jailbuild.json, beside it), an empty
+folder or a new path is replaced, unless --force. The tree is built beside DIR and swapped in: a failed or interrupted build leaves the previous jail
 whole. Nothing is replaced while anything is mounted inside DIR (run jailbuild umount first), and the
 old tree is removed without crossing file systems.
 
@@ -121,6 +123,7 @@ Examples:
             ...(mtime !== undefined ? { mtime } : {}),
             ...(o.jobs !== undefined ? { jobs: parseJobs(o.jobs) } : {}),
             link: Boolean(o.link),
+            force: Boolean(o.force),
             cache: o.cache !== false,
             json: Boolean(o.json),
             quiet: Boolean(o.quiet),

@@ -16,6 +16,8 @@ export interface OutputTargets {
   manifest?: string;
   /** Print nothing but errors. */
   quiet?: boolean;
+  /** Replace an --oci folder jailbuild's mark does not vouch for. */
+  force?: boolean;
 }
 
 export function wantsOutputs(t: OutputTargets): boolean {
@@ -54,7 +56,7 @@ export async function emitOutputs(plan: Plan, fs: RootFs, targets: OutputTargets
         layer = join(scratch, 'layer.tar.gz');
         await writeTarball(plan.entries, fs, layer, { mtime: plan.mtime, gzip: true });
       }
-      const r = await writeOciLayout(dir, layer, { mtime: plan.mtime, profileName: plan.profile.name, ...ociPlatformOf(plan.architecture) });
+      const r = await writeOciLayout(dir, layer, { mtime: plan.mtime, profileName: plan.profile.name, ...ociPlatformOf(plan.architecture), force: targets.force === true });
       say(`wrote the OCI layout ${r.dir} (${r.refName}): manifest ${r.manifestDigest}, layer ${r.layerDigest}`);
     } finally {
       if (scratch !== undefined) removeTreeSafely(scratch);

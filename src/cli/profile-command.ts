@@ -18,6 +18,8 @@ export interface ProfileCommandOptions {
   cache?: boolean;
   jobs?: number;
   link?: boolean;
+  /** Replace an output folder jailbuild's mark does not vouch for. */
+  force?: boolean;
   tar?: string;
   oci?: string;
   manifest?: string;
@@ -67,6 +69,7 @@ export async function runProfile(nameOrPath: string, opts: ProfileCommandOptions
     ...(opts.oci !== undefined ? { oci: opts.oci } : {}),
     ...(opts.manifest !== undefined ? { manifest: opts.manifest } : {}),
     quiet: Boolean(opts.quiet || opts.json),
+    force: Boolean(opts.force),
   };
   // Only archives asked for (no --out): no tree is written.
   if (wantsOutputs(targets) && opts.out === undefined) {
@@ -79,6 +82,8 @@ export async function runProfile(nameOrPath: string, opts: ProfileCommandOptions
     mtime: plan.mtime,
     ...(jobs !== undefined ? { jobs } : {}),
     link: Boolean(opts.link),
+    force: Boolean(opts.force),
+    reads: plan.reads,
     onEntry: (done, total, bytes) => progress.update('writing entries', done, total, bytes, totalBytes),
   });
   progress.done();

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, constants, copyFileSync, createReadStream, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, constants, copyFileSync, createReadStream, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { JailError } from '../errors.js';
+import { checkReplaceable, writeMark } from './output-mark.js';
 import { removeTreeSafely } from './safe-remove.js';
 
 export interface OciOptions {
@@ -15,6 +16,8 @@ export interface OciOptions {
   /** GOARCH-style name (`amd64`, `arm64`, ...); default amd64. */
   architecture?: string;
   variant?: string;
+  /** Replace an existing folder even when jailbuild's mark does not vouch for it (see output-mark). */
+  force?: boolean;
 }
 
 export interface OciResult {
@@ -111,20 +114,17 @@ async function digestLayer(layer: Buffer | string): Promise<{ digest: string; si
  * an OCI layout itself.
  */
 export async function writeOciLayout(dirPath: string, layer: Buffer | string, options: OciOptions): Promise<OciResult> {
-  const dir = resolveHostPath(dirPath);
+  const asked = resolveHostPath(dirPath);
+  mkdirSync(dirname(asked), { recursive: true });
+  const dir = join(realpathSync(dirname(asked)), basename(asked));
   const existing = lstatSync(dir, { throwIfNoEntry: false });
-  if (existing) {
-    const isLayout = existing.isDirectory() && lstatSync(join(dir, 'oci-layout'), { throwIfNoEntry: false })?.isFile();
-    if (!existing.isDirectory() || (!isLayout && readdirSync(dir).length > 0)) {
-      throw new JailError('INPUT', `${dir}: exists and is not an OCI image layout; nothing was changed`, { file: dir });
-    }
-  }
+  if (existing && !existing.isDirectory()) throw new JailError('INPUT', `${dir}: exists and is not a folder; nothing was changed`, { file: dir });
+  checkReplaceable(dir, 'an OCI layout', options.force === true);
   const { digest: layerDigest, size: layerSize, diffId } = await digestLayer(layer);
   const created = new Date(options.mtime * 1000).toISOString().replace(/\.000Z$/, 'Z');
   const refName = options.profileName !== undefined && REF_NAME.test(options.profileName) ? options.profileName : 'latest';
   const platform = { architecture: options.architecture ?? 'amd64', os: 'linux', ...(options.variant !== undefined ? { variant: options.variant } : {}) };
 
-  mkdirSync(dirname(dir), { recursive: true });
   const staging = mkdtempSync(join(dirname(dir), `.${basename(dir)}.jailbuild-new-${process.pid}-`));
   let result: OciResult;
   try {
@@ -179,11 +179,13 @@ export async function writeOciLayout(dirPath: string, layer: Buffer | string, op
     throw new JailError('IO_ERROR', `${dir}: writing the OCI layout failed: ${(err as Error).message}`, { file: dir, cause: err });
   }
   // Swapped in only when complete: a failure above leaves the previous layout as it was.
+  writeMark(dir, existing ? [dir, staging] : [staging]);
   if (existing) {
     const retired = join(dirname(dir), `.${basename(dir)}.jailbuild-old-${process.pid}-${Date.now()}`);
     if (readdirSync(dir).length === 0) rmdirSync(dir);
     else renameSync(dir, retired);
     renameSync(staging, dir);
+    writeMark(dir, [dir]);
     removeTreeSafely(retired);
   } else renameSync(staging, dir);
   return result;

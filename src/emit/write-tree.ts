@@ -16,6 +16,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  realpathSync,
   renameSync,
   symlinkSync,
   writeFileSync,
@@ -28,6 +29,7 @@ import type { RootFs } from '../rootfs/rootfs.js';
 import { swapInto } from './exchange-paths.js';
 import { mountsBelow } from '../mounts/mounts-below.js';
 import { type ProcessInside, processesInside } from '../mounts/processes-inside.js';
+import { checkOutputPlace, checkReplaceable, writeMark } from './output-mark.js';
 import { removeTreeSafely } from './safe-remove.js';
 
 export interface WriteTreeOptions {
@@ -40,6 +42,13 @@ export interface WriteTreeOptions {
    * no copy, no extra space, but the jail shares those files with the source root, times included.
    */
   link?: boolean;
+  /**
+   * Replace an existing folder even when jailbuild's mark does not vouch for it (a jail built by an
+   * older jailbuild, or restored from a backup). Never a folder holding or inside what the build reads.
+   */
+  force?: boolean;
+  /** Host paths the build reads besides the entries' sources (Plan.reads): `out` may not hold or lie in them. */
+  reads?: string[];
   /** Called after each entry, for progress: entries and bytes written so far. */
   onEntry?: (done: number, total: number, bytes: number) => void;
 }
@@ -82,6 +91,7 @@ export function recoverLeftovers(out: string): string[] {
   } catch {
     return done;
   }
+  const euid = process.geteuid?.() ?? 0;
   for (const name of names.sort()) {
     if (!name.startsWith(prefix)) continue;
     const rest = name.slice(prefix.length);
@@ -89,6 +99,9 @@ export function recoverLeftovers(out: string): string[] {
     if (!m) continue;
     if (processAlive(Number(m[2])) && Number(m[2]) !== process.pid) continue;
     const path = join(parent, name);
+    // Only folders this user made: in a folder others may write (/tmp), anyone can make such a name.
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (!st?.isDirectory() || st.uid !== euid) continue;
     if (m[1] === RETIRED && !existsSync(out)) {
       renameSync(path, out);
       done.push(`restored ${out} from ${path}`);
@@ -115,11 +128,15 @@ export async function writeTree(entries: JailEntry[], fs: RootFs, outPath: strin
   if (mounted.length > 0) {
     throw new JailError('INPUT', `${out}: something is mounted inside the jail (${mounted.join(', ')}): unmount it first (jailbuild umount); nothing was changed`, { file: out });
   }
-  const parent = dirname(out);
-  mkdirSync(parent, { recursive: true });
-  recoverLeftovers(out);
-  const existing = lstatSync(out, { throwIfNoEntry: false });
+  mkdirSync(dirname(out), { recursive: true });
+  // Compared as the kernel names things: the real parent, so a link in the path changes nothing.
+  const parent = realpathSync(dirname(out));
+  const realOut = join(parent, basename(out));
+  checkOutputPlace(realOut, [...sourcesRead(entries, fs), ...(options.reads ?? [])]);
+  recoverLeftovers(realOut);
+  const existing = lstatSync(realOut, { throwIfNoEntry: false });
   if (existing && !existing.isDirectory()) throw new JailError('INPUT', `${out}: exists and is not a folder; nothing was changed`, { file: out });
+  checkReplaceable(realOut, 'a jail', options.force === true);
 
   const staging = mkdtempSync(join(parent, `.${basename(out)}${STAGING}${process.pid}-`));
   let bytes = 0;
@@ -135,17 +152,28 @@ export async function writeTree(entries: JailEntry[], fs: RootFs, outPath: strin
   }
   let replaced = false;
   let processesInPrevious: ProcessInside[] = [];
+  // The mark vouches for the old and the new tree until the swap is done: an interruption in
+  // between leaves a folder the next build still recognizes.
+  writeMark(realOut, existing ? [realOut, staging] : [staging]);
   if (existing) {
     const retired = `${join(parent, `.${basename(out)}`)}${RETIRED}${process.pid}-${Date.now()}`;
-    swapInto(staging, out, retired);
+    swapInto(staging, realOut, retired);
+    writeMark(realOut, [realOut]);
     // The kernel names a process's root by the folder's current name: the retired one now.
     processesInPrevious = processesInside(retired);
     removeTreeSafely(retired);
     replaced = true;
   } else {
-    renameSync(staging, out);
+    renameSync(staging, realOut);
   }
   return { out, entries: entries.length, bytes, replaced, processesInPrevious };
+}
+
+/** Real host paths of the entries' source files. */
+function sourcesRead(entries: JailEntry[], fs: RootFs): string[] {
+  const root = realpathSync(fs.root);
+  const prefix = root === '/' ? '' : root;
+  return entries.filter((e) => e.source !== undefined).map((e) => prefix + (e.source as string));
 }
 
 /**

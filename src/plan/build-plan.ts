@@ -1,4 +1,5 @@
-import type { Stats } from 'node:fs';
+import { realpathSync, type Stats } from 'node:fs';
+import { resolve as resolveHostPath } from 'node:path';
 import type { AnalysisCache } from '../cache/analysis-cache.js';
 import { type Diagnostic, JailError } from '../errors.js';
 import type { ElfInfo } from '../elf/elf-info.js';
@@ -29,6 +30,12 @@ export interface Plan {
    * dynamically linked program, else of /bin/sh; undefined when the jail has none.
    */
   architecture?: string;
+  /**
+   * Host paths (real) the build reads besides the entries' sources: the files and folders the profile
+   * copies, its mount sources and the profile files themselves. An output folder must hold none of
+   * them and lie inside none of them (see checkOutputPlace).
+   */
+  reads: string[];
 }
 
 export interface PlanOptions {
@@ -278,10 +285,31 @@ export function buildPlan(profile: Profile, options: PlanOptions = {}): Plan {
     if (p.kind === 'file') e.size = p.content ? p.content.length : (p.size ?? 0);
     return e;
   });
-  const plan: Plan = { profile, entries, diagnostics, mtime };
+  const plan: Plan = { profile, entries, diagnostics, mtime, reads: readsOf(profile, fs) };
   const programs = reference ?? referenceProgram(resolver);
   if (programs) plan.architecture = archOf(programs.elf).id;
   return plan;
+}
+
+/** See Plan.reads: real host paths of what the profile copies as folders or files, mounts, and itself. */
+function readsOf(profile: Profile, fs: RootFs): string[] {
+  const real = (hostPath: string): string => {
+    try {
+      return realpathSync(hostPath);
+    } catch {
+      return resolveHostPath(hostPath);
+    }
+  };
+  const out = new Set<string>([...profile.sources, ...profile.mounts.map((m) => m.source)].map(real));
+  for (const spec of [...profile.files, ...profile.trees]) {
+    try {
+      const found = fs.lookup(spec.path);
+      if (found.kind !== 'missing') out.add(real(fs.hostPath(found.path)));
+    } catch {
+      // A loop: reported where the copy is planned.
+    }
+  }
+  return [...out].sort();
 }
 
 /**

@@ -136,14 +136,31 @@ function collectLayers(file: string, searchPath: string[], chain: string[], out:
 
 const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-/** Variables may use others (`WEBROOT: /srv/www/${POOL}`): expanded in place, a cycle is an error. */
+/**
+ * The longest value a variable may take once expanded. Variables name paths, users and short texts;
+ * without a bound, 40 variables that each use the previous one twice ask for 2^40 characters.
+ */
+export const MAX_VARIABLE_LENGTH = 64 * 1024;
+/** How much longer a profile string may grow through its variables. */
+const MAX_GROWTH = 1024 * 1024;
+
+/** Variables may use others (`WEBROOT: /srv/www/${POOL}`): expanded in place; a cycle or a blow-up is an error. */
 function expandVariables(variables: Record<string, string>, file: string): void {
   const done = new Set<string>();
   const expand = (name: string, stack: string[]): string => {
     const raw = variables[name] as string;
     if (done.has(name)) return raw;
     if (stack.includes(name)) throw new JailError('INPUT', `${file}: variables refer to each other in a cycle: ${[...stack, name].join(' -> ')}`, { file, field: '/variables' });
-    const value = raw.replace(VARIABLE, (m, inner: string) => (variables[inner] === undefined ? m : expand(inner, [...stack, name])));
+    let length = raw.length;
+    const value = raw.replace(VARIABLE, (m, inner: string) => {
+      if (variables[inner] === undefined) return m;
+      const part = expand(inner, [...stack, name]);
+      length += part.length - m.length;
+      if (length > MAX_VARIABLE_LENGTH) {
+        throw new JailError('INPUT', `${file}: variable ${name}: its value grows past ${MAX_VARIABLE_LENGTH} characters when its variables are expanded (${[...stack, name, inner].join(' -> ')})`, { file, field: `/variables/${name}` });
+      }
+      return part;
+    });
     variables[name] = value;
     done.add(name);
     return value;
@@ -154,10 +171,15 @@ function expandVariables(variables: Record<string, string>, file: string): void 
 /** Replaces ${NAME} in every string of a value; an unknown variable names the file, line and field. */
 function substitute<T>(value: T, variables: Record<string, string>, layer: RawLayer, pointer: string): T {
   if (typeof value === 'string') {
-    return value.replace(VARIABLE, (_m, name: string) => {
+    let growth = 0;
+    return value.replace(VARIABLE, (m, name: string) => {
       const v = variables[name];
       if (v === undefined) {
         throw new JailError('INPUT', `${layer.file}:${layer.doc.lineOf(pointer)}: ${pointer}: unknown variable \${${name}} (define it in "variables" or with --set ${name}=VALUE)`, { file: layer.file, field: pointer });
+      }
+      growth += v.length - m.length;
+      if (growth > MAX_GROWTH) {
+        throw new JailError('INPUT', `${layer.file}:${layer.doc.lineOf(pointer)}: ${pointer}: grows by more than ${MAX_GROWTH} characters through its variables (\${${name}} and others)`, { file: layer.file, field: pointer });
       }
       return v;
     }) as T;

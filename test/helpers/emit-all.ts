@@ -7,10 +7,14 @@ import { buildPlan } from '../../src/plan/build-plan.js';
 import { loadProfile } from '../../src/profile/load-profile.js';
 import { RootFs } from '../../src/rootfs/rootfs.js';
 
-/** sha256 of every file below `dir`, by relative path: what "the same output" means. */
+/** jailbuild's mark beside a folder it built (`.NAME.jailbuild.json`): it names inodes, so it is no part of the reproducible output. */
+export const isMark = (name: string): boolean => /^\..*\.jailbuild\.json$/.test(name);
+
+/** sha256 of every file below `dir` (jailbuild's marks left out), by relative path: what "the same output" means. */
 export function digestsBelow(dir: string, rel = ''): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of readdirSync(join(dir, rel)).sort()) {
+    if (isMark(name)) continue;
     const path = rel ? `${rel}/${name}` : name;
     if (statSync(join(dir, path)).isDirectory()) Object.assign(out, digestsBelow(dir, path));
     else out[path] = createHash('sha256').update(readFileSync(join(dir, path))).digest('hex');

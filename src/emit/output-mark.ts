@@ -1,0 +1,79 @@
+import { lstatSync, readdirSync, readFileSync, renameSync, rmSync, type Stats, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { JailError } from '../errors.js';
+
+/**
+ * The mark jailbuild leaves beside every folder it builds (a jail tree, an OCI layout), so that it
+ * replaces only folders it built: `--out /srv/www/site` (or a profile's `"out": "../../etc"`) must not
+ * swap away and delete a folder that happens to be there. The mark is a small JSON file in the
+ * folder's parent, `.NAME.jailbuild.json`, listing the device and inode of the folder(s) it vouches
+ * for. It lies outside the jail, where no inmate reaches, and it counts only when it is a regular file
+ * owned by the user jailbuild runs as and writable by nobody else: others cannot forge one.
+ */
+const VERSION = 1;
+
+export function markPathOf(folder: string): string {
+  return join(dirname(folder), `.${basename(folder)}.jailbuild.json`);
+}
+
+function identityOf(st: Stats): string {
+  return `${st.dev}:${st.ino}`;
+}
+
+/** The folder identities a trustworthy mark vouches for; empty when there is none or it cannot be trusted. */
+function vouchedFor(folder: string): Set<string> {
+  const mark = markPathOf(folder);
+  const st = lstatSync(mark, { throwIfNoEntry: false });
+  const euid = process.geteuid?.() ?? 0;
+  if (!st || !st.isFile() || st.uid !== euid || (st.mode & 0o022) !== 0) return new Set();
+  try {
+    const data = JSON.parse(readFileSync(mark, 'utf8')) as { jailbuild?: unknown; folders?: unknown };
+    if (data.jailbuild !== VERSION || !Array.isArray(data.folders)) return new Set();
+    return new Set(data.folders.filter((f): f is string => typeof f === 'string'));
+  } catch {
+    return new Set();
+  }
+}
+
+/**
+ * Refuses to replace `folder` unless jailbuild built it (its mark vouches for this very folder), it is
+ * empty, or `force` is given. Nothing exists there: nothing to refuse.
+ */
+export function checkReplaceable(folder: string, what: string, force: boolean): void {
+  const st = lstatSync(folder, { throwIfNoEntry: false });
+  if (!st || !st.isDirectory() || force) return;
+  if (vouchedFor(folder).has(identityOf(st))) return;
+  if (readdirSync(folder).length === 0) return;
+  throw new JailError(
+    'INPUT',
+    `${folder}: an existing folder that jailbuild did not build (no mark of it at ${markPathOf(folder)}): refusing to replace it with ${what}; if it is a jail to replace (built by an older jailbuild, or restored from a backup), run again with --force`,
+    { file: folder },
+  );
+}
+
+/** Writes the mark for `folder`, vouching for the given folders (host paths that exist). Replaced whole. */
+export function writeMark(folder: string, vouchFor: string[]): void {
+  const folders = vouchFor.map((p) => identityOf(lstatSync(p)));
+  const mark = markPathOf(folder);
+  const temp = `${mark}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, `${JSON.stringify({ jailbuild: VERSION, folders })}\n`, { flag: 'wx', mode: 0o644 });
+    renameSync(temp, mark);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw new JailError('IO_ERROR', `${mark}: cannot write jailbuild's mark: ${(err as Error).message}`, { file: mark, cause: err });
+  }
+}
+
+/**
+ * Refuses an output folder that holds, or lies inside, something the build reads (`reads`: host real
+ * paths of sources, copied folders, mount sources, the profile files): replacing it would delete what
+ * the jail is made from, or the build would copy its own output. `--force` never overrides this.
+ */
+export function checkOutputPlace(out: string, reads: Iterable<string>): void {
+  const inside = (a: string, b: string): boolean => a === b || b === '/' || a.startsWith(`${b}/`);
+  for (const r of reads) {
+    if (inside(r, out)) throw new JailError('INPUT', `${out}: holds ${r}, which this build reads: refusing to replace it; choose another --out`, { file: out });
+    if (inside(out, r) && r !== '/') throw new JailError('INPUT', `${out}: lies inside ${r}, which this build reads: refusing to build there; choose another --out`, { file: out });
+  }
+}
