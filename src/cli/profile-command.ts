@@ -88,14 +88,17 @@ export async function runProfile(nameOrPath: string, opts: ProfileCommandOptions
   });
   progress.done();
   const counts = summarize(plan);
+  if (result.previousLeft) {
+    out.stderr(`jailbuild: warning: the previous jail could not be removed entirely (${result.previousLeft.reason}); it is left at ${result.previousLeft.path} and the next build removes it\n`);
+  }
   const stale = result.processesInPrevious;
   if (stale.length > 0) {
     out.stderr(
-      `jailbuild: warning: ${stale.length} process(es) still run inside the previous jail, now removed: ${describeProcesses(stale)}; they keep the old files open until restarted (restart the pool: systemctl restart php8.2-fpm)\n`,
+      `jailbuild: warning: ${stale.length} process(es) still run inside the previous jail, now removed: ${describeProcesses(stale)}; they keep running on its removed files until restarted (for a PHP-FPM pool: systemctl restart php8.2-fpm)\n`,
     );
   }
   if (opts.json) {
-    out.stdout(JSON.stringify({ profile: profile.file, out: result.out, replaced: result.replaced, bytes: result.bytes, ...counts, diagnostics: plan.diagnostics, processesInPrevious: result.processesInPrevious }, null, 2) + '\n');
+    out.stdout(JSON.stringify({ profile: profile.file, out: result.out, replaced: result.replaced, bytes: result.bytes, ...counts, diagnostics: plan.diagnostics, processesInPrevious: result.processesInPrevious, ...(result.previousLeft ? { previousLeft: result.previousLeft } : {}) }, null, 2) + '\n');
   } else {
     for (const d of plan.diagnostics) out.stderr(formatDiagnostic(d));
     if (!opts.quiet) {

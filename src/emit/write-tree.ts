@@ -63,6 +63,12 @@ export interface TreeResult {
    * in it): they keep running on files that are gone, and must be restarted to use the new jail.
    */
   processesInPrevious: ProcessInside[];
+  /**
+   * Set when the previous jail could not be removed entirely (its processes kept refilling it, or it
+   * holds a mount made after the swap): the new jail is in place all the same; what is left lies at
+   * `path` and the next build removes it.
+   */
+  previousLeft?: { path: string; reason: string };
 }
 
 const STAGING = '.jailbuild-new-';
@@ -161,8 +167,13 @@ export async function writeTree(entries: JailEntry[], fs: RootFs, outPath: strin
     writeMark(realOut, [realOut]);
     // The kernel names a process's root by the folder's current name: the retired one now.
     processesInPrevious = processesInside(retired);
-    removeTreeSafely(retired);
     replaced = true;
+    try {
+      removeTreeSafely(retired);
+    } catch (err) {
+      // The new jail is in place: a previous one that resists removal is reported, not a failed build.
+      return { out, entries: entries.length, bytes, replaced, processesInPrevious, previousLeft: { path: retired, reason: (err as Error).message } };
+    }
   } else {
     renameSync(staging, realOut);
   }

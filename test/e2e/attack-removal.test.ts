@@ -3,6 +3,7 @@
  * jail for a link to a host folder while the rebuild removes the old tree. The removal must never
  * delete anything outside the tree, and the build must name the processes still in the old jail.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -61,6 +62,27 @@ test('an inmate swapping a folder for a link to a host folder during the rebuild
   assert.equal(readdirSync(dir).filter((n) => n.includes('.jailbuild-')), [], 'no leftovers');
   assert.is(named, rounds, 'every build named the processes still inside the previous jail');
   console.log(`  removal attack: ${rounds} rebuilds under a racing inmate, host files intact, inmates named every time`);
+});
+
+test('a previous jail that resists removal is reported and left for the next build; the new jail is in place', () => {
+  const { dir, profile, out } = setup();
+  assert.is(jailbuild(['profile', profile, '--out', out]).code, 0);
+  // An immutable file (chattr +i) cannot be unlinked, even by root: the removal fails part-way.
+  writeFileSync(join(out, 'tmp', 'pinned'), 'x');
+  execFileSync('chattr', ['+i', join(out, 'tmp', 'pinned')]);
+  let left: string | undefined;
+  try {
+    const run = jailbuild(['profile', profile, '--out', out]);
+    assert.is(run.code, 0, run.stderr);
+    assert.match(run.stderr, /the previous jail could not be removed entirely .*; it is left at .*\.jail\.jailbuild-old-/);
+    assert.not.ok(existsSync(join(out, 'tmp', 'pinned')), 'the new jail is in place');
+    left = readdirSync(dir).find((n) => n.startsWith('.jail.jailbuild-old-'));
+    assert.ok(left, 'the previous jail is left beside it');
+  } finally {
+    for (const n of readdirSync(dir).filter((n) => n.startsWith('.jail.jailbuild-old-'))) spawnSync('chattr', ['-i', join(dir, n, 'tmp', 'pinned')]);
+  }
+  assert.is(jailbuild(['profile', profile, '--out', out]).code, 0);
+  assert.equal(readdirSync(dir).filter((n) => n.includes('.jailbuild-')), [], 'the next build removed it');
 });
 
 test.run();
