@@ -16,7 +16,7 @@ export { analyzeShellScript, type ShellAnalysis, type CommandUse, type ShellHost
 export { parseShebang, envTarget } from './script/shebang.js';
 export type { JailEntry, EntryKind } from './model/jail-entry.js';
 export { loadProfile, findProfile } from './profile/load-profile.js';
-export type { Profile, ProfileDocument } from './profile/profile-types.js';
+export type { Profile, ProfileDocument, MountSpec } from './profile/profile-types.js';
 export { buildPlan, type Plan } from './plan/build-plan.js';
 export { writeTree, type TreeResult } from './emit/write-tree.js';
 export { writeTarball } from './emit/write-tarball.js';
@@ -25,3 +25,6 @@ export { manifestOf, writeManifest } from './emit/write-manifest.js';
 export { auditJail } from './audit/run-audit.js';
 export { AnalysisCache } from './cache/analysis-cache.js';
 export { poolConfig } from './phpfpm/pool-config.js';
+export { bindMounts, unbindMounts, type MountReport, type UnmountReport } from './mounts/bind-mounts.js';
+export { openMountSource, type MountSource, type FollowedLink } from './mounts/open-mount-source.js';
+export { mountsBelow, readMountTable, type MountEntry } from './mounts/mounts-below.js';

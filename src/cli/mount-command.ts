@@ -1,9 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { mountsBelow } from '../mounts/mounts-below.js';
+import { existsSync } from 'node:fs';
 import { JailError } from '../errors.js';
-import { joinInside } from '../rootfs/inside-path.js';
+import { bindMounts, type MountReport, unbindMounts } from '../mounts/bind-mounts.js';
 import type { Output } from './output.js';
 import { loadProfileWithSettings, outputFolder } from './profile-command.js';
 
@@ -13,30 +10,13 @@ interface MountOptions {
   root?: string;
 }
 
-function run(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new JailError('IO_ERROR', `${cmd} ${args.join(' ')}: ${(r.stderr || String(r.error ?? '')).trim()}`);
-}
-
-/**
- * The mount point of `target` inside the jail, made where missing, one folder at a time, never
- * through a link: a link inside the jail (which the jailed service may have placed) could lead the
- * mount out of it. `..` is refused outright.
- */
-function mountPointInside(jailReal: string, target: string, profileFile: string, makeIt: boolean): string {
-  if (target.split('/').includes('..')) throw new JailError('INPUT', `${profileFile}: mount target ${target}: leaves the jail ("..")`, { file: profileFile, field: 'mounts' });
-  let here = jailReal;
-  for (const part of joinInside('/', target).split('/').filter(Boolean)) {
-    here = join(here, part);
-    const st = lstatSync(here, { throwIfNoEntry: false });
-    if (!st) {
-      if (!makeIt) return here;
-      mkdirSync(here, { mode: 0o755 });
-      continue;
-    }
-    if (st.isSymbolicLink()) throw new JailError('INPUT', `${here}: a link inside the jail; refusing to mount through it`, { file: here });
-  }
-  return here;
+/** One line per mount: what was really mounted (the real path), and through which links, if any. */
+function describeMount(r: MountReport): string | undefined {
+  if (r.kind === 'already-mounted') return `jailbuild: ${r.target} is already mounted\n`;
+  if (r.kind === 'missing-optional') return undefined;
+  const links = r.links.map((l) => `${l.link} -> ${l.target}`).join(', ');
+  const through = r.links.length === 0 ? '' : ` through the link${r.links.length > 1 ? 's' : ''} ${links}`;
+  return `jailbuild: mounted ${r.realSource} on ${r.target}${r.readOnly ? ' (read-only)' : ''}${through}\n`;
 }
 
 /** `jailbuild mount`: makes the profile's bind mounts inside the jail (read-only where asked). */
@@ -44,30 +24,10 @@ export function runMount(nameOrPath: string, opts: MountOptions, out: Output): n
   const profile = loadProfileWithSettings(nameOrPath, opts);
   const jail = outputFolder(profile, opts.out);
   if (!existsSync(jail)) throw new JailError('INPUT', `${jail}: no jail there; build it first (jailbuild profile ${nameOrPath} --out ${jail})`, { file: jail });
-  const jailReal = realpathSync(jail);
-  for (const m of profile.mounts) {
-    if (!existsSync(m.source)) {
-      if (m.optional) continue;
-      throw new JailError('INPUT', `${profile.file}: mount source ${m.source} does not exist`, { file: profile.file });
-    }
-    const isDir = statSync(m.source).isDirectory();
-    const target = mountPointInside(jailReal, m.target, profile.file, isDir);
-    if (mountsBelow(target).includes(target)) {
-      out.stdout(`jailbuild: ${target} is already mounted\n`);
-      continue;
-    }
-    run('mount', ['--bind', m.source, target]);
-    if (m.readOnly) {
-      try {
-        run('mount', ['-o', 'remount,bind,ro', target]);
-      } catch (err) {
-        // Never leave a writable mount where a read-only one was asked for.
-        spawnSync('umount', [target]);
-        throw err;
-      }
-    }
-    out.stdout(`jailbuild: mounted ${m.source} on ${target}${m.readOnly ? ' (read-only)' : ''}\n`);
-  }
+  bindMounts(profile.mounts, jail, (r) => {
+    const line = describeMount(r);
+    if (line) out.stdout(line);
+  });
   return 0;
 }
 
@@ -78,22 +38,10 @@ export function runMount(nameOrPath: string, opts: MountOptions, out: Output): n
 export function runUmount(nameOrPath: string, opts: MountOptions, out: Output): number {
   const profile = loadProfileWithSettings(nameOrPath, opts);
   const jail = outputFolder(profile, opts.out);
-  const jailReal = existsSync(jail) ? realpathSync(jail) : jail;
-  for (const m of [...profile.mounts].reverse()) {
-    let target: string;
-    try {
-      target = mountPointInside(jailReal, m.target, profile.file, false);
-    } catch (err) {
-      // Nothing of ours can be mounted there; the check below still reports anything mounted.
-      out.stderr(`jailbuild: ${(err as Error).message}\n`);
-      continue;
-    }
-    while (mountsBelow(target).includes(target)) {
-      run('umount', [target]);
-      out.stdout(`jailbuild: unmounted ${target}\n`);
-    }
-  }
-  const left = mountsBelow(jail);
+  const left = unbindMounts(profile.mounts, jail, (r) => {
+    if (r.kind === 'unmounted') out.stdout(`jailbuild: unmounted ${r.target}\n`);
+    else out.stderr(`jailbuild: ${r.message}\n`);
+  });
   if (left.length > 0) {
     out.stderr(`jailbuild: still mounted inside ${jail}: ${left.join(', ')}\n`);
     return 1;

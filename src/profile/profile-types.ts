@@ -80,6 +80,8 @@ export interface MountSpec {
   target: string;
   readOnly?: boolean;
   optional?: boolean;
+  /** Follow links owned by root on the way to the source (links owned by anyone else: never). */
+  allowLinks?: boolean;
 }
 
 export interface ProfileDocument {

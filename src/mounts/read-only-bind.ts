@@ -1,0 +1,62 @@
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmdirSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JailError } from '../errors.js';
+import { DirHandle } from '../rootfs/dir-handle.js';
+import { bindInFolder, bindOnDescriptor, remountReadOnlyIn, unmountIn } from './mount-descriptors.js';
+import { mountOfDescriptor } from './mounts-below.js';
+
+/** The staging mount's name inside its private folder. */
+const STAGE = 'm';
+
+/**
+ * Bind-mounts the open source on the open mount point read-only from its first moment: never a
+ * writable mount inside the jail, not even for the time between a bind and its read-only remount (a
+ * jailed process could open a file for writing then, keep it, and make the remount fail as busy).
+ * The source is bind-mounted first in a private root-only folder outside the jail, remounted
+ * read-only there, and that read-only mount is bound into the jail: a bind mount copies the
+ * read-only flag of the mount it is made from. The staging mount is removed afterwards.
+ */
+export function bindReadOnly(source: { fd: number; kind: 'dir' | 'file' }, pointFd: number, what: string): void {
+  // mkdtemp makes it 0700: nobody but root can reach the staging mount or change the name in it.
+  const stageDir = mkdtempSync(join(tmpdir(), 'jailbuild-stage-'));
+  const stage = DirHandle.open(stageDir);
+  let mounted = false;
+  let failure: unknown;
+  try {
+    if (source.kind === 'dir') mkdirSync(stage.at(STAGE), { mode: 0o700 });
+    else closeSync(openSync(stage.at(STAGE), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
+    bindInFolder(source.fd, stage, STAGE, what);
+    mounted = true;
+    remountReadOnlyIn(stage, STAGE, what);
+    const staged = source.kind === 'dir' ? stage.openDir(STAGE) : stage.openFile(STAGE);
+    try {
+      const mount = mountOfDescriptor(staged.fd);
+      if (!mount?.options.includes('ro')) throw new JailError('IO_ERROR', `${what}: the staging mount in ${stageDir} is not read-only after its read-only remount; nothing was mounted in the jail`);
+      bindOnDescriptor(staged.fd, pointFd, what);
+    } finally {
+      staged.close();
+    }
+  } catch (err) {
+    failure = err;
+    throw err;
+  } finally {
+    // An error here must not hide the one that brought us here.
+    try {
+      if (mounted) {
+        try {
+          unmountIn(stage, STAGE, what);
+        } catch {
+          // Busy only if someone entered it meanwhile (root: the folder is 0700): detach it anyway.
+          unmountIn(stage, STAGE, what, true);
+        }
+      }
+      if (stage.lstat(STAGE)) (source.kind === 'dir' ? rmdirSync : unlinkSync)(stage.at(STAGE));
+      stage.close();
+      rmdirSync(stageDir);
+    } catch (err) {
+      stage.close();
+      if (failure === undefined) throw new JailError('IO_ERROR', `${what}: mounted, but the staging folder ${stageDir} could not be removed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
