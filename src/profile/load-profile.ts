@@ -4,6 +4,7 @@ import { JailError } from '../errors.js';
 import { parseJsonDocument, type JsonDocument } from './json-document.js';
 import type { DeviceName, DeviceSpec, IdValue, Located, Origin, Profile, ProfileDocument } from './profile-types.js';
 import { SHIPPED_PROFILES, validateProfileDocument } from './validate-profile.js';
+import { accountProblems } from './validate-values.js';
 
 export interface LoadProfileOptions {
   /** `--set NAME=VALUE` values; they win over every profile's defaults. */
@@ -102,7 +103,18 @@ export function loadProfile(nameOrPath: string, options: LoadProfileOptions = {}
     }
   }
   profile.name = top.body.name !== undefined ? substitute(top.body.name, variables, top, '/name') : basename(file).replace(/\.json$/, '');
+  refuseBadAccounts(profile, layers);
   return profile;
+}
+
+/** The schema checked the raw text; variables are in now, so the accounts are checked again as written. */
+function refuseBadAccounts(profile: Profile, layers: RawLayer[]): void {
+  const problems = accountProblems(profile.users, profile.groups);
+  const first = problems[0];
+  if (!first) return;
+  const docs = new Map(layers.map((l) => [l.file, l.doc]));
+  const lines = problems.map((p) => `${p.file}:${docs.get(p.file)?.lineOf(p.pointer) ?? 1}: ${p.pointer}: ${p.message}`);
+  throw new JailError('INPUT', lines.join('\n'), { file: first.file, field: first.pointer });
 }
 
 function collectLayers(file: string, searchPath: string[], chain: string[], out: RawLayer[], done: Set<string>): void {
