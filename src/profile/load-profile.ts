@@ -63,6 +63,7 @@ export function loadProfile(nameOrPath: string, options: LoadProfileOptions = {}
   expandVariables(variables, file);
 
   const top = layers[layers.length - 1] as RawLayer;
+  const origins: NonNullable<Profile['origins']> = {};
   const profile: Profile = {
     name: '',
     file,
@@ -81,6 +82,7 @@ export function loadProfile(nameOrPath: string, options: LoadProfileOptions = {}
     permissions: {},
     mounts: [],
     sources: [file, ...layers.slice(0, -1).map((l) => l.file).reverse()],
+    origins,
   };
 
   for (const layer of layers) {
@@ -88,8 +90,15 @@ export function loadProfile(nameOrPath: string, options: LoadProfileOptions = {}
     const b = layer.body;
     // Folders on the host given relative to a profile are taken from that profile's folder.
     if (b.root !== undefined) profile.root = resolveHostPath(dirname(layer.file), sub(b.root, '/root'));
-    if (b.out !== undefined) profile.out = resolveHostPath(dirname(layer.file), sub(b.out, '/out'));
-    if (b.path !== undefined) profile.path = sub(b.path, '/path');
+    const from = (pointer: string): Origin => ({ file: layer.file, pointer, line: layer.doc.lineOf(pointer) });
+    if (b.out !== undefined) {
+      profile.out = resolveHostPath(dirname(layer.file), sub(b.out, '/out'));
+      origins.out = from('/out');
+    }
+    if (b.path !== undefined) {
+      profile.path = sub(b.path, '/path');
+      origins.path = from('/path');
+    }
     if (b.description !== undefined) profile.description = sub(b.description, '/description');
     if (b.mtime !== undefined) profile.mtime = b.mtime;
     if (b.permissions) profile.permissions = { ...profile.permissions, ...sub(b.permissions, '/permissions') };
@@ -103,6 +112,7 @@ export function loadProfile(nameOrPath: string, options: LoadProfileOptions = {}
     }
   }
   profile.name = top.body.name !== undefined ? substitute(top.body.name, variables, top, '/name') : basename(file).replace(/\.json$/, '');
+  if (top.body.name !== undefined) origins.name = { file: top.file, pointer: '/name', line: top.doc.lineOf('/name') };
   refuseBadAccounts(profile, layers);
   return profile;
 }
@@ -206,6 +216,11 @@ function addItem(profile: Profile, field: ListField, value: unknown, origin: Ori
       (profile[field] as unknown[]).push(located(value as object));
   }
   void layer;
+}
+
+/** `FILE:LINE: POINTER` (or `FILE: POINTER` when the line is not known), as errors name a profile value. */
+export function describeOrigin(origin: Origin): string {
+  return origin.line !== undefined ? `${origin.file}:${origin.line}: ${origin.pointer}` : `${origin.file}: ${origin.pointer}`;
 }
 
 /** A numeric id from a profile value (`1001` or `"1001"` after variables); names the field when it is not one. */

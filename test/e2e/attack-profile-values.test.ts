@@ -1,10 +1,13 @@
 /**
- * Attacks through profile values that end up in text files other programs parse: the jail's
- * /etc/passwd and /etc/group (':' and newlines add accounts or shift fields). Each hostile value
- * arrives as written in a profile, through --set and through an extends parent, and is refused
- * naming the file, the line and the field, with nothing written.
+ * Attacks through profile values and options that end up in text files other programs parse: the
+ * PHP-FPM pool file jailbuild prints (a newline adds `chroot = /` or a second, unjailed pool; php-fpm
+ * accepts it) and the jail's /etc/passwd and /etc/group (':' and newlines add accounts or shift
+ * fields). Each hostile value arrives as an option, as written in a profile, through --set and
+ * through an extends parent, and is refused naming the option, or the file, line and field, with
+ * nothing printed or written.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -157,6 +160,178 @@ test('passwd: a legitimate profile still builds, its files hold exactly root and
   const run = runInJailAs(jail, ['/bin/sh', '-c', 'echo ok'], '33:33');
   assert.is(run.status, 0, run.stderr);
   assert.is(run.stdout, 'ok\n');
+});
+
+const PHP_FPM_BIN = '/usr/sbin/php-fpm8.2';
+
+/** `php-fpm8.2 -tt` on a file holding a minimal [global] section and `pool`: its verdict and its dump of what it read. */
+function phpFpmTest(dir: string, name: string, pool: string): { ok: boolean; dump: string } {
+  const conf = join(dir, `${name}.conf`);
+  writeFileSync(conf, `[global]\nerror_log = /dev/null\n\n${pool}`);
+  const run = spawnSync(PHP_FPM_BIN, ['-tt', '-y', conf], { encoding: 'utf8', timeout: 60_000 });
+  const dump = `${run.stdout}${run.stderr}`.replace(/^\[[^\]]*\] (NOTICE|WARNING|ERROR): ?\t?/gm, '');
+  return { ok: run.status === 0 && dump.includes('test is successful'), dump };
+}
+
+/** The pools php-fpm's dump lists, each with the settings it read: `[wiki]` -> {chroot: ..., ...}. */
+function poolsIn(dump: string): Map<string, Map<string, string>> {
+  const pools = new Map<string, Map<string, string>>();
+  let current: Map<string, string> | undefined;
+  for (const line of dump.split('\n')) {
+    const section = /^\[(.+)\]$/.exec(line);
+    if (section) {
+      current = new Map();
+      if (section[1] !== 'global') pools.set(section[1] as string, current);
+      continue;
+    }
+    const kv = /^(\S+) = (.*)$/.exec(line);
+    if (kv && current) current.set(kv[1] as string, kv[2] as string);
+  }
+  return pools;
+}
+
+/**
+ * The pool file as jailbuild printed it before its values were checked: every value raw, in the same
+ * lines (the template of the earlier src/phpfpm/pool-config.ts, without sendmail).
+ */
+function printedByOldCode(v: { file: string; jail: string; name: string; prefix: string; user: string; socket: string; path: string }): string {
+  return (
+    [
+      `; PHP-FPM pool for the jail ${v.jail}, written by jailbuild from ${v.file}`,
+      `[${v.name}]`,
+      `prefix = ${v.prefix}`,
+      `user = ${v.user}`,
+      `group = ${v.user}`,
+      `listen = ${v.socket}`,
+      'listen.owner = www-data',
+      'listen.group = www-data',
+      'listen.mode = 0660',
+      'pm = ondemand',
+      'pm.max_children = 5',
+      'pm.process_idle_timeout = 60s',
+      'pm.max_requests = 500',
+      `chroot = ${v.jail}`,
+      'chdir = /',
+      `env[PATH] = ${v.path}`,
+      'env[TMPDIR] = /tmp',
+      'php_admin_value[session.save_path] = /var/lib/php/sessions',
+      'php_admin_value[sys_temp_dir] = /tmp',
+      'php_admin_value[upload_tmp_dir] = /tmp',
+    ].join('\n') + '\n'
+  );
+}
+
+/** A folder to act as the built jail (php-fpm -tt wants the chroot to exist), with or without /usr/bin/sendmail. */
+function jailFolder(dir: string, sendmail: boolean): string {
+  const jail = join(dir, 'jail');
+  mkdirSync(join(jail, 'usr/bin'), { recursive: true });
+  if (sendmail) writeFileSync(join(jail, 'usr/bin/sendmail'), '');
+  return jail;
+}
+
+test('pool: the configuration jailbuild prints passes php-fpm8.2 -tt, names quoted, paths and sendmail_path as php-fpm reads them', () => {
+  const dir = tempDir('jailbuild-attack-fpm-ok-');
+  const jail = jailFolder(dir, true);
+  const socket = join(dir, 'wiki.sock');
+  const run = jailbuild(['php-fpm-pool', 'php-fpm', '--name', 'wiki', '--out', jail, '--socket', socket, '--prefix', dir, '--listen-mode', '0600', '--pm', 'dynamic', '--max-children', '8', '--handler']);
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^user = "www-data"$/m);
+  assert.match(run.stdout, 'php_admin_value[sendmail_path] = "/usr/bin/sendmail -t -i --username=www-data"');
+  const fpm = phpFpmTest(dir, 'ok', run.stdout);
+  assert.ok(fpm.ok, fpm.dump);
+  const pools = poolsIn(fpm.dump);
+  assert.equal([...pools.keys()], ['wiki']);
+  const wiki = pools.get('wiki') as Map<string, string>;
+  for (const [k, v] of [
+    ['user', 'www-data'],
+    ['group', 'www-data'],
+    ['listen', socket],
+    ['listen.owner', 'www-data'],
+    ['listen.mode', '0600'],
+    ['pm', 'dynamic'],
+    ['pm.max_children', '8'],
+    ['chroot', jail],
+    ['env[PATH]', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+    ['php_admin_value[sendmail_path]', '/usr/bin/sendmail -t -i --username=www-data'],
+  ]) {
+    assert.is(wiki.get(k as string), v, `${k} as php-fpm read it`);
+  }
+});
+
+test('pool: the injections are real: php-fpm -tt accepts a raw newline in env[PATH] or the user name, and the pool loses its chroot or gains a second unjailed one', () => {
+  const dir = tempDir('jailbuild-attack-fpm-old-');
+  const jail = jailFolder(dir, false);
+  const base = { file: PHP_FPM, jail, name: 'wiki', prefix: dir, user: 'www-data', socket: join(dir, 'wiki.sock'), path: '/usr/bin:/bin' };
+  const clean = phpFpmTest(dir, 'clean', printedByOldCode(base));
+  assert.ok(clean.ok, clean.dump);
+  assert.is(poolsIn(clean.dump).get('wiki')?.get('chroot'), jail, 'the template itself is a jailed pool');
+
+  // env[PATH] comes after chroot: the injected line wins.
+  const chrootRoot = phpFpmTest(dir, 'chroot', printedByOldCode({ ...base, path: '/usr/bin:/bin\nchroot = /' }));
+  assert.ok(chrootRoot.ok, chrootRoot.dump);
+  assert.is(poolsIn(chrootRoot.dump).get('wiki')?.get('chroot'), '/', 'the pool runs chrooted to /');
+
+  // A whole second pool, with no chroot at all.
+  const evil = phpFpmTest(dir, 'evil', printedByOldCode({ ...base, path: `/usr/bin:/bin\n[evil]\nuser = www-data\nlisten = ${join(dir, 'evil.sock')}\npm = static\npm.max_children = 1` }));
+  assert.ok(evil.ok, evil.dump);
+  assert.equal([...poolsIn(evil.dump).keys()], ['wiki', 'evil']);
+  assert.is(poolsIn(evil.dump).get('evil')?.get('chroot'), 'undefined', 'the second pool is not jailed');
+
+  // Through the user name (POOL): a php_admin_value the pool's owner never wrote.
+  const basedir = phpFpmTest(dir, 'basedir', printedByOldCode({ ...base, user: 'www-data\nphp_admin_value[open_basedir] = /' }));
+  assert.ok(basedir.ok, basedir.dump);
+  assert.is(poolsIn(basedir.dump).get('wiki')?.get('php_admin_value[open_basedir]'), '/');
+
+  // A '\r' is a line end to the INI scanner though php-fpm splits its file on '\n' only.
+  const cr = phpFpmTest(dir, 'cr', printedByOldCode({ ...base, path: '/usr/bin:/bin\rchroot = /' }));
+  assert.ok(cr.ok, cr.dump);
+  assert.is(poolsIn(cr.dump).get('wiki')?.get('chroot'), '/');
+
+  // jailbuild refuses every one of those values.
+  const set = jailbuild(['php-fpm-pool', 'php-fpm', '--name', 'wiki', '--out', jail, '--set', 'POOL=www-data\nphp_admin_value[open_basedir] = /']);
+  assertRefused(set, `${PHP_FPM}:${lineOf(readFileSync(PHP_FPM, 'utf8'), '"users"')}: /users/0/name: `, 'POOL with a php_admin_value');
+  for (const [i, path] of ['/usr/bin:/bin\nchroot = /', `/usr/bin:/bin\n[evil]\nuser = www-data`, '/usr/bin:/bin\rchroot = /'].entries()) {
+    const p = writeProfile(dir, `path${i}`, { extends: 'php-fpm', path });
+    assertRefused(jailbuild(['php-fpm-pool', p.file, '--name', 'wiki', '--out', jail]), `${p.file}:${lineOf(p.text, '"path"')}: /path: `, `path ${JSON.stringify(path)}`);
+  }
+});
+
+test('pool: hostile options and profile values are refused with exit 2 naming the option or the profile field; nothing is printed', () => {
+  const dir = tempDir('jailbuild-attack-fpm-');
+  const jail = jailFolder(dir, true);
+  const pool = (args: string[], profile = 'php-fpm', cwd = dir): CliRun => jailbuild(['php-fpm-pool', profile, ...args], { cwd });
+  const php = readFileSync(PHP_FPM, 'utf8');
+  const cases: Array<[string, CliRun, string]> = [
+    ['--set POOL with a newline', pool(['--name', 'wiki', '--out', jail, '--set', 'POOL=www-data\nchroot = /']), `${PHP_FPM}:${lineOf(php, '"users"')}: /users/0/name: `],
+    ['--socket with a newline', pool(['--name', 'wiki', '--out', jail, '--socket', `${join(dir, 'wiki.sock')}\nchroot = /`]), '--socket: '],
+    ['--socket relative', pool(['--name', 'wiki', '--out', jail, '--socket', 'wiki.sock']), '--socket: '],
+    ["--name with ']'", pool(['--name', 'wiki]\nchroot = /\n[x', '--out', jail]), '--name: '],
+    ['--name with a space', pool(['--name', 'wiki pool', '--out', jail]), '--name: '],
+    ['--name global', pool(['--name', 'global', '--out', jail]), '--name: '],
+    ['--listen-owner with a newline', pool(['--name', 'wiki', '--out', jail, '--listen-owner', 'www-data\nchroot = /']), '--listen-owner: '],
+    ["--listen-group with ';'", pool(['--name', 'wiki', '--out', jail, '--listen-group', 'www-data;x']), '--listen-group: '],
+    ['--listen-mode not octal', pool(['--name', 'wiki', '--out', jail, '--listen-mode', '0660\nchroot = /']), '--listen-mode: '],
+    ['--listen-mode 0999', pool(['--name', 'wiki', '--out', jail, '--listen-mode', '0999']), '--listen-mode: '],
+    ['--prefix with a newline', pool(['--name', 'wiki', '--out', jail, '--prefix', '/srv/php-fpm\n[evil]']), '--prefix: '],
+    ['--max-children with a newline', pool(['--name', 'wiki', '--out', jail, '--max-children', '5\nchroot = /']), '--max-children '],
+    ['--max-children 0', pool(['--name', 'wiki', '--out', jail, '--max-children', '0']), '--max-children '],
+    ['--out with a newline', pool(['--name', 'wiki', '--out', `${jail}\nchroot = /`]), '--out: '],
+    ['--out with a space', pool(['--name', 'wiki', '--out', join(dir, 'my jail')]), '--out: '],
+  ];
+  const noUsers = writeProfile(dir, 'no-users', { extends: 'base', variables: { POOL: 'www-data' } });
+  cases.push(['POOL of a profile without users', pool(['--name', 'wiki', '--out', jail, '--set', 'POOL=www-data\n[evil]'], noUsers.file), `${noUsers.file}: variable POOL`]);
+  cases.push(['pool name as user name', pool(['--name', 'Wiki', '--out', jail], writeProfile(dir, 'bare', { extends: 'base' }).file), '--name (the pool\'s user']);
+  const out = writeProfile(dir, 'out', { extends: 'base', out: `${jail}\nchroot = /` });
+  cases.push(['profile out with a newline', pool(['--name', 'wiki'], out.file), `${out.file}:${lineOf(out.text, '"out"')}: /out: `]);
+  const named = writeProfile(dir, 'named', { extends: 'base', name: 'wiki;chroot' });
+  cases.push(['profile name, the default jail folder', pool(['--name', 'wiki'], named.file), `${named.file}:${lineOf(named.text, '"name"')}: /name: `]);
+  const parent = writeProfile(dir, 'parent', { extends: 'php-fpm', path: '/usr/bin:${EXTRA}', variables: { EXTRA: '/bin' } });
+  const child = writeProfile(dir, 'child', { extends: parent.file, variables: { EXTRA: '/bin\n[evil]' } });
+  cases.push(['path through an extends parent', pool(['--name', 'wiki', '--out', jail], child.file), `${parent.file}:${lineOf(parent.text, '"path"')}: /path: `]);
+  const oddFile = join(dir, 'evil\n[x].json');
+  writeFileSync(oddFile, JSON.stringify({ extends: 'base' }));
+  cases.push(['a profile file name with a newline', pool(['--name', 'wiki', '--out', jail], oddFile), 'the profile file name: ']);
+  for (const [what, run, where] of cases) assertRefused(run, where, what);
 });
 
 test.run();
