@@ -6,8 +6,8 @@
  * through an extends parent, and is refused naming the option, or the file, line and field, with
  * nothing printed or written.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -160,6 +160,45 @@ test('passwd: a legitimate profile still builds, its files hold exactly root and
   const run = runInJailAs(jail, ['/bin/sh', '-c', 'echo ok'], '33:33');
   assert.is(run.status, 0, run.stderr);
   assert.is(run.stdout, 'ok\n');
+});
+
+test('audit: a second uid 0 and malformed records planted in the /etc/passwd and /etc/group of a built jail are found, in the folder and in a tarball', () => {
+  const dir = tempDir('jailbuild-attack-audit-');
+  const { file } = writeProfile(dir, 'pool', accountsBody('gecos', 'Web pool'));
+  const jail = join(dir, 'jail');
+  const built = jailbuild(['profile', file, '--out', jail]);
+  assert.is(built.code, 0, built.stderr);
+  type Found = { rule: string; severity: string; path: string; message: string };
+  const audit = (target: string): { code: number | null; findings: Found[] } => {
+    const run = jailbuild(['audit', target, '--json']);
+    return { code: run.code, findings: (JSON.parse(run.stdout) as { findings: Found[] }).findings.filter((f) => f.rule.startsWith('account-')) };
+  };
+  const clean = audit(jail);
+  assert.is(clean.code, 0);
+  assert.equal(clean.findings, [], 'the built jail has well-formed accounts and one root');
+
+  // As root, what the injections would have left: root under another name, shifted fields, a '\r'.
+  appendFileSync(join(jail, 'etc/passwd'), 'toor:x:0:0::/root:/bin/sh\nweb:x:abc:33::/:/bin/sh\nweb2:x:34:34:Web:0:0:/:/bin/sh\nweb3:x:35:35::/:/bin/sh\r\n');
+  appendFileSync(join(jail, 'etc/group'), 'evil:x:0:root:extra\nstaff:x:x50:\n');
+  const tarball = join(dir, 'jail.tar');
+  execFileSync('tar', ['-C', jail, '-cf', tarball, '.']);
+  for (const target of [jail, tarball]) {
+    const { code, findings } = audit(target);
+    assert.is(code, 1, `${target}: a high finding fails the audit`);
+    const seen = findings.map((f) => `${f.severity} ${f.rule} ${f.message}`).sort();
+    assert.equal(
+      seen,
+      [
+        'high account-second-root /etc/passwd:3: "toor" has uid 0: a second root account, root under another name',
+        'medium account-malformed /etc/group:3: the record of "evil" has 5 fields, not 4',
+        'medium account-malformed /etc/group:4: the record of "staff" has a gid that is not a number ("x50")',
+        'medium account-malformed /etc/passwd:4: the record of "web" has a uid that is not a number ("abc")',
+        'medium account-malformed /etc/passwd:5: the record of "web2" has 9 fields, not 7',
+        'medium account-malformed /etc/passwd:6: the record of "web3" holds a control character',
+      ],
+      `${target}:\n${seen.join('\n')}`,
+    );
+  }
 });
 
 const PHP_FPM_BIN = '/usr/sbin/php-fpm8.2';
