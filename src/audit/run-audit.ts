@@ -8,6 +8,7 @@ import { toId } from '../profile/load-profile.js';
 import type { Profile } from '../profile/profile-types.js';
 import { DEFAULT_PATH } from '../resolve/program-resolver.js';
 import { RootFs } from '../rootfs/rootfs.js';
+import { checkAccounts } from './checks/accounts.js';
 import type { Check, CheckContext } from './checks/context.js';
 import { checkDevices } from './checks/devices.js';
 import { checkDrift, type Expected } from './checks/drift.js';
@@ -55,7 +56,7 @@ export interface AuditResult {
 }
 
 /** Checks that need nothing but the jail (and what was declared). */
-const CHECKS: Check[] = [checkLoadability, checkSymlinks, checkPermissions, checkDevices, checkOwnership, checkSecrets, checkTools];
+const CHECKS: Check[] = [checkLoadability, checkSymlinks, checkPermissions, checkDevices, checkOwnership, checkSecrets, checkAccounts, checkTools];
 
 /** A folder is a tree; anything else (a file, `-`) is read as a tarball. Unreadable: INPUT error. */
 export async function readInventory(target: string, options: Pick<AuditOptions, 'stdin' | 'contentBudget'> = {}): Promise<Inventory> {

@@ -163,7 +163,7 @@ Examples:
     .option('--listen-mode <MODE>', 'mode of the socket (default 0660)')
     .option('--prefix <DIR>', 'php-fpm prefix (default /srv/php-fpm)')
     .addOption(new Option('--pm <KIND>', 'process manager').choices(['ondemand', 'dynamic', 'static']))
-    .option('--max-children <N>', 'pm.max_children (default 5)')
+    .option('--max-children <N>', 'pm.max_children (default 5)', (v: string) => wholeNumber('--max-children', v, 1, 100_000))
     .option('--handler', 'also print the Apache SetHandler and nginx fastcgi_pass lines, as comments')
     .addHelpText(
       'after',
@@ -188,7 +188,7 @@ Example:
             ...str('listenMode'),
             ...str('prefix'),
             ...(o.pm ? { pm: o.pm as 'ondemand' | 'dynamic' | 'static' } : {}),
-            ...(o.maxChildren ? { maxChildren: Number(o.maxChildren) } : {}),
+            ...(typeof o.maxChildren === 'number' ? { maxChildren: o.maxChildren } : {}),
             ...(o.set ? { set: o.set as Record<string, string> } : {}),
             handler: Boolean(o.handler),
           },
@@ -205,6 +205,13 @@ Example:
 function parseJobs(value: unknown): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 1024) throw new JailError('USAGE', `--jobs ${String(value)}: expected a whole number from 1 to 1024`, { field: '--jobs' });
+  return n;
+}
+
+/** A whole-number option written in decimal digits, from `min` to `max`; anything else (`5x`, a newline) is a usage error naming the option. */
+function wholeNumber(option: string, value: string, min: number, max: number): number {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new JailError('USAGE', `${option} ${JSON.stringify(value)}: expected a whole number from ${min} to ${max}`, { field: option });
   return n;
 }
 

@@ -4,6 +4,7 @@ import { JailError } from '../errors.js';
 import { parseJsonDocument, type JsonDocument } from './json-document.js';
 import type { DeviceName, DeviceSpec, IdValue, Located, Origin, Profile, ProfileDocument } from './profile-types.js';
 import { SHIPPED_PROFILES, validateProfileDocument } from './validate-profile.js';
+import { accountProblems } from './validate-values.js';
 
 export interface LoadProfileOptions {
   /** `--set NAME=VALUE` values; they win over every profile's defaults. */
@@ -62,6 +63,7 @@ export function loadProfile(nameOrPath: string, options: LoadProfileOptions = {}
   expandVariables(variables, file);
 
   const top = layers[layers.length - 1] as RawLayer;
+  const origins: NonNullable<Profile['origins']> = {};
   const profile: Profile = {
     name: '',
     file,
@@ -80,6 +82,7 @@ export function loadProfile(nameOrPath: string, options: LoadProfileOptions = {}
     permissions: {},
     mounts: [],
     sources: [file, ...layers.slice(0, -1).map((l) => l.file).reverse()],
+    origins,
   };
 
   for (const layer of layers) {
@@ -87,8 +90,15 @@ export function loadProfile(nameOrPath: string, options: LoadProfileOptions = {}
     const b = layer.body;
     // Folders on the host given relative to a profile are taken from that profile's folder.
     if (b.root !== undefined) profile.root = resolveHostPath(dirname(layer.file), sub(b.root, '/root'));
-    if (b.out !== undefined) profile.out = resolveHostPath(dirname(layer.file), sub(b.out, '/out'));
-    if (b.path !== undefined) profile.path = sub(b.path, '/path');
+    const from = (pointer: string): Origin => ({ file: layer.file, pointer, line: layer.doc.lineOf(pointer) });
+    if (b.out !== undefined) {
+      profile.out = resolveHostPath(dirname(layer.file), sub(b.out, '/out'));
+      origins.out = from('/out');
+    }
+    if (b.path !== undefined) {
+      profile.path = sub(b.path, '/path');
+      origins.path = from('/path');
+    }
     if (b.description !== undefined) profile.description = sub(b.description, '/description');
     if (b.mtime !== undefined) profile.mtime = b.mtime;
     if (b.permissions) profile.permissions = { ...profile.permissions, ...sub(b.permissions, '/permissions') };
@@ -102,7 +112,19 @@ export function loadProfile(nameOrPath: string, options: LoadProfileOptions = {}
     }
   }
   profile.name = top.body.name !== undefined ? substitute(top.body.name, variables, top, '/name') : basename(file).replace(/\.json$/, '');
+  if (top.body.name !== undefined) origins.name = { file: top.file, pointer: '/name', line: top.doc.lineOf('/name') };
+  refuseBadAccounts(profile, layers);
   return profile;
+}
+
+/** The schema checked the raw text; variables are in now, so the accounts are checked again as written. */
+function refuseBadAccounts(profile: Profile, layers: RawLayer[]): void {
+  const problems = accountProblems(profile.users, profile.groups);
+  const first = problems[0];
+  if (!first) return;
+  const docs = new Map(layers.map((l) => [l.file, l.doc]));
+  const lines = problems.map((p) => `${p.file}:${docs.get(p.file)?.lineOf(p.pointer) ?? 1}: ${p.pointer}: ${p.message}`);
+  throw new JailError('INPUT', lines.join('\n'), { file: first.file, field: first.pointer });
 }
 
 function collectLayers(file: string, searchPath: string[], chain: string[], out: RawLayer[], done: Set<string>): void {
@@ -216,6 +238,11 @@ function addItem(profile: Profile, field: ListField, value: unknown, origin: Ori
       (profile[field] as unknown[]).push(located(value as object));
   }
   void layer;
+}
+
+/** `FILE:LINE: POINTER` (or `FILE: POINTER` when the line is not known), as errors name a profile value. */
+export function describeOrigin(origin: Origin): string {
+  return origin.line !== undefined ? `${origin.file}:${origin.line}: ${origin.pointer}` : `${origin.file}: ${origin.pointer}`;
 }
 
 /** A numeric id from a profile value (`1001` or `"1001"` after variables); names the field when it is not one. */

@@ -112,6 +112,8 @@ export interface ProfileDocument {
 export interface Origin {
   file: string;
   pointer: string;
+  /** 1-based line of the value in the file, where it was looked up. */
+  line?: number;
 }
 
 export type Located<T> = T & { origin: Origin };
@@ -140,4 +142,6 @@ export interface Profile {
   mtime?: number;
   /** Every profile file read, the profile itself first. */
   sources: string[];
+  /** Where the single-valued fields that others write into config files came from (the last layer that set them). */
+  origins?: { name?: Origin; out?: Origin; path?: Origin };
 }

@@ -76,6 +76,11 @@ function describe(err: ErrorObject, schema: Schema): string {
   if (err.keyword === 'enum') return `${where}: must be one of ${(err.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
   if (err.keyword === 'required') return `${where}: the field "${(err.params as { missingProperty: string }).missingProperty}" is required`;
   if (err.keyword === 'pattern' && /\/(mode)$/.test(where)) return `${where}: must be octal permission bits such as "0755" or "1777"`;
+  if (err.keyword === 'pattern' && /^\/(users|groups)\/\d+\/(name|members\/\d+)$/.test(where)) {
+    return `${where}: must be a name useradd accepts (lower-case letters, digits, '_' and '-', starting with a letter or '_', optionally ending in '$') or \${VARIABLES}`;
+  }
+  if (err.keyword === 'pattern' && /^\/users\/\d+\/(home|shell)$/.test(where)) return `${where}: must be an absolute path without ':' or control characters (they add accounts or shift the fields of /etc/passwd)`;
+  if (err.keyword === 'pattern' && /^\/users\/\d+\/gecos$/.test(where)) return `${where}: must not hold ':' or control characters (they add accounts or shift the fields of /etc/passwd)`;
   return `${where}: ${err.message ?? 'is not valid'}`;
 }
 

@@ -1,4 +1,5 @@
 import { knownSecretPath } from '../../rootfs/host-private.js';
+import { readAccountLines } from '../account-lines.js';
 import type { Finding } from '../finding.js';
 import type { CheckContext } from './context.js';
 
@@ -24,22 +25,19 @@ export function checkSecrets(ctx: CheckContext): Finding[] {
     if (known !== null) out.push({ rule: 'secret-file', severity: 'high', path: e.path, message: `${e.path}: ${known}, which a jail never needs: whoever reads the jail has it` });
     else if (ctx.declaredSecrets.has(e.path)) out.push({ rule: 'secret-file', severity: 'medium', path: e.path, message: `${e.path}: a file the host keeps from others, copied on purpose ("secret": true): whoever can read it in the jail has it` });
   }
-  for (const [file, field] of [['/etc/shadow', 1], ['/etc/gshadow', 1], ['/etc/passwd', 1]] as const) {
-    const text = ctx.byPath.get(file)?.kind === 'file' ? ctx.inv.read(file)?.toString('utf8') : undefined;
-    if (text === undefined) continue;
-    text.split('\n').forEach((line, i) => {
-      const fields = line.split(':');
-      if (fields.length < 2 || line.startsWith('#')) return;
-      const value = fields[field] as string;
+  for (const file of ['/etc/shadow', '/etc/gshadow', '/etc/passwd'] as const) {
+    for (const { number, fields } of readAccountLines(ctx, file) ?? []) {
+      if (fields.length < 2) continue;
+      const value = fields[1] as string;
       const name = fields[0] as string;
       // A locked account ("!" before the hash) still carries a crackable hash.
       const hash = value.replace(/^!+/, '');
       if (value === '' && file !== '/etc/gshadow') {
-        out.push({ rule: 'empty-password', severity: 'medium', path: file, message: `${file}:${i + 1}: ${name} has an empty password field: no password is asked` });
+        out.push({ rule: 'empty-password', severity: 'medium', path: file, message: `${file}:${number}: ${name} has an empty password field: no password is asked` });
       } else if (!NO_HASH.test(value) && hash.length >= 2) {
-        out.push({ rule: 'secret-password-hash', severity: 'high', path: file, message: `${file}:${i + 1}: ${name} has a password hash; a jail needs none (use x and no shadow file)` });
+        out.push({ rule: 'secret-password-hash', severity: 'high', path: file, message: `${file}:${number}: ${name} has a password hash; a jail needs none (use x and no shadow file)` });
       }
-    });
+    }
   }
   for (const e of ctx.inv.entries) {
     if (e.kind !== 'file') continue;
