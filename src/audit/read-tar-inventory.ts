@@ -104,6 +104,9 @@ export async function readTarInventory(source: string | Readable, label: string,
     findings,
     fs: new TarRootFs(entries, content),
     unreadable,
+    // Every member was hashed as it streamed by: the archive's own size bounds that.
+    notHashed: new Map(),
+    close: () => undefined,
     read: (path, limit = DEFAULT_READ_LIMIT) => {
       const bytes = content.get(path);
       return bytes && bytes.length <= limit ? bytes : null;
