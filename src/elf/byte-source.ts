@@ -11,7 +11,8 @@ export interface ByteSource {
 /** No single read may allocate more than this, whatever a header claims. */
 export const MAX_READ = 64 * 1024 * 1024;
 
-function checkRange(name: string, size: number, offset: number, length: number, what: string): void {
+/** Throws ELF_MALFORMED unless [offset, offset + length) is a sane range inside a file of `size` bytes. */
+export function checkRange(name: string, size: number, offset: number, length: number, what: string): void {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
     throw new JailError('ELF_MALFORMED', `${name}: ${what}: invalid offset ${offset} or size ${length}`, { file: name, field: what });
   }
