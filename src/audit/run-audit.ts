@@ -39,8 +39,10 @@ export interface AuditOptions {
   sbom?: string;
   /** The stream read for the target `-` (default: standard input). */
   stdin?: Readable;
-  /** Bytes of tarball contents kept in memory for the checks. */
+  /** Bytes of tarball contents kept in memory for the checks; past it they go to a scratch file. */
   contentBudget?: number;
+  /** Bytes of tarball contents the scratch file may hold; past it they are not kept (tar-content-limit). */
+  scratchLimit?: number;
   /** The most bytes hashed from one file of a jail folder (for drift and the SBOM); larger ones are reported as not hashed. */
   hashLimit?: number;
 }
@@ -61,8 +63,11 @@ export interface AuditResult {
 const CHECKS: Check[] = [checkLoadability, checkSymlinks, checkPermissions, checkDevices, checkOwnership, checkSecrets, checkTools];
 
 /** A folder is a tree; anything else (a file, `-`) is read as a tarball. Unreadable: INPUT error. */
-export async function readInventory(target: string, options: Pick<AuditOptions, 'stdin' | 'contentBudget' | 'hashLimit'> = {}): Promise<Inventory> {
-  const budget = options.contentBudget !== undefined ? { contentBudget: options.contentBudget } : {};
+export async function readInventory(target: string, options: Pick<AuditOptions, 'stdin' | 'contentBudget' | 'scratchLimit' | 'hashLimit'> = {}): Promise<Inventory> {
+  const budget = {
+    ...(options.contentBudget !== undefined ? { contentBudget: options.contentBudget } : {}),
+    ...(options.scratchLimit !== undefined ? { scratchLimit: options.scratchLimit } : {}),
+  };
   if (target === '-') return readTarInventory(options.stdin ?? process.stdin, '-', budget);
   let isDir: boolean;
   try {
