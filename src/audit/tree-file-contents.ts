@@ -16,11 +16,12 @@ export const DEFAULT_HASH_LIMIT = 1024 ** 3;
  * A file is taken as sparse when its size exceeds SPARSE_RATIO times what its blocks hold, plus
  * SPARSE_SLACK. Reading holes costs as much as reading data, and anyone can make a 200 GiB file in
  * one ftruncate without the disk to hold it; with this rule the bytes read stay within a small
- * multiple of what is really on disk. The ratio leaves room for file systems that compress (btrfs,
- * ZFS count compressed blocks); the slack for tiny files kept inline in their inode (0 blocks).
+ * multiple of what is really on disk, plus a little per file (an inmate may make many files). The
+ * ratio leaves room for file systems that compress (btrfs, ZFS count compressed blocks); the slack
+ * for small files kept inline in their inode or extent tree (0 blocks).
  */
 const SPARSE_RATIO = 8;
-const SPARSE_SLACK = 1024 * 1024;
+const SPARSE_SLACK = 64 * 1024;
 
 /** What the inventory saw of a file (lstat): hashing proves it is still that file. */
 export interface SeenFile {
@@ -32,10 +33,14 @@ export interface SeenFile {
 /** A sha256, or why the file was not hashed (for a `not-hashed` finding). */
 export type HashOutcome = { sha256: string } | { notHashed: string };
 
+/** True when the file's size is far above what its blocks hold: mostly holes. */
+export function isSparse(st: Pick<Stats, 'size' | 'blocks'>): boolean {
+  return st.size > st.blocks * 512 * SPARSE_RATIO + SPARSE_SLACK;
+}
+
 /** Why a file of this size and these blocks is not hashed under `limit`; null when it may be. */
 export function hashRefusal(st: Pick<Stats, 'size' | 'blocks'>, limit: number): string | null {
-  const onDisk = st.blocks * 512;
-  if (st.size > onDisk * SPARSE_RATIO + SPARSE_SLACK) return `sparse: ${st.size} bytes long with ${onDisk} on disk (holes cost nothing to make and as much as data to read)`;
+  if (isSparse(st)) return `sparse: ${st.size} bytes long with ${st.blocks * 512} on disk (holes cost nothing to make and as much as data to read)`;
   if (st.size > limit) return `${st.size} bytes, more than the ${limit} bytes hashed per file`;
   return null;
 }
@@ -62,7 +67,7 @@ export class TreeFileContents {
     this.#hashLimit = hashLimit;
   }
 
-  /** The bytes of the regular file at `inside` when it has at most `limit`; null when it has more, is gone or is no regular file. */
+  /** The bytes of the regular file at `inside` when it has at most `limit`; null when it has more, is sparse, is gone or is no regular file. */
   read(inside: string, limit: number): Buffer | null {
     let file;
     try {
@@ -73,7 +78,7 @@ export class TreeFileContents {
     }
     try {
       const size = file.stats.size;
-      if (size > limit) return null;
+      if (size > limit || isSparse(file.stats)) return null;
       const buf = Buffer.allocUnsafe(size);
       let done = 0;
       while (done < size) {

@@ -2,10 +2,10 @@
  * jailbuild audit over what inmates plant: a 200 GiB sparse file, a named pipe and a link to /dev/zero
  * made as uid 33 inside a real jail, then `audit --sbom` completes and names the sparse file as not
  * hashed; files swapped for pipes, links and foreign folders after the inventory are neither read nor
- * hashed, and a file over the hash limit is reported, not hashed.
+ * hashed, a sparse file is neither read nor hashed, and a file over the hash limit is reported, not hashed.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -74,7 +74,7 @@ test('audit --sbom completes over a 200 GiB sparse file, a named pipe and a link
   assert.not.ok(files.some((f) => f.name === '/tmp/zero' || f.name === '/tmp/pipe'), 'a link and a pipe are no files of the SBOM');
 });
 
-test('files swapped after the inventory (pipe, link to /dev/zero, link to a host file, folder for a link) are neither read nor hashed', () => {
+test('files swapped after the inventory (pipe, link to /dev/zero, link to a host file, folder for a link) and sparse files are neither read nor hashed', () => {
   const jail = buildJail();
   const host = tempDir('jailbuild-bounds-host-');
   writeFileSync(join(host, 'secret'), 'host file: never read through the jail\n');
@@ -82,6 +82,9 @@ test('files swapped after the inventory (pipe, link to /dev/zero, link to a host
   mkdirSync(join(jail, 'tmp/dir'));
   writeFileSync(join(jail, 'tmp/dir/secret'), 'inside\n');
   writeFileSync(join(jail, 'tmp/big'), Buffer.alloc(64 * 1024, 1));
+  // 8 MiB, under the read limit of the secrets check, nearly all holes.
+  writeFileSync(join(jail, 'tmp/holes'), '-----BEGIN PRIVATE KEY-----\n');
+  truncateSync(join(jail, 'tmp/holes'), 8 * 1024 * 1024);
 
   const inv = readTreeInventory(jail, { hashLimit: 4096 });
   try {
@@ -104,6 +107,9 @@ test('files swapped after the inventory (pipe, link to /dev/zero, link to a host
     assert.match(inv.sha256('/tmp/kept') ?? '', /^[0-9a-f]{64}$/);
     assert.is(inv.sha256('/tmp/big'), undefined, 'over the hash limit');
     assert.match(inv.notHashed.get('/tmp/big') ?? '', /65536 bytes, more than the 4096 bytes hashed per file/);
+    assert.is(inv.read('/tmp/holes'), null, 'a sparse file is not read either');
+    assert.is(inv.sha256('/tmp/holes'), undefined);
+    assert.match(inv.notHashed.get('/tmp/holes') ?? '', /^sparse: 8388608 bytes/);
   } finally {
     inv.close();
   }
