@@ -21,10 +21,17 @@ export interface Inventory {
   fs: RootFs;
   /** A regular file's bytes, or null when unreadable, not kept (tarballs) or larger than `limit`. */
   read(path: string, limit?: number): Buffer | null;
-  /** sha256 of a regular file's bytes, hex (computed on demand for folders, while reading for tarballs). */
+  /**
+   * sha256 of a regular file's bytes, hex (computed on demand for folders, while reading for tarballs);
+   * undefined when it was not computed, and then `notHashed` says why.
+   */
   sha256(path: string): string | undefined;
-  /** Files whose contents a tarball reader did not keep (over its memory limit): checks must not guess about them. */
+  /** Files sha256 was asked for and not computed (sparse, over the hash limit, no regular file any more), with why: reported as `not-hashed`. */
+  notHashed: Map<string, string>;
+  /** Files whose contents a tarball reader could not keep: checks must not guess about them. */
   unreadable: Set<string>;
+  /** Releases what reading holds open (folders of a jail, a tarball's scratch file); call it when the audit ends. */
+  close(): void;
 }
 
 export function indexByPath(entries: JailEntry[]): Map<string, JailEntry> {

@@ -9,36 +9,66 @@ import { openTarball, tarBytes } from './tar-input.js';
 import { settleTree } from './tar-tree.js';
 import { consume, type Member, place } from './tar-member.js';
 import { memberPath } from './tar-paths.js';
+import { type PendingContent, TarContents } from './tar-contents.js';
 import { TarRootFs } from './tar-root-fs.js';
 
 export interface TarInventoryOptions {
-  /** Bytes of file contents kept in memory for the checks (ELF files, scripts, keys, configuration). */
+  /** Bytes of file contents kept in memory for the checks (ELF files, scripts, keys, configuration); past it they go to a scratch file. */
   contentBudget?: number;
+  /** Bytes the scratch file may hold; contents past it are not kept, and the audit says so. */
+  scratchLimit?: number;
 }
 
-/** What the checks read from a tarball: beyond this, contents are dropped and the audit says so. */
+/** Contents the checks read kept in memory; past this they go to a scratch file on disk. */
 export const DEFAULT_CONTENT_BUDGET = 64 * 1024 * 1024;
+/**
+ * The scratch file holds only what the checks read (ELF files, scripts, accounts, key files), not the
+ * archive: the programs and libraries of the largest jails come to a few hundred MiB. Past 4 GiB an
+ * archive is more likely a bomb (gzip packs a huge ELF-headed file of zeros into almost nothing)
+ * than a jail, and the disk of the machine running the audit is not the archive's to fill.
+ */
+export const DEFAULT_SCRATCH_LIMIT = 4 * 1024 ** 3;
 /** An archive with more members is a bomb, not a jail. */
 const MAX_MEMBERS = 1_000_000;
 
-/** Files the checks read: ELF files and scripts (to resolve them), the loader's and accounts' files. */
-function wanted(path: string, head: Buffer): boolean {
-  if (head.subarray(0, 4).equals(Buffer.from('\x7fELF', 'latin1')) || head.subarray(0, 2).toString('latin1') === '#!') return true;
-  return /^\/etc\/(ld\.so\.cache|ld\.so\.conf|ld\.so\.conf\.d\/.*|ld-musl-[^/]*\.path|passwd|shadow|group|gshadow)$/.test(path);
+/** The loader's and accounts' files: read whole by the checks. */
+const CONFIG_FILE = /^\/etc\/(ld\.so\.cache|ld\.so\.conf|ld\.so\.conf\.d\/.*|ld-musl-[^/]*\.path|passwd|shadow|group|gshadow)$/;
+
+/**
+ * Files the checks read: ELF files and scripts (to resolve them; read in pieces, or whole only when
+ * small), the loader's and accounts' files (read whole, hence only up to DEFAULT_READ_LIMIT: a larger
+ * one is no real configuration, and the audit says it was not read).
+ */
+function wanted(path: string, head: Buffer, size: number): 'keep' | 'too-large' | 'no' {
+  if (head.subarray(0, 4).equals(Buffer.from('\x7fELF', 'latin1')) || head.subarray(0, 2).toString('latin1') === '#!') return 'keep';
+  if (!CONFIG_FILE.test(path)) return 'no';
+  return size <= DEFAULT_READ_LIMIT ? 'keep' : 'too-large';
 }
 
 /**
  * Inventories a tarball (.tar, .tar.gz/.tgz, or a stream for `-`): GNU, ustar and PAX, `./`-prefixed
  * or not. Hostile or broken archives are reported, never followed: members named with `..` or an
  * absolute path, hard links and paths through links that lead out, truncation, broken headers. Every
- * file is hashed while it streams by; only the contents the checks need are kept, up to a budget.
+ * file is hashed while it streams by; the contents the checks need are kept whatever the archive's
+ * size, in memory up to a budget, then in a scratch file (TarContents): the audit of a tarball sees
+ * what the audit of the same jail as a folder sees. Call `close()` on the result when done.
  */
 export async function readTarInventory(source: string | Readable, label: string, options: TarInventoryOptions = {}): Promise<Inventory> {
-  let budget = options.contentBudget ?? DEFAULT_CONTENT_BUDGET;
+  const contents = new TarContents({ memory: options.contentBudget ?? DEFAULT_CONTENT_BUDGET, scratch: options.scratchLimit ?? DEFAULT_SCRATCH_LIMIT });
+  try {
+    return await readMembers(source, label, contents);
+  } catch (err) {
+    contents.close();
+    throw err;
+  }
+}
+
+async function readMembers(source: string | Readable, label: string, contents: TarContents): Promise<Inventory> {
   const findings: Finding[] = [];
   const members = new Map<string, JailEntry>();
-  const content = new Map<string, Buffer>();
   const unreadable = new Set<string>();
+  /** Why contents were not kept, for the finding. */
+  const failures = new Set<string>();
   const seen = new Map<string, number>();
   let count = 0;
   let last = '/';
@@ -47,7 +77,21 @@ export async function readTarInventory(source: string | Readable, label: string,
   const feeding = feed(tarBytes(openTarball(source), label), extract);
   try {
     for await (const entry of extract) {
-      const m = await consume(entry as unknown as AsyncIterable<Buffer> & { header: Member['header'] }, budget);
+      const header = (entry as unknown as { header: Member['header'] }).header;
+      // Set by `keep` once the member's first bytes are known.
+      const decided: { want: ReturnType<typeof wanted> } = { want: 'no' };
+      const keep = (head: Buffer): PendingContent | null => {
+        const where = header.type === 'file' || header.type === 'contiguous-file' ? memberPath(header.name) : null;
+        if (where === null || 'problem' in where) return null;
+        const size = header.size ?? 0;
+        decided.want = wanted(where.path, head, size);
+        if (decided.want === 'keep') return contents.begin(size);
+        if (decided.want === 'too-large') return null;
+        // Any other file is kept only if it turns out to hold a private key, and only as far as the
+        // secrets check reads a folder's files: held tentatively meanwhile.
+        return size <= DEFAULT_READ_LIMIT ? contents.begin(size, true) : null;
+      };
+      const m = await consume(entry as unknown as AsyncIterable<Buffer> & { header: Member['header'] }, keep);
       if (++count > MAX_MEMBERS) {
         findings.push({ rule: 'tar-too-many-entries', severity: 'high', path: '/', message: `${label}: more than ${MAX_MEMBERS} members: not read further` });
         break;
@@ -56,23 +100,20 @@ export async function readTarInventory(source: string | Readable, label: string,
       if (!placed) continue;
       last = placed.path;
       seen.set(placed.path, (seen.get(placed.path) ?? 0) + 1);
-      content.delete(placed.path);
+      contents.delete(placed.path);
       unreadable.delete(placed.path);
       if (placed.kind !== 'file') continue;
       const linked = m.header.type === 'link' ? m.header.linkname ?? '' : undefined;
       const from = linked !== undefined ? (memberPath(linked) as { path: string }).path : undefined;
       if (from !== undefined) {
         // A hard link shares its target's bytes: whatever was kept for the target serves it too.
-        const bytes = content.get(from);
-        if (bytes) content.set(placed.path, bytes);
-        if (unreadable.has(from)) unreadable.add(placed.path);
+        if (!contents.alias(placed.path, from) && unreadable.has(from)) unreadable.add(placed.path);
         continue;
       }
-      if (m.hasKey || wanted(placed.path, m.head)) {
-        if (m.data) {
-          content.set(placed.path, m.data);
-          budget -= m.data.length;
-        } else unreadable.add(placed.path);
+      const keyFile = m.hasKey && m.size <= DEFAULT_READ_LIMIT;
+      if ((decided.want !== 'no' || keyFile) && !(m.content !== null && contents.commit(m.content, placed.path))) {
+        unreadable.add(placed.path);
+        failures.add(decided.want === 'too-large' ? `loader or accounts files over ${DEFAULT_READ_LIMIT} bytes` : (contents.lastFailure ?? 'no room'));
       }
     }
   } catch (err) {
@@ -90,23 +131,26 @@ export async function readTarInventory(source: string | Readable, label: string,
       rule: 'tar-content-limit',
       severity: 'low',
       path: '/',
-      message: `${label}: ${unreadable.size} files the checks read (ELF files, scripts, keys, accounts) beyond the ${options.contentBudget ?? DEFAULT_CONTENT_BUDGET} bytes kept in memory were not kept: what they load was not checked`,
+      message: `${label}: ${unreadable.size} files the checks read (ELF files, scripts, keys, accounts) could not be kept (${[...failures].join('; ')}): what they load was not checked`,
     });
   }
   const entries = settleTree([...members.values()], findings).sort((a, b) => compareBytes(a.path, b.path));
   const kept = new Set(entries.map((e) => e.path));
-  for (const path of [...content.keys()]) if (!kept.has(path)) content.delete(path);
+  for (const path of contents.paths()) if (!kept.has(path)) contents.delete(path);
   const byPath = new Map(entries.map((e) => [e.path, e]));
   return {
     format: 'tar',
     target: label,
     entries,
     findings,
-    fs: new TarRootFs(entries, content),
+    fs: new TarRootFs(entries, contents),
     unreadable,
+    // Every member was hashed as it streamed by: the archive's own size bounds that.
+    notHashed: new Map(),
+    close: () => contents.close(),
     read: (path, limit = DEFAULT_READ_LIMIT) => {
-      const bytes = content.get(path);
-      return bytes && bytes.length <= limit ? bytes : null;
+      const size = contents.sizeOf(path);
+      return size !== undefined && size <= limit ? contents.whole(path) : null;
     },
     sha256: (path) => byPath.get(path)?.sha256,
   };

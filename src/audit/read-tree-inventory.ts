@@ -1,6 +1,5 @@
-import { hashFile as hashHostFile } from '../rootfs/hash-file.js';
 import { nodeKindOf } from '../rootfs/rootfs.js';
-import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
 import { resolve as resolveHostPath } from 'node:path';
 import { mountsBelow } from '../mounts/mounts-below.js';
 import { JailError } from '../errors.js';
@@ -9,6 +8,12 @@ import { joinInside } from '../rootfs/inside-path.js';
 import { compareBytes, RootFs } from '../rootfs/rootfs.js';
 import type { Finding } from './finding.js';
 import { DEFAULT_READ_LIMIT, indexByPath, type Inventory } from './inventory.js';
+import { type SeenFile, TreeFileContents } from './tree-file-contents.js';
+
+export interface TreeInventoryOptions {
+  /** The most bytes hashed from one file (default DEFAULT_HASH_LIMIT); larger files are reported as not hashed. */
+  hashLimit?: number;
+}
 
 /** Linux's encoding of device numbers (major in bits 8-19 and 32-63, minor in 0-7 and 20-31). */
 export function splitDevice(rdev: number): { major: number; minor: number } {
@@ -28,9 +33,10 @@ function kindOf(st: Stats): EntryKind | null {
 /**
  * Inventories a jail folder: every entry by lstat, links never followed, owners, modes, device
  * numbers, link targets and sizes as they are on disk. Nothing below a mount point is read (a jail's
- * /proc or bind mounts are not part of it). Contents are hashed only when asked.
+ * /proc or bind mounts are not part of it). Contents are read and hashed only when asked, through
+ * TreeFileContents: never through a link, never from anything but a regular file, in bounded time.
  */
-export function readTreeInventory(dir: string): Inventory {
+export function readTreeInventory(dir: string, options: TreeInventoryOptions = {}): Inventory {
   let host: string;
   let top: Stats;
   try {
@@ -44,6 +50,7 @@ export function readTreeInventory(dir: string): Inventory {
   const prefix = host === '/' ? '' : host;
   const entries: JailEntry[] = [];
   const findings: Finding[] = [];
+  const seen = new Map<string, SeenFile>();
 
   // Bind mounts of the same file system keep st_dev: mountinfo tells them apart.
   const mounts = new Set(mountsBelow(host).filter((m) => m !== host));
@@ -56,7 +63,10 @@ export function readTreeInventory(dir: string): Inventory {
       continue;
     }
     const e: JailEntry = { path, kind, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, reasons: [] };
-    if (kind === 'file') e.size = st.size;
+    if (kind === 'file') {
+      e.size = st.size;
+      seen.set(path, { dev: st.dev, ino: st.ino, size: st.size });
+    }
     if (kind === 'symlink') e.target = readlinkSync(prefix + path, 'utf8');
     if (kind === 'char' || kind === 'block') Object.assign(e, splitDevice(st.rdev));
     entries.push(e);
@@ -83,6 +93,8 @@ export function readTreeInventory(dir: string): Inventory {
   }
   entries.sort((a, b) => compareBytes(a.path, b.path));
   const byPath = indexByPath(entries);
+  const contents = new TreeFileContents(host, options.hashLimit);
+  const notHashed = new Map<string, string>();
 
   return {
     format: 'tree',
@@ -91,29 +103,25 @@ export function readTreeInventory(dir: string): Inventory {
     findings,
     fs: new RootFs(host),
     unreadable: new Set(),
+    notHashed,
     read(path, limit = DEFAULT_READ_LIMIT) {
       const e = byPath.get(path);
       if (e?.kind !== 'file' || (e.size ?? 0) > limit) return null;
-      try {
-        return readFileSync(prefix + path);
-      } catch {
-        return null;
-      }
+      return contents.read(path, limit);
     },
     sha256(path) {
       const e = byPath.get(path);
-      if (e?.kind !== 'file') return undefined;
-      e.sha256 ??= hashFile(prefix + path);
+      const was = seen.get(path);
+      if (e?.kind !== 'file' || was === undefined) return undefined;
+      if (e.sha256 === undefined && !notHashed.has(path)) {
+        const outcome = contents.hash(path, was);
+        if ('sha256' in outcome) e.sha256 = outcome.sha256;
+        else notHashed.set(path, outcome.notHashed);
+      }
       return e.sha256;
     },
+    close() {
+      contents.close();
+    },
   };
-}
-
-/** sha256 of a jail file, or undefined when it cannot be read (reported elsewhere as unreadable). */
-export function hashFile(hostPath: string): string | undefined {
-  try {
-    return hashHostFile(hostPath).sha256;
-  } catch {
-    return undefined;
-  }
 }

@@ -7,6 +7,7 @@ import { buildPlan, type Plan } from '../plan/build-plan.js';
 import { toId } from '../profile/load-profile.js';
 import type { Profile } from '../profile/profile-types.js';
 import { DEFAULT_PATH } from '../resolve/program-resolver.js';
+import { hashFile } from '../rootfs/hash-file.js';
 import { RootFs } from '../rootfs/rootfs.js';
 import { checkAccounts } from './checks/accounts.js';
 import type { Check, CheckContext } from './checks/context.js';
@@ -22,7 +23,7 @@ import { dedupeFindings, type Finding, type Severity, sortFindings } from './fin
 import { indexByPath, type Inventory } from './inventory.js';
 import { readManifest } from './read-manifest.js';
 import { readTarInventory } from './read-tar-inventory.js';
-import { hashFile, readTreeInventory } from './read-tree-inventory.js';
+import { readTreeInventory } from './read-tree-inventory.js';
 import { buildSbom, sbomFiles, type SbomSummary, writeSbom } from './sbom.js';
 import { type WhyAnswer, whyChain } from './why.js';
 
@@ -39,8 +40,12 @@ export interface AuditOptions {
   sbom?: string;
   /** The stream read for the target `-` (default: standard input). */
   stdin?: Readable;
-  /** Bytes of tarball contents kept for the checks. */
+  /** Bytes of tarball contents kept in memory for the checks; past it they go to a scratch file. */
   contentBudget?: number;
+  /** Bytes of tarball contents the scratch file may hold; past it they are not kept (tar-content-limit). */
+  scratchLimit?: number;
+  /** The most bytes hashed from one file of a jail folder (for drift and the SBOM); larger ones are reported as not hashed. */
+  hashLimit?: number;
 }
 
 export interface AuditResult {
@@ -59,8 +64,11 @@ export interface AuditResult {
 const CHECKS: Check[] = [checkLoadability, checkSymlinks, checkPermissions, checkDevices, checkOwnership, checkSecrets, checkAccounts, checkTools];
 
 /** A folder is a tree; anything else (a file, `-`) is read as a tarball. Unreadable: INPUT error. */
-export async function readInventory(target: string, options: Pick<AuditOptions, 'stdin' | 'contentBudget'> = {}): Promise<Inventory> {
-  const budget = options.contentBudget !== undefined ? { contentBudget: options.contentBudget } : {};
+export async function readInventory(target: string, options: Pick<AuditOptions, 'stdin' | 'contentBudget' | 'scratchLimit' | 'hashLimit'> = {}): Promise<Inventory> {
+  const budget = {
+    ...(options.contentBudget !== undefined ? { contentBudget: options.contentBudget } : {}),
+    ...(options.scratchLimit !== undefined ? { scratchLimit: options.scratchLimit } : {}),
+  };
   if (target === '-') return readTarInventory(options.stdin ?? process.stdin, '-', budget);
   let isDir: boolean;
   try {
@@ -68,7 +76,7 @@ export async function readInventory(target: string, options: Pick<AuditOptions, 
   } catch (err) {
     throw new JailError('INPUT', `${target}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file: target, cause: err });
   }
-  return isDir ? readTreeInventory(target) : readTarInventory(target, target, budget);
+  return isDir ? readTreeInventory(target, options.hashLimit !== undefined ? { hashLimit: options.hashLimit } : {}) : readTarInventory(target, target, budget);
 }
 
 /** What the profile would build now, as expectations: contents hashed from the source root when sizes agree. */
@@ -82,10 +90,19 @@ function expectationsOf(plan: Plan): Expected[] {
       x.sha256 = () => createHash('sha256').update(bytes).digest('hex');
     } else if (e.source) {
       const host = source.hostPath(e.source);
-      x.sha256 = () => hashFile(host);
+      x.sha256 = () => sha256OfSource(host);
     }
     return x;
   });
+}
+
+/** sha256 of a file of the source root (the admin's, not the jail's), or undefined when it cannot be read. */
+function sha256OfSource(hostPath: string): string | undefined {
+  try {
+    return hashFile(hostPath).sha256;
+  } catch {
+    return undefined;
+  }
 }
 
 function declaredUidsOf(profile: Profile | undefined): Set<number> {
@@ -109,6 +126,15 @@ export async function auditJail(target: string, options: AuditOptions = {}): Pro
   // A bad manifest fails before standard input is consumed.
   const manifest = options.manifest !== undefined ? readManifest(options.manifest) : undefined;
   const inv = await readInventory(target, options);
+  try {
+    return audit(target, inv, manifest, options);
+  } finally {
+    inv.close();
+  }
+}
+
+/** The checks, drift, --why and the SBOM over one inventory. */
+function audit(target: string, inv: Inventory, manifest: ReturnType<typeof readManifest> | undefined, options: AuditOptions): AuditResult {
   const byPath = indexByPath(inv.entries);
   const findings: Finding[] = [...inv.findings];
   const profile = options.profile;
@@ -143,11 +169,17 @@ export async function auditJail(target: string, options: AuditOptions = {}): Pro
   if (options.why !== undefined) result.why = whyChain(options.why, reasons, inv.fs);
   if (options.sbom !== undefined) {
     const source = new RootFs(options.root ?? profile?.root ?? '/');
-    const files = sbomFiles(inv.entries, (p) => sources.get(p), (p) => inv.sha256(p));
+    const files = sbomFiles(inv.entries, (p) => sources.get(p), (p) => {
+      const sha256 = inv.sha256(p);
+      return sha256 !== undefined ? { sha256 } : { notHashed: inv.notHashed.get(p) ?? 'not readable' };
+    });
     const name = profile?.name ?? target.replace(/\/+$/, '').split('/').pop() ?? 'jail';
     const built = buildSbom(name, files, source);
     const file = writeSbom(options.sbom, built.doc);
     result.sbom = { file, packages: built.packages, files: files.length, unowned: built.unowned };
+  }
+  for (const [path, why] of inv.notHashed) {
+    findings.push({ rule: 'not-hashed', severity: 'low', path, message: `${path}: not hashed: ${why}; its contents are unverified (no drift comparison, no hash in the SBOM)` });
   }
   result.findings = sortFindings(dedupeFindings(findings));
   for (const f of result.findings) result.counts[f.severity]++;

@@ -13,6 +13,8 @@ export interface SbomFile {
   /** Its real path in the source root (the manifest's or plan's source, else the same path). */
   source: string;
   sha256?: string;
+  /** Why the file has no sha256 (sparse, over the hash limit, no regular file any more). */
+  notHashed?: string;
   executable: boolean;
 }
 
@@ -28,8 +30,11 @@ function purl(pkg: DebPackage, os: { id: string; versionId?: string }): string {
   return `pkg:deb/${os.id}/${encodeURIComponent(pkg.name)}@${encodeURIComponent(pkg.version)}?arch=${pkg.architecture}${distro}`;
 }
 
+/** A file as a CycloneDX component: with its hash, or with a property saying why it has none. */
 function fileComponent(f: SbomFile): object {
-  return { type: 'file', 'bom-ref': `file:${f.path}`, name: f.path, ...(f.sha256 ? { hashes: [{ alg: 'SHA-256', content: f.sha256 }] } : {}) };
+  const hashed = f.sha256 ? { hashes: [{ alg: 'SHA-256', content: f.sha256 }] } : {};
+  const why = f.notHashed !== undefined ? { properties: [{ name: 'jailbuild:not-hashed', value: f.notHashed }] } : {};
+  return { type: 'file', 'bom-ref': `file:${f.path}`, name: f.path, ...hashed, ...why };
 }
 
 function jailbuildVersion(): string {
@@ -132,13 +137,9 @@ export function writeSbom(file: string, doc: object): string {
   return dest;
 }
 
-export function sbomFiles(entries: JailEntry[], sourceOf: (path: string) => string | undefined, sha256: (path: string) => string | undefined): SbomFile[] {
+/** The jail's regular files as the SBOM lists them: each with its sha256, or with why it has none. */
+export function sbomFiles(entries: JailEntry[], sourceOf: (path: string) => string | undefined, hashOf: (path: string) => { sha256: string } | { notHashed: string }): SbomFile[] {
   return entries
     .filter((e) => e.kind === 'file')
-    .map((e) => {
-      const f: SbomFile = { path: e.path, source: sourceOf(e.path) ?? e.path, executable: (e.mode & 0o111) !== 0 };
-      const sum = sha256(e.path);
-      if (sum) f.sha256 = sum;
-      return f;
-    });
+    .map((e) => ({ path: e.path, source: sourceOf(e.path) ?? e.path, executable: (e.mode & 0o111) !== 0, ...hashOf(e.path) }));
 }

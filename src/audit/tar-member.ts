@@ -2,41 +2,61 @@ import { createHash } from 'node:crypto';
 import type { Header } from 'tar-stream';
 import type { JailEntry } from '../model/jail-entry.js';
 import type { Finding } from './finding.js';
+import type { PendingContent } from './tar-contents.js';
 import { linkClimbsOut, memberPath } from './tar-paths.js';
 
 /** Linux's PATH_MAX: a longer name cannot be created. */
 const MAX_NAME = 4096;
 const KEY_MARKER = Buffer.from('PRIVATE KEY-----');
 
-/** One member as read: its header, size, sha256, first bytes, whole data when it fit the budget, and whether it may hold a key. */
+/** Bytes of a member's start that decide whether its contents are kept: enough for `\x7fELF` and `#!`. */
+const DECIDING_BYTES = 4;
+
+/** One member as read: its header, size, sha256, first bytes, where its bytes went (if kept), and whether it may hold a key. */
 export interface Member {
   header: Header & { pax?: Record<string, string> | null };
   size: number;
   sha256: string;
   head: Buffer;
-  data: Buffer | null;
+  /** What `keep` returned: the member's bytes were written to it. */
+  content: PendingContent | null;
   hasKey: boolean;
 }
 
-/** Reads one member's data: hashed, its first bytes kept, whole while it fits the budget, scanned for a private key. */
-export async function consume(entry: AsyncIterable<Buffer> & { header: Member['header'] }, budget: number): Promise<Member> {
+/**
+ * Reads one member's data: hashed, its first bytes kept, scanned for a private key. As soon as its
+ * first bytes are known, `keep(head)` says where its bytes go (null: nowhere); they are written there
+ * as they stream by, so no member is ever held whole unless `keep` holds it.
+ */
+export async function consume(entry: AsyncIterable<Buffer> & { header: Member['header'] }, keep: (head: Buffer) => PendingContent | null): Promise<Member> {
   const header = entry.header;
   const size = header.size ?? 0;
   const hash = createHash('sha256');
-  const chunks: Buffer[] | null = size <= budget ? [] : null;
   let head: Buffer = Buffer.alloc(0);
   let tail: Buffer = Buffer.alloc(0);
   let hasKey = false;
+  let content: PendingContent | null = null;
+  // Chunks that came before the deciding bytes did (a chunk may be a single byte).
+  let early: Buffer[] | null = [];
+  const decide = (): void => {
+    content = keep(head);
+    for (const c of early ?? []) content?.write(c);
+    early = null;
+  };
   for await (const chunk of entry) {
     hash.update(chunk);
-    chunks?.push(chunk);
     if (head.length < 64) head = Buffer.concat([head, chunk.subarray(0, 64)]);
+    if (early) {
+      early.push(chunk);
+      if (head.length >= DECIDING_BYTES) decide();
+    } else (content as PendingContent | null)?.write(chunk);
     if (!hasKey) {
       hasKey = chunk.includes(KEY_MARKER) || Buffer.concat([tail, chunk.subarray(0, KEY_MARKER.length)]).includes(KEY_MARKER);
       tail = chunk.subarray(Math.max(0, chunk.length - KEY_MARKER.length));
     }
   }
-  return { header, size, sha256: hash.digest('hex'), head, data: chunks ? Buffer.concat(chunks) : null, hasKey };
+  if (early) decide();
+  return { header, size, sha256: hash.digest('hex'), head, content, hasKey };
 }
 
 /** Turns a member into an entry, or reports why it cannot be one. */

@@ -1,10 +1,11 @@
 import { constants, type Stats } from 'node:fs';
-import { BufferSource, type FileSource } from '../elf/byte-source.js';
+import { type FileSource, MAX_READ } from '../elf/byte-source.js';
 import { JailError } from '../errors.js';
 import type { JailEntry } from '../model/jail-entry.js';
 import { dirnameInside, joinInside } from '../rootfs/inside-path.js';
 import { compareBytes, RootFs } from '../rootfs/rootfs.js';
 import type { OpenedFile } from '../rootfs/dir-handle.js';
+import type { TarContents } from './tar-contents.js';
 
 /**
  * A host path that can never exist (nothing is below /dev/null): should any code reach the host
@@ -80,18 +81,18 @@ class EntryStats implements Stats {
  * A tarball's entries seen as a root, so that ProgramResolver and ElfResolver judge an archive with
  * the very code that judges a folder, without unpacking a hostile archive anywhere. Every access
  * RootFs makes to the host (lstat, readlink, readdir, reads, open) is answered from the entries and
- * the contents the reader kept; `hostPath` throws, so nothing can silently fall through to the host.
+ * the contents the reader kept (in memory or in its scratch file); `hostPath` throws, so nothing can silently fall through to the host.
  * A file whose contents were not kept exists (lookups find it) but cannot be read.
  */
 export class TarRootFs extends RootFs {
   readonly #byPath: Map<string, JailEntry>;
   readonly #children = new Map<string, string[]>();
-  readonly #content: Map<string, Buffer>;
+  readonly #contents: TarContents;
 
-  constructor(entries: JailEntry[], content: Map<string, Buffer>) {
+  constructor(entries: JailEntry[], contents: TarContents) {
     super(NOWHERE);
     this.#byPath = new Map(entries.map((e) => [e.path, e]));
-    this.#content = content;
+    this.#contents = contents;
     for (const e of entries) {
       if (e.path === '/') continue;
       const dir = dirnameInside(e.path);
@@ -130,7 +131,9 @@ export class TarRootFs extends RootFs {
   override readBytes(inside: string): Buffer | null {
     const found = this.lookup(inside);
     if (found.kind !== 'file') return null;
-    return this.#content.get(found.path) ?? null;
+    // No single read allocates more than MAX_READ (as with FileSource); callers read small files whole.
+    if ((this.#contents.sizeOf(found.path) ?? 0) > MAX_READ) return null;
+    return this.#contents.whole(found.path);
   }
 
   override readText(inside: string): string | null {
@@ -138,9 +141,10 @@ export class TarRootFs extends RootFs {
   }
 
   override open(resolvedInside: string): FileSource {
-    const bytes = this.#content.get(resolvedInside);
-    if (!bytes) throw new JailError('IO_ERROR', `${resolvedInside}: its contents were not kept from the tarball`, { file: resolvedInside });
-    // Callers only read and close; FileSource's descriptor fields are private, hence the cast.
-    return Object.assign(new BufferSource(bytes, resolvedInside), { close: (): void => undefined }) as unknown as FileSource;
+    const source = this.#contents.source(resolvedInside, resolvedInside);
+    if (!source) throw new JailError('IO_ERROR', `${resolvedInside}: its contents were not kept from the tarball`, { file: resolvedInside });
+    // Callers only read and close (the scratch file stays open for the others); FileSource's
+    // descriptor fields are private, hence the cast.
+    return Object.assign(source, { close: (): void => undefined }) as unknown as FileSource;
   }
 }

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { JailError } from '../errors.js';
 
 /** Random access to the bytes of one file, bounds-checked: a read past the end is an error, never a short buffer. */
@@ -11,7 +11,8 @@ export interface ByteSource {
 /** No single read may allocate more than this, whatever a header claims. */
 export const MAX_READ = 64 * 1024 * 1024;
 
-function checkRange(name: string, size: number, offset: number, length: number, what: string): void {
+/** Throws ELF_MALFORMED unless [offset, offset + length) is a sane range inside a file of `size` bytes. */
+export function checkRange(name: string, size: number, offset: number, length: number, what: string): void {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
     throw new JailError('ELF_MALFORMED', `${name}: ${what}: invalid offset ${offset} or size ${length}`, { file: name, field: what });
   }
@@ -67,11 +68,16 @@ export class FileSource implements ByteSource {
     if (got < headLength) this.#head = this.#head.subarray(0, got);
   }
 
-  /** Opens `hostPath` for reading; `name` is how errors name it (its path inside the root). */
+  /**
+   * Opens the regular file `hostPath` for reading; `name` is how errors name it (its path inside the
+   * root). Anything else is refused (EFTYPE): a named pipe put where a file was looked up opens without
+   * hanging (O_NONBLOCK) and is refused, and so is a device such as /dev/zero reached through a link.
+   */
   static open(hostPath: string, name: string): FileSource {
-    const fd = openSync(hostPath, 'r');
+    const fd = openSync(hostPath, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       const st = fstatSync(fd);
+      if (!st.isFile()) throw Object.assign(new Error(`${hostPath}: not a regular file`), { code: 'EFTYPE', path: hostPath });
       return new FileSource(name, fd, st.size);
     } catch (err) {
       closeSync(fd);

@@ -65,7 +65,9 @@ export class LoaderContext {
       const found = this.fs.lookup('/etc/ld.so.cache');
       if (found.kind === 'file') {
         try {
-          this.#cache = parseLdCache(this.fs.readBytes(found.path) as Buffer, '/etc/ld.so.cache');
+          // null: no regular file any more by the time it was opened (a jail's inmates may swap it).
+          const bytes = this.fs.readBytes(found.path);
+          this.#cache = bytes ? parseLdCache(bytes, '/etc/ld.so.cache') : null;
         } catch (err) {
           if (!(err instanceof JailError)) throw err;
           this.diagnostics.push({ code: 'LDCACHE_MALFORMED', severity: 'warning', path: '/etc/ld.so.cache', message: `${err.message}; searching the ld.so.conf directories instead` });

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import { resolve as resolveHostPath } from 'node:path';
 import { JailError } from '../errors.js';
 import { FileSource } from '../elf/byte-source.js';
@@ -174,17 +174,16 @@ export class RootFs {
     return names;
   }
 
-  /** Reads a whole (small) file inside the root, following links inside the root; null when missing. */
+  /** Reads a whole (small) file inside the root, following links inside the root; null when missing or no regular file. */
   readText(inside: string): string | null {
-    const found = this.lookup(inside);
-    if (found.kind !== 'file') return null;
-    return readFileSync(this.hostPath(found.path), 'utf8');
+    return this.readBytes(inside)?.toString('utf8') ?? null;
   }
 
+  /** The bytes of a file inside the root, following links inside the root; null when missing or no regular file. */
   readBytes(inside: string): Buffer | null {
     const found = this.lookup(inside);
     if (found.kind !== 'file') return null;
-    return readFileSync(this.hostPath(found.path));
+    return readRegularFile(this.hostPath(found.path));
   }
 
   /** Opens a resolved regular file for positioned reads; errors name it by its path inside the root. */
@@ -261,6 +260,33 @@ export class RootFs {
   /** A source path as the admin finds it on the host. */
   #shown(inside: string): string {
     return this.#prefix + collapseDots(inside);
+  }
+}
+
+/** readFileSync's own limit (2 GiB - 1): the files read whole (configuration, scripts, ld.so.cache) are far smaller. */
+const MAX_WHOLE_READ = 2 ** 31 - 1;
+
+/**
+ * A regular file's bytes, up to the size fstat gives when it is opened; null when it is no regular
+ * file by then. A root may be a jail whose inmates swap files: a named pipe must not hang the open
+ * (O_NONBLOCK), and a link to /dev/zero must not be read forever.
+ */
+function readRegularFile(hostPath: string): Buffer | null {
+  const fd = openSync(hostPath, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return null;
+    if (st.size > MAX_WHOLE_READ) throw new JailError('IO_ERROR', `${hostPath}: ${st.size} bytes, too large to read whole`, { file: hostPath });
+    const buf = Buffer.allocUnsafe(st.size);
+    let done = 0;
+    while (done < st.size) {
+      const got = readSync(fd, buf, done, st.size - done, done);
+      if (got === 0) break;
+      done += got;
+    }
+    return buf.subarray(0, done);
+  } finally {
+    closeSync(fd);
   }
 }
 

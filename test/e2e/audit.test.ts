@@ -133,8 +133,12 @@ test('each planted defect is found at its path, in the folder and in GNU tar tar
       assert.not.ok(result.findings.some((f) => f.path === path), `${path}: ${show(result.findings.filter((f) => f.path === path))}`);
     }
   }
-  // Over the memory budget, contents are not kept: said once, and no library is guessed missing.
-  const tight = await auditJail(tarOf(jail), { contentBudget: 1000 });
+  // Over the memory budget, contents go to a scratch file: the same findings.
+  const full = await auditJail(tarOf(jail));
+  const spilled = await auditJail(tarOf(jail), { contentBudget: 1000 });
+  assert.equal(spilled.findings.map((f) => f.rule + f.path), full.findings.map((f) => f.rule + f.path), show(spilled.findings));
+  // With no room at all, contents are not kept: said once, and no library is guessed missing.
+  const tight = await auditJail(tarOf(jail), { contentBudget: 0, scratchLimit: 0 });
   assert.ok(tight.findings.some((f) => f.rule === 'tar-content-limit'), show(tight.findings));
   assert.not.ok(tight.findings.some((f) => f.rule.startsWith('elf-')), show(tight.findings));
   assert.ok(has(tight.findings, 'setuid', '/usr/bin/suid'), 'what needs no contents is still checked');

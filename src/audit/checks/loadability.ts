@@ -26,7 +26,7 @@ export function checkLoadability(ctx: CheckContext): Finding[] {
   const fs = ctx.inv.fs;
   const resolver = new ProgramResolver(fs, { ignoreLdSoConf: true, path: ctx.path, dlopen: 'required', guardPrivate: false });
   const onPath = programsOnPath(ctx);
-  // A tarball read over its memory budget: a library whose bytes were not kept cannot be judged.
+  // A tarball whose contents did not fit the scratch limit: a library whose bytes were not kept cannot be judged.
   const unknown = new Set([...ctx.inv.unreadable].map((p) => basenameInside(p)));
   const out: Finding[] = [];
   const diagnostics = new Map<string, Finding>();
