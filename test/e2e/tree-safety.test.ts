@@ -38,6 +38,19 @@ function entriesOf(profile: string): number {
   return (JSON.parse(run.stdout) as { entries: number }).entries;
 }
 
+/** Resolves once no process of the group is left. */
+async function groupGone(pgid: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`process group ${pgid} still alive`);
+}
+
 const leftovers = (parent: string): string[] => readdirSync(parent).filter((n) => n.includes('.jailbuild-'));
 
 test('a rebuild killed at any moment (SIGKILL, SIGTERM, SIGINT) leaves the old jail or the new one, whole', async () => {
@@ -53,11 +66,18 @@ test('a rebuild killed at any moment (SIGKILL, SIGTERM, SIGINT) leaves the old j
   let sawOld = 0;
   let sawNew = 0;
   for (let i = 0; i < 12; i++) {
-    const child = spawn(process.execPath, [BIN, 'profile', i % 4 === 3 ? v1 : v2, '--out', out, '--quiet'], { stdio: 'ignore' });
+    // Its own process group, killed as a whole (as Ctrl-C on a terminal does): a helper it runs (perl
+    // for renameat2) must not finish a swap while the tree is being counted below.
+    const child = spawn(process.execPath, [BIN, 'profile', i % 4 === 3 ? v1 : v2, '--out', out, '--quiet'], { stdio: 'ignore', detached: true });
     const closed = new Promise((r) => child.on('close', r));
     await new Promise((r) => setTimeout(r, Math.round(duration * (0.15 + ((i * 7) % 12) / 10))));
-    child.kill(signals[i % 3]);
+    try {
+      process.kill(-(child.pid as number), signals[i % 3]);
+    } catch {
+      // Already gone.
+    }
     await closed;
+    await groupGone(child.pid as number);
     // Either jail, complete: its marker and exactly its number of entries.
     assert.ok(existsSync(out), `after ${signals[i % 3]} #${i} the jail is there`);
     const version = readFileSync(join(out, 'etc/jail-version'), 'utf8') as keyof typeof counts;
