@@ -55,3 +55,14 @@ export function describeError(err: unknown): string {
   }
   return String(err);
 }
+
+/**
+ * Text taken from a file (a command a script runs, a parse error) made safe for a one-line message:
+ * control characters escaped (no line or terminal escape can be forged), and cut at `max` characters,
+ * so a message never carries more than a glimpse of a file's contents.
+ */
+export function printable(text: string, max = 120): string {
+  // eslint-disable-next-line no-control-regex
+  const safe = text.replace(/[\0-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return safe.length > max ? `${safe.slice(0, max)}…` : safe;
+}

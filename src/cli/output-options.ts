@@ -1,5 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
+import { sourcesRead } from '../emit/output-mark.js';
 import { removeTreeSafely } from '../emit/safe-remove.js';
 import { writeManifest } from '../emit/write-manifest.js';
 import { ociPlatformOf, writeOciLayout } from '../emit/write-oci.js';
@@ -38,10 +39,16 @@ export async function emitOutputs(plan: Plan, fs: RootFs, targets: OutputTargets
     if (!targets.quiet) (toStdout ? out.stderr : out.stdout)(`jailbuild: ${line}\n`);
   };
 
+  // No output may replace, or sit inside, anything the build reads (--force or not).
+  const reads = [...sourcesRead(plan.entries, fs), ...plan.reads];
+  const secrets = plan.entries.some((e) => e.secret);
+  if (secrets && (targets.tar !== undefined || targets.oci !== undefined)) {
+    (toStdout ? out.stderr : out.stdout)(`jailbuild: warning: the jail holds files the host keeps from others ("secret": true): the tarball and OCI layout are written readable by their owner only\n`);
+  }
   let layer: string | undefined;
   if (targets.tar !== undefined) {
     const gzip = gzipByName(targets.tar);
-    const r = await writeTarball(plan.entries, fs, targets.tar, { mtime: plan.mtime, gzip });
+    const r = await writeTarball(plan.entries, fs, targets.tar, { mtime: plan.mtime, gzip, reads: plan.reads });
     if (gzip && r.dest !== '-') layer = r.dest;
     say(`wrote ${r.dest === '-' ? 'the tarball to standard output' : r.dest}: ${r.entries} entries, ${r.hardLinks} hard links, ${r.outputBytes} bytes, sha256 ${r.outputSha256}`);
   }
@@ -56,7 +63,7 @@ export async function emitOutputs(plan: Plan, fs: RootFs, targets: OutputTargets
         layer = join(scratch, 'layer.tar.gz');
         await writeTarball(plan.entries, fs, layer, { mtime: plan.mtime, gzip: true });
       }
-      const r = await writeOciLayout(dir, layer, { mtime: plan.mtime, profileName: plan.profile.name, ...ociPlatformOf(plan.architecture), force: targets.force === true });
+      const r = await writeOciLayout(dir, layer, { mtime: plan.mtime, profileName: plan.profile.name, ...ociPlatformOf(plan.architecture), force: targets.force === true, reads, ownerOnly: secrets });
       say(`wrote the OCI layout ${r.dir} (${r.refName}): manifest ${r.manifestDigest}, layer ${r.layerDigest}`);
     } finally {
       if (scratch !== undefined) removeTreeSafely(scratch);
@@ -64,7 +71,7 @@ export async function emitOutputs(plan: Plan, fs: RootFs, targets: OutputTargets
   }
 
   if (targets.manifest !== undefined) {
-    const m = await writeManifest(targets.manifest, plan.entries, fs);
+    const m = await writeManifest(targets.manifest, plan.entries, fs, plan.reads);
     if (targets.manifest !== '-') say(`wrote the manifest ${resolveHostPath(targets.manifest)}: ${m.length} entries`);
   }
   return 0;

@@ -88,6 +88,7 @@ export async function runProfile(nameOrPath: string, opts: ProfileCommandOptions
   });
   progress.done();
   const counts = summarize(plan);
+  for (const note of result.leftovers) if (note.startsWith('could not')) out.stderr(`jailbuild: warning: a leftover of an interrupted build: ${note}\n`);
   if (result.previousLeft) {
     out.stderr(`jailbuild: warning: the previous jail could not be removed entirely (${result.previousLeft.reason}); it is left at ${result.previousLeft.path} and the next build removes it\n`);
   }

@@ -85,6 +85,11 @@ export class FileSource implements ByteSource {
     }
   }
 
+  /** Takes over an open descriptor of a regular file of `size` bytes (closed with the source). */
+  static fromDescriptor(fd: number, size: number, name: string): FileSource {
+    return new FileSource(name, fd, size);
+  }
+
   read(offset: number, length: number, what = 'read'): Buffer {
     checkRange(this.name, this.size, offset, length, what);
     if (offset + length <= this.#head.length) return this.#head.subarray(offset, offset + length);

@@ -1,5 +1,7 @@
-import { lstatSync, readdirSync, readFileSync, renameSync, rmSync, type Stats, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { lstatSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
+import type { JailEntry } from '../model/jail-entry.js';
+import type { RootFs } from '../rootfs/rootfs.js';
 import { JailError } from '../errors.js';
 
 /**
@@ -10,14 +12,20 @@ import { JailError } from '../errors.js';
  * for. It lies outside the jail, where no inmate reaches, and it counts only when it is a regular file
  * owned by the user jailbuild runs as and writable by nobody else: others cannot forge one.
  */
-const VERSION = 1;
+const VERSION = 2;
 
 export function markPathOf(folder: string): string {
   return join(dirname(folder), `.${basename(folder)}.jailbuild.json`);
 }
 
-function identityOf(st: Stats): string {
-  return `${st.dev}:${st.ino}`;
+/**
+ * Device, inode and birth time: an inode number is reused as soon as a folder is removed (the admin
+ * removes a jail by hand, then makes an unrelated folder that gets its inode); the birth time tells
+ * them apart. File systems that do not record it give 0, and then device and inode must do.
+ */
+function identityOf(path: string): string {
+  const st = statSync(path, { bigint: true });
+  return `${st.dev}:${st.ino}:${st.birthtimeNs}`;
 }
 
 /** The folder identities a trustworthy mark vouches for; empty when there is none or it cannot be trusted. */
@@ -42,7 +50,7 @@ function vouchedFor(folder: string): Set<string> {
 export function checkReplaceable(folder: string, what: string, force: boolean): void {
   const st = lstatSync(folder, { throwIfNoEntry: false });
   if (!st || !st.isDirectory() || force) return;
-  if (vouchedFor(folder).has(identityOf(st))) return;
+  if (vouchedFor(folder).has(identityOf(folder))) return;
   if (readdirSync(folder).length === 0) return;
   throw new JailError(
     'INPUT',
@@ -53,7 +61,7 @@ export function checkReplaceable(folder: string, what: string, force: boolean): 
 
 /** Writes the mark for `folder`, vouching for the given folders (host paths that exist). Replaced whole. */
 export function writeMark(folder: string, vouchFor: string[]): void {
-  const folders = vouchFor.map((p) => identityOf(lstatSync(p)));
+  const folders = vouchFor.map(identityOf);
   const mark = markPathOf(folder);
   const temp = `${mark}.${process.pid}.tmp`;
   try {
@@ -75,5 +83,22 @@ export function checkOutputPlace(out: string, reads: Iterable<string>): void {
   for (const r of reads) {
     if (inside(r, out)) throw new JailError('INPUT', `${out}: holds ${r}, which this build reads: refusing to replace it; choose another --out`, { file: out });
     if (inside(out, r) && r !== '/') throw new JailError('INPUT', `${out}: lies inside ${r}, which this build reads: refusing to build there; choose another --out`, { file: out });
+  }
+}
+
+/** Real host paths of the entries' source files. */
+export function sourcesRead(entries: readonly JailEntry[], fs: RootFs): string[] {
+  const root = realpathSync(fs.root);
+  const prefix = root === '/' ? '' : root;
+  return entries.filter((e) => e.source !== undefined).map((e) => prefix + (e.source as string));
+}
+
+/** `path` as the kernel names it: its parent's real path and its own name (the path need not exist). */
+export function realOutputPath(path: string): string {
+  const abs = resolveHostPath(path);
+  try {
+    return join(realpathSync(dirname(abs)), basename(abs));
+  } catch {
+    return abs;
   }
 }

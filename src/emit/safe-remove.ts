@@ -1,12 +1,18 @@
-import { lstatSync, rmdirSync, unlinkSync } from 'node:fs';
+import { lstatSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
 import { JailError } from '../errors.js';
 import { mountsBelow } from '../mounts/mounts-below.js';
 import { DirHandle, errnoOf } from '../rootfs/dir-handle.js';
 
-/** Deeper trees are refused (the descriptors held open grow with the depth). */
-const MAX_DEPTH = 512;
+/**
+ * Folders deeper than this below the top are moved up to the top (renamed, through descriptors, within
+ * the same tree) and removed from there: the descriptors held open stay few, whatever depth an inmate
+ * builds.
+ */
+const MAX_DEPTH = 64;
 /** A folder refilled faster than it is emptied this many times in a row is given up on. */
 const MAX_ROUNDS = 64;
+/** The top is listed again after each round; deep chains moved up need one round per MAX_DEPTH levels. */
+const MAX_TOP_ROUNDS = 100_000;
 
 /**
  * Removes a tree without ever touching anything outside it, whatever the processes still living in it
@@ -15,7 +21,8 @@ const MAX_ROUNDS = 64;
  * at a time (see DirHandle): a folder swapped for a link to a host folder after it was listed is met
  * as a link and unlinked, never followed. Like `rm --one-file-system -rf`, it refuses outright when
  * anything is mounted below the tree and never crosses into another file system: the failsafe of
- * the admins' jail scripts, built in.
+ * the admins' jail scripts, built in. Throws when it cannot finish (a process keeps refilling the
+ * tree, an immutable file); what is left stays inside the tree.
  */
 export function removeTreeSafely(dir: string): void {
   const mounts = mountsBelow(dir);
@@ -30,26 +37,38 @@ export function removeTreeSafely(dir: string): void {
   }
   const handle = DirHandle.open(dir);
   try {
-    emptyFolder(handle, handle.stats.dev, 0);
+    const walk: Walk = { top: handle, dev: handle.stats.dev, moved: 0 };
+    for (let round = 0; ; round++) {
+      const names = handle.names();
+      if (names.length === 0) break;
+      if (round >= MAX_TOP_ROUNDS) throw new JailError('IO_ERROR', `${dir}: keeps being refilled while it is removed; stop the processes using it and remove it again`, { file: dir });
+      for (const name of names) removeChild(handle, name, 1, walk);
+    }
   } finally {
     handle.close();
   }
   rmdirSync(dir);
 }
 
+interface Walk {
+  top: DirHandle;
+  dev: number;
+  /** Folders moved up to the top so far (their new names are numbered). */
+  moved: number;
+}
+
 /** Removes everything in an open folder; listed again until it stays empty (an inmate may add files). */
-function emptyFolder(folder: DirHandle, dev: number, depth: number): void {
-  if (depth > MAX_DEPTH) throw new JailError('IO_ERROR', `${folder.label}: more than ${MAX_DEPTH} folders deep; not removed`, { file: folder.label });
+function emptyFolder(folder: DirHandle, depth: number, walk: Walk): void {
   for (let round = 0; ; round++) {
     const names = folder.names();
     if (names.length === 0) return;
     if (round >= MAX_ROUNDS) throw new JailError('IO_ERROR', `${folder.label}: keeps being refilled while it is removed; stop the processes using it and remove it again`, { file: folder.label });
-    for (const name of names) removeChild(folder, name, dev, depth);
+    for (const name of names) removeChild(folder, name, depth, walk);
   }
 }
 
 /** Removes one child of an open folder, whatever it has become since the folder was listed. */
-function removeChild(folder: DirHandle, name: string, dev: number, depth: number): void {
+function removeChild(folder: DirHandle, name: string, depth: number, walk: Walk): void {
   const st = folder.lstat(name);
   if (!st) return;
   if (!st.isDirectory()) {
@@ -61,6 +80,20 @@ function removeChild(folder: DirHandle, name: string, dev: number, depth: number
     }
     return;
   }
+  if (depth >= MAX_DEPTH) {
+    // Moved up to the top, inside the same tree, and removed from there in a later round. A name
+    // taken there already (an inmate may guess them) is skipped for the next.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        renameSync(folder.at(name), walk.top.at(`.jailbuild-deep-${process.pid}-${++walk.moved}`));
+        return;
+      } catch (err) {
+        const code = errnoOf(err) ?? '';
+        if (code === 'ENOENT') return;
+        if (attempt >= 8 || !['EEXIST', 'ENOTEMPTY', 'ENOTDIR', 'EISDIR'].includes(code)) throw err;
+      }
+    }
+  }
   let child: DirHandle;
   try {
     child = folder.openDir(name);
@@ -70,8 +103,8 @@ function removeChild(folder: DirHandle, name: string, dev: number, depth: number
     throw err;
   }
   try {
-    if (child.stats.dev !== dev) throw new JailError('INPUT', `${child.label}: on another file system; not removed`, { file: child.label });
-    emptyFolder(child, dev, depth + 1);
+    if (child.stats.dev !== walk.dev) throw new JailError('INPUT', `${child.label}: on another file system; not removed`, { file: child.label });
+    emptyFolder(child, depth + 1, walk);
   } finally {
     child.close();
   }

@@ -4,6 +4,7 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
 import { JailError } from '../errors.js';
 import { checkEntries } from '../model/check-entries.js';
+import { checkOutputPlace, realOutputPath, sourcesRead } from './output-mark.js';
 import type { EntryKind, JailEntry } from '../model/jail-entry.js';
 import { compareBytes, type RootFs } from '../rootfs/rootfs.js';
 
@@ -90,7 +91,8 @@ export function manifestText(manifest: ManifestEntry[]): string {
 }
 
 /** Writes the manifest of `entries` to `dest` (`-` for standard output), replacing it whole. */
-export async function writeManifest(dest: string, entries: JailEntry[], fs: RootFs): Promise<ManifestEntry[]> {
+export async function writeManifest(dest: string, entries: JailEntry[], fs: RootFs, reads: string[] = []): Promise<ManifestEntry[]> {
+  if (dest !== '-') checkOutputPlace(realOutputPath(dest), [...sourcesRead(entries, fs), ...reads]);
   const manifest = await manifestOf(entries, fs);
   const text = manifestText(manifest);
   if (dest === '-') {

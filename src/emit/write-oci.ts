@@ -5,7 +5,8 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { JailError } from '../errors.js';
-import { checkReplaceable, writeMark } from './output-mark.js';
+import { mountsBelow } from '../mounts/mounts-below.js';
+import { checkOutputPlace, checkReplaceable, writeMark } from './output-mark.js';
 import { removeTreeSafely } from './safe-remove.js';
 
 export interface OciOptions {
@@ -18,6 +19,10 @@ export interface OciOptions {
   variant?: string;
   /** Replace an existing folder even when jailbuild's mark does not vouch for it (see output-mark). */
   force?: boolean;
+  /** Host paths the build reads (the plan's sources and Plan.reads): the layout may hold none and lie in none. */
+  reads?: string[];
+  /** The layer holds a host secret: the layout is made readable by its owner only (0700 folders, 0600 blobs). */
+  ownerOnly?: boolean;
 }
 
 export interface OciResult {
@@ -117,8 +122,11 @@ export async function writeOciLayout(dirPath: string, layer: Buffer | string, op
   const asked = resolveHostPath(dirPath);
   mkdirSync(dirname(asked), { recursive: true });
   const dir = join(realpathSync(dirname(asked)), basename(asked));
+  checkOutputPlace(dir, options.reads ?? []);
   const existing = lstatSync(dir, { throwIfNoEntry: false });
   if (existing && !existing.isDirectory()) throw new JailError('INPUT', `${dir}: exists and is not a folder; nothing was changed`, { file: dir });
+  const mounted = mountsBelow(dir);
+  if (mounted.length > 0) throw new JailError('INPUT', `${dir}: something is mounted inside it (${mounted.join(', ')}); nothing was changed`, { file: dir });
   checkReplaceable(dir, 'an OCI layout', options.force === true);
   const { digest: layerDigest, size: layerSize, diffId } = await digestLayer(layer);
   const created = new Date(options.mtime * 1000).toISOString().replace(/\.000Z$/, 'Z');
@@ -128,20 +136,24 @@ export async function writeOciLayout(dirPath: string, layer: Buffer | string, op
   const staging = mkdtempSync(join(dirname(dir), `.${basename(dir)}.jailbuild-new-${process.pid}-`));
   let result: OciResult;
   try {
-    // mkdtemp makes it 0700; a layout is meant to be read by other users' tools (skopeo, umoci).
-    chmodSync(staging, 0o755);
+    // mkdtemp makes it 0700; a layout is meant to be read by other users' tools (skopeo, umoci),
+    // unless it holds a host secret.
+    const fileMode = options.ownerOnly ? 0o600 : 0o644;
+    if (!options.ownerOnly) chmodSync(staging, 0o755);
     const blobs = join(staging, 'blobs', 'sha256');
-    mkdirSync(blobs, { recursive: true });
+    mkdirSync(blobs, { recursive: true, mode: options.ownerOnly ? 0o700 : 0o755 });
     const blobPath = (digest: string): string => join(blobs, digest.slice('sha256:'.length));
     const writeBlob = (text: string): { digest: string; size: number } => {
       const bytes = Buffer.from(text, 'utf8');
       const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-      writeFileSync(blobPath(digest), bytes, { mode: 0o644 });
+      writeFileSync(blobPath(digest), bytes, { mode: fileMode });
       return { digest, size: bytes.length };
     };
 
-    if (typeof layer === 'string') copyFileSync(layer, blobPath(layerDigest), constants.COPYFILE_FICLONE);
-    else writeFileSync(blobPath(layerDigest), layer, { mode: 0o644 });
+    if (typeof layer === 'string') {
+      copyFileSync(layer, blobPath(layerDigest), constants.COPYFILE_FICLONE);
+      chmodSync(blobPath(layerDigest), fileMode);
+    } else writeFileSync(blobPath(layerDigest), layer, { mode: fileMode });
     // A copied file must still be the file that was hashed.
     if (lstatSync(blobPath(layerDigest)).size !== layerSize) throw new JailError('IO_ERROR', `${String(typeof layer === 'string' ? layer : 'the layer')}: changed while the OCI layout was being written`);
 
@@ -169,9 +181,9 @@ export async function writeOciLayout(dirPath: string, layer: Buffer | string, op
         mediaType: MEDIA.index,
         manifests: [{ mediaType: MEDIA.manifest, digest: manifest.digest, size: manifest.size, platform, annotations: { 'org.opencontainers.image.ref.name': refName } }],
       }),
-      { mode: 0o644 },
+      { mode: fileMode },
     );
-    writeFileSync(join(staging, 'oci-layout'), canonicalJson({ imageLayoutVersion: '1.0.0' }), { mode: 0o644 });
+    writeFileSync(join(staging, 'oci-layout'), canonicalJson({ imageLayoutVersion: '1.0.0' }), { mode: fileMode });
     result = { dir, refName, manifestDigest: manifest.digest, configDigest: config.digest, layerDigest, diffId };
   } catch (err) {
     removeTreeSafely(staging);

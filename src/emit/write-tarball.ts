@@ -7,6 +7,7 @@ import { constants as zlibConstants, createGzip } from 'node:zlib';
 import tar, { type Header as TarHeader, type Pack } from 'tar-stream';
 import { JailError } from '../errors.js';
 import { checkEntries } from '../model/check-entries.js';
+import { checkOutputPlace, realOutputPath, sourcesRead } from './output-mark.js';
 import type { JailEntry } from '../model/jail-entry.js';
 import type { RootFs } from '../rootfs/rootfs.js';
 
@@ -15,6 +16,8 @@ export interface TarballOptions {
   mtime: number;
   /** Compress with gzip (level 6, fixed header). */
   gzip: boolean;
+  /** Host paths the build reads besides the entries' sources (Plan.reads): the archive may not replace one. */
+  reads?: string[];
 }
 
 export interface TarballResult {
@@ -29,6 +32,8 @@ export interface TarballResult {
   /** Size and sha256 of what was written (equal to the above without gzip). */
   outputBytes: number;
   outputSha256: string;
+  /** True when the archive holds a host secret and was written readable by its owner only (0600). */
+  ownerOnly: boolean;
 }
 
 /**
@@ -218,9 +223,12 @@ export async function writeTarball(entries: JailEntry[], fs: RootFs, dest: Writa
   }
   const mtime = new Date(options.mtime * 1000);
   const toFile = typeof dest === 'string' && dest !== '-';
-  const finalPath = toFile ? resolveHostPath(dest) : '-';
+  const finalPath = toFile ? realOutputPath(dest) : '-';
+  if (toFile) checkOutputPlace(finalPath, [...sourcesRead(entries, fs), ...(options.reads ?? [])]);
   const tempPath = toFile ? join(dirname(finalPath), `.${basename(finalPath)}.jailbuild-${process.pid}-${Date.now()}`) : undefined;
-  const out: Writable = tempPath !== undefined ? createWriteStream(tempPath, { flags: 'wx', mode: 0o644 }) : dest === '-' ? process.stdout : (dest as Writable);
+  // An archive holding a host secret ("secret": true) is for its owner's eyes only.
+  const mode = entries.some((e) => e.secret) ? 0o600 : 0o644;
+  const out: Writable = tempPath !== undefined ? createWriteStream(tempPath, { flags: 'wx', mode }) : dest === '-' ? process.stdout : (dest as Writable);
 
   const tarHash = createHash('sha256');
   const outHash = createHash('sha256');
@@ -301,6 +309,7 @@ export async function writeTarball(entries: JailEntry[], fs: RootFs, dest: Writa
     tarSha256,
     outputBytes: options.gzip ? outCount.bytes : tarCount.bytes,
     outputSha256: options.gzip ? outHash.digest('hex') : tarSha256,
+    ownerOnly: mode === 0o600,
   };
 }
 

@@ -29,7 +29,7 @@ import type { RootFs } from '../rootfs/rootfs.js';
 import { swapInto } from './exchange-paths.js';
 import { mountsBelow } from '../mounts/mounts-below.js';
 import { type ProcessInside, processesInside } from '../mounts/processes-inside.js';
-import { checkOutputPlace, checkReplaceable, writeMark } from './output-mark.js';
+import { checkOutputPlace, checkReplaceable, sourcesRead, writeMark } from './output-mark.js';
 import { removeTreeSafely } from './safe-remove.js';
 
 export interface WriteTreeOptions {
@@ -40,6 +40,7 @@ export interface WriteTreeOptions {
   /**
    * Hard-link files whose source already has the planned owner and mode (same file system only):
    * no copy, no extra space, but the jail shares those files with the source root, times included.
+   * Executables are copied all the same (a link would carry their file capabilities along).
    */
   link?: boolean;
   /**
@@ -69,6 +70,8 @@ export interface TreeResult {
    * `path` and the next build removes it.
    */
   previousLeft?: { path: string; reason: string };
+  /** What was done with leftovers of interrupted builds found beside `out` (restored, removed, or could not be removed). */
+  leftovers: string[];
 }
 
 const STAGING = '.jailbuild-new-';
@@ -111,9 +114,14 @@ export function recoverLeftovers(out: string): string[] {
     if (m[1] === RETIRED && !existsSync(out)) {
       renameSync(path, out);
       done.push(`restored ${out} from ${path}`);
-    } else {
+      continue;
+    }
+    try {
       removeTreeSafely(path);
       done.push(`removed ${path}`);
+    } catch (err) {
+      // A leftover that resists removal is the admin's to look at; it never stops a build.
+      done.push(`could not remove ${path}: ${(err as Error).message}`);
     }
   }
   return done;
@@ -139,7 +147,7 @@ export async function writeTree(entries: JailEntry[], fs: RootFs, outPath: strin
   const parent = realpathSync(dirname(out));
   const realOut = join(parent, basename(out));
   checkOutputPlace(realOut, [...sourcesRead(entries, fs), ...(options.reads ?? [])]);
-  recoverLeftovers(realOut);
+  const leftovers = recoverLeftovers(realOut);
   const existing = lstatSync(realOut, { throwIfNoEntry: false });
   if (existing && !existing.isDirectory()) throw new JailError('INPUT', `${out}: exists and is not a folder; nothing was changed`, { file: out });
   checkReplaceable(realOut, 'a jail', options.force === true);
@@ -172,19 +180,12 @@ export async function writeTree(entries: JailEntry[], fs: RootFs, outPath: strin
       removeTreeSafely(retired);
     } catch (err) {
       // The new jail is in place: a previous one that resists removal is reported, not a failed build.
-      return { out, entries: entries.length, bytes, replaced, processesInPrevious, previousLeft: { path: retired, reason: (err as Error).message } };
+      return { out, entries: entries.length, bytes, replaced, processesInPrevious, previousLeft: { path: retired, reason: (err as Error).message }, leftovers };
     }
   } else {
     renameSync(staging, realOut);
   }
-  return { out, entries: entries.length, bytes, replaced, processesInPrevious };
-}
-
-/** Real host paths of the entries' source files. */
-function sourcesRead(entries: JailEntry[], fs: RootFs): string[] {
-  const root = realpathSync(fs.root);
-  const prefix = root === '/' ? '' : root;
-  return entries.filter((e) => e.source !== undefined).map((e) => prefix + (e.source as string));
+  return { out, entries: entries.length, bytes, replaced, processesInPrevious, leftovers };
 }
 
 /**
@@ -238,7 +239,10 @@ async function populate(entries: JailEntry[], fs: RootFs, staging: string, optio
           const file = fs.openPlanned(e.source as string, { ...(e.sourceIdentity ? { identity: e.sourceIdentity } : {}), ...(e.size !== undefined ? { size: e.size } : {}) });
           try {
             const st = file.stats;
-            if (options.link && st.uid === e.uid && st.gid === e.gid && (st.mode & 0o7777) === e.mode && linkPlanned(fs, e, st, dest)) linked.add(e);
+            // Executables are always copied: a hard link would share the source's inode, and with it any
+            // file capability (security.capability), which a copy never carries.
+            const linkable = options.link && (st.mode & 0o111) === 0 && st.uid === e.uid && st.gid === e.gid && (st.mode & 0o7777) === e.mode;
+            if (linkable && linkPlanned(fs, e, st, dest)) linked.add(e);
             else await copyFile(file.path, dest, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
             const after = fstatSync(file.fd);
             if (after.size !== st.size || after.mtimeMs !== st.mtimeMs || lstatSync(dest).size !== st.size) {

@@ -35,6 +35,17 @@ const MAX_LINKS = 40;
 /** How often one name may change kind between lstat and open before the walk gives up. */
 const MAX_RETRIES = 8;
 
+/**
+ * The host's own folders, never a web root, data or socket folder: mounting one into a jail hands the
+ * host to its inmates (a writable /etc). What it is, or undefined for an ordinary folder.
+ */
+export function systemFolder(realPath: string): string | undefined {
+  if (realPath === '/') return "the host's root folder";
+  if (/^\/(etc|root|boot|proc|sys|dev)(\/|$)/.test(realPath)) return `inside /${realPath.split('/')[1]}, a system folder`;
+  if (/^\/(usr|bin|sbin|lib|lib32|lib64|libx32|var|home|run|srv|opt|tmp)$/.test(realPath)) return 'a whole system folder';
+  return undefined;
+}
+
 /** Who besides root can add, remove or exchange names in a folder; undefined when nobody can. */
 function othersWhoCanChange(folder: Stats): string | undefined {
   // In a sticky folder only a name's owner (here root) and the folder's owner may move the name.
@@ -141,13 +152,16 @@ export function openMountSource(req: SourceRequest): MountSource | undefined {
       pending = pending.slice(1);
     }
 
+    const realPath = readlinkSync(opened ? opened.path : `/proc/self/fd/${(stack[stack.length - 1] as DirHandle).fd}`);
+    const system = systemFolder(realPath);
+    if (system !== undefined) throw refuse(`${realPath} is ${system}: a jail never gets it mounted (a --set value or a profile layer may have put it here)`);
     if (opened) {
       const file = opened;
       opened = undefined;
-      return { fd: file.fd, kind: 'file', stats: file.stats, realPath: readlinkSync(file.path), links, close: () => file.close() };
+      return { fd: file.fd, kind: 'file', stats: file.stats, realPath, links, close: () => file.close() };
     }
     const dir = stack.pop() as DirHandle;
-    return { fd: dir.fd, kind: 'dir', stats: dir.stats, realPath: readlinkSync(`/proc/self/fd/${dir.fd}`), links, close: () => dir.close() };
+    return { fd: dir.fd, kind: 'dir', stats: dir.stats, realPath, links, close: () => dir.close() };
   } finally {
     opened?.close();
     for (const d of stack) d.close();

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { printable } from '../errors.js';
 
 /** A process whose root folder (chroot) or working folder lies inside a given tree. */
 export interface ProcessInside {
@@ -47,6 +48,7 @@ export function processesInside(dir: string): ProcessInside[] {
 
 /** `1234 (php-fpm8.2), 1240 (php-fpm8.2)`: for messages, the first few and a count. */
 export function describeProcesses(list: ProcessInside[], shown = 8): string {
-  const head = list.slice(0, shown).map((p) => `${p.pid} (${p.command})`).join(', ');
+  // A process names itself (prctl PR_SET_NAME): an inmate's name must not forge lines or escapes.
+  const head = list.slice(0, shown).map((p) => `${p.pid} (${printable(p.command, 64)})`).join(', ');
   return list.length > shown ? `${head} and ${list.length - shown} more` : head;
 }

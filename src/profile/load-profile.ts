@@ -61,6 +61,7 @@ export function loadProfile(nameOrPath: string, options: LoadProfileOptions = {}
   for (const layer of layers) Object.assign(variables, layer.body.variables ?? {});
   Object.assign(variables, options.set ?? {});
   expandVariables(variables, file);
+  const growth = { added: 0 };
 
   const top = layers[layers.length - 1] as RawLayer;
   const origins: NonNullable<Profile['origins']> = {};
@@ -86,7 +87,7 @@ export function loadProfile(nameOrPath: string, options: LoadProfileOptions = {}
   };
 
   for (const layer of layers) {
-    const sub = <T>(value: T, pointer: string): T => substitute(value, variables, layer, pointer);
+    const sub = <T>(value: T, pointer: string): T => substitute(value, variables, layer, pointer, growth);
     const b = layer.body;
     // Folders on the host given relative to a profile are taken from that profile's folder.
     if (b.root !== undefined) profile.root = resolveHostPath(dirname(layer.file), sub(b.root, '/root'));
@@ -102,16 +103,18 @@ export function loadProfile(nameOrPath: string, options: LoadProfileOptions = {}
     if (b.description !== undefined) profile.description = sub(b.description, '/description');
     if (b.mtime !== undefined) profile.mtime = b.mtime;
     if (b.permissions) profile.permissions = { ...profile.permissions, ...sub(b.permissions, '/permissions') };
+    const trusted = layer === top || dirname(layer.file) === SHIPPED_PROFILES;
     for (const field of LIST_FIELDS) {
       const items = (b[field] ?? []) as unknown[];
       items.forEach((item, i) => {
         const origin: Origin = { file: layer.file, pointer: `/${field}/${i}` };
+        if (!trusted) refuseGrant(field, item, layer, origin.pointer, file);
         const value = sub(item, origin.pointer);
         addItem(profile, field, value, origin, layer);
       });
     }
   }
-  profile.name = top.body.name !== undefined ? substitute(top.body.name, variables, top, '/name') : basename(file).replace(/\.json$/, '');
+  profile.name = top.body.name !== undefined ? substitute(top.body.name, variables, top, '/name', growth) : basename(file).replace(/\.json$/, '');
   if (top.body.name !== undefined) origins.name = { file: top.file, pointer: '/name', line: top.doc.lineOf('/name') };
   refuseBadAccounts(profile, layers);
   return profile;
@@ -127,6 +130,22 @@ function refuseBadAccounts(profile: Profile, layers: RawLayer[]): void {
   throw new JailError('INPUT', lines.join('\n'), { file: first.file, field: first.pointer });
 }
 
+/** Character devices any jail may hold (by number): null, zero, full, random, urandom, tty. */
+const HARMLESS_DEVICES = new Set(Object.values(DEVICES).map((d) => `${d.major},${d.minor}`));
+
+/**
+ * What only the profile named on the command line (or a shipped one) may grant: a host secret, a
+ * setuid bit, a device other than the harmless six. A profile it extends (found in the search path,
+ * written by someone else) could otherwise hand an inmate the host's keys or its disks.
+ */
+function refuseGrant(field: ListField, item: unknown, layer: RawLayer, pointer: string, top: string): void {
+  if (item === null || typeof item !== 'object') return;
+  const o = item as Record<string, unknown>;
+  const grant = o.secret === true ? '"secret": true' : o.allowSetuid === true ? '"allowSetuid": true' : field === 'devices' && (o.type !== 'char' || !HARMLESS_DEVICES.has(`${String(o.major)},${String(o.minor)}`)) ? `the ${String(o.type)} device ${String(o.major)},${String(o.minor)}` : undefined;
+  if (grant === undefined) return;
+  throw new JailError('INPUT', `${layer.file}:${layer.doc.lineOf(pointer)}: ${pointer}: ${grant} can only be granted by the profile named on the command line (${top}) or a shipped one, not by a profile it extends: move it there`, { file: layer.file, field: pointer });
+}
+
 function collectLayers(file: string, searchPath: string[], chain: string[], out: RawLayer[], done: Set<string>): void {
   if (chain.includes(file)) {
     throw new JailError('INPUT', `${file}: extends cycle: ${[...chain.slice(chain.indexOf(file)), file].join(' -> ')}`, { file, field: '/extends' });
@@ -134,8 +153,11 @@ function collectLayers(file: string, searchPath: string[], chain: string[], out:
   if (done.has(file)) return;
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > MAX_PROFILE_BYTES) throw new JailError('INPUT', `${file}: ${size} bytes: too large for a profile (at most ${MAX_PROFILE_BYTES})`, { file });
     text = readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof JailError) throw err;
     throw new JailError('INPUT', `${file}: cannot read the profile: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file });
   }
   const doc = parseJsonDocument(text, file);
@@ -163,8 +185,10 @@ const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
  * without a bound, 40 variables that each use the previous one twice ask for 2^40 characters.
  */
 export const MAX_VARIABLE_LENGTH = 64 * 1024;
-/** How much longer a profile string may grow through its variables. */
-const MAX_GROWTH = 1024 * 1024;
+/** How much longer a whole profile (every layer) may grow through its variables. */
+const MAX_GROWTH = 4 * 1024 * 1024;
+/** A profile file larger than this is refused before it is read: profiles are a few KiB. */
+const MAX_PROFILE_BYTES = 16 * 1024 * 1024;
 
 /** Variables may use others (`WEBROOT: /srv/www/${POOL}`): expanded in place; a cycle or a blow-up is an error. */
 function expandVariables(variables: Record<string, string>, file: string): void {
@@ -190,26 +214,30 @@ function expandVariables(variables: Record<string, string>, file: string): void 
   for (const name of Object.keys(variables)) expand(name, []);
 }
 
-/** Replaces ${NAME} in every string of a value; an unknown variable names the file, line and field. */
-function substitute<T>(value: T, variables: Record<string, string>, layer: RawLayer, pointer: string): T {
+/**
+ * Replaces ${NAME} in every string of a value; an unknown variable names the file, line and field.
+ * `growth` counts what the variables add across the whole profile: past MAX_GROWTH, the string that
+ * crosses it is named and the profile refused (a handful of short variables repeated thousands of
+ * times could otherwise fill memory).
+ */
+function substitute<T>(value: T, variables: Record<string, string>, layer: RawLayer, pointer: string, growth: { added: number }): T {
   if (typeof value === 'string') {
-    let growth = 0;
     return value.replace(VARIABLE, (m, name: string) => {
       const v = variables[name];
       if (v === undefined) {
         throw new JailError('INPUT', `${layer.file}:${layer.doc.lineOf(pointer)}: ${pointer}: unknown variable \${${name}} (define it in "variables" or with --set ${name}=VALUE)`, { file: layer.file, field: pointer });
       }
-      growth += v.length - m.length;
-      if (growth > MAX_GROWTH) {
-        throw new JailError('INPUT', `${layer.file}:${layer.doc.lineOf(pointer)}: ${pointer}: grows by more than ${MAX_GROWTH} characters through its variables (\${${name}} and others)`, { file: layer.file, field: pointer });
+      growth.added += v.length - m.length;
+      if (growth.added > MAX_GROWTH) {
+        throw new JailError('INPUT', `${layer.file}:${layer.doc.lineOf(pointer)}: ${pointer}: with \${${name}}, variables make the profile more than ${MAX_GROWTH} characters longer`, { file: layer.file, field: pointer });
       }
       return v;
     }) as T;
   }
-  if (Array.isArray(value)) return value.map((v, i) => substitute(v, variables, layer, `${pointer}/${i}`)) as T;
+  if (Array.isArray(value)) return value.map((v, i) => substitute(v, variables, layer, `${pointer}/${i}`, growth)) as T;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substitute(v, variables, layer, `${pointer}/${k}`);
+    for (const [k, v] of Object.entries(value)) out[k] = substitute(v, variables, layer, `${pointer}/${k}`, growth);
     return out as T;
   }
   return value;

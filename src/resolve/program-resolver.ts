@@ -1,4 +1,4 @@
-import { type Diagnostic, JailError } from '../errors.js';
+import { type Diagnostic, JailError, printable } from '../errors.js';
 import { hostPrivacy } from '../rootfs/host-private.js';
 import { joinInside } from '../rootfs/inside-path.js';
 import type { Lookup, RootFs } from '../rootfs/rootfs.js';
@@ -180,16 +180,16 @@ export class ProgramResolver {
       return;
     }
     if (analysis.parseError) {
-      walk.diagnostics.push({ code: 'SCRIPT_PARSE', severity: 'warning', path: file, message: `${analysis.parseError}: the programs it runs are not followed` });
+      walk.diagnostics.push({ code: 'SCRIPT_PARSE', severity: 'warning', path: file, message: `${printable(analysis.parseError, 200)}: the programs it runs are not followed` });
     }
     for (const w of analysis.warnings) {
-      walk.diagnostics.push({ code: 'SCRIPT_UNKNOWN', severity: 'warning', path: w.file, message: `${w.file}:${w.line}: ${w.message}` });
+      walk.diagnostics.push({ code: 'SCRIPT_UNKNOWN', severity: 'warning', path: w.file, message: `${w.file}:${w.line}: ${printable(w.message, 200)}` });
     }
     for (const use of analysis.files) {
       const at = this.#lookupPath(use.path);
       if (use.how === 'source') {
         if (at?.kind === 'file') walk.needs.addLookup(at, `read by ${use.file} line ${use.line} (${reason})`, 'data');
-        else walk.missing.push({ name: use.path, neededBy: use.file, how: 'input', line: use.line });
+        else walk.missing.push({ name: printable(use.path), neededBy: use.file, how: 'input', line: use.line });
       } else if (at?.kind === 'file') {
         walk.needs.addLookup(at, `run by ${use.file} line ${use.line} (${reason})`);
         // `sh "$0"` and its kind run the script itself again: each script is followed once.
@@ -209,9 +209,9 @@ export class ProgramResolver {
       const alternativeFound = use.alternatives.some((alt) => this.#command(alt, use.path ?? this.defaultPath) !== undefined);
       if (alternativeFound) continue;
       if (!use.name.includes('/') || use.name.startsWith('/')) {
-        walk.missing.push({ name: use.name, neededBy: use.file, how: 'command', line: use.line });
+        walk.missing.push({ name: printable(use.name), neededBy: use.file, how: 'command', line: use.line });
       } else {
-        walk.diagnostics.push({ code: 'SCRIPT_UNKNOWN', severity: 'warning', path: use.file, message: `${use.file}:${use.line}: ${use.name} is relative to the working directory, which is not known` });
+        walk.diagnostics.push({ code: 'SCRIPT_UNKNOWN', severity: 'warning', path: use.file, message: `${use.file}:${use.line}: ${printable(use.name)} is relative to the working directory, which is not known` });
       }
     }
   }

@@ -1,4 +1,5 @@
-import type { Stats } from 'node:fs';
+import { realpathSync, type Stats, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { splitInside } from './inside-path.js';
 import type { RootFs } from './rootfs.js';
 
@@ -20,6 +21,40 @@ export function knownSecretPath(path: string): string | null {
   return null;
 }
 
+const rootVerdicts = new WeakMap<RootFs, string | null>();
+
+/**
+ * Why everything in the source root is private on the host: the root lies inside a folder others may
+ * not enter, or is (inside) a known secret path. A profile's `root` is a value like any other: pointing
+ * it at /root/.ssh must not make the files below it public.
+ */
+function rootPrivacy(fs: RootFs): string | null {
+  let verdict = rootVerdicts.get(fs);
+  if (verdict !== undefined) return verdict;
+  verdict = null;
+  let root: string;
+  try {
+    root = realpathSync(fs.root);
+  } catch {
+    root = fs.root;
+  }
+  const known = knownSecretPath(root);
+  if (known !== null && root !== '/') verdict = `the source root ${root} is ${known}`;
+  // The root itself and every folder above it must let others in.
+  for (let dir = root; verdict === null; dir = dirname(dir)) {
+    let st: Stats;
+    try {
+      st = statSync(dir);
+    } catch {
+      break;
+    }
+    if ((st.mode & 0o001) === 0) verdict = dir === root ? `the source root ${root} (mode ${ownerText(st)}) is a folder others may not enter` : `the source root ${root} lies inside ${dir} (mode ${ownerText(st)}), which others may not enter`;
+    if (dir === '/') break;
+  }
+  rootVerdicts.set(fs, verdict);
+  return verdict;
+}
+
 function ownerText(st: Stats): string {
   return `${(st.mode & 0o7777).toString(8).padStart(4, '0')}, owner ${st.uid}:${st.gid}`;
 }
@@ -32,7 +67,9 @@ function ownerText(st: Stats): string {
  * anything read from the file.
  */
 export function hostPrivacy(fs: RootFs, realPath: string): string | null {
-  const known = knownSecretPath(realPath);
+  const aboveRoot = rootPrivacy(fs);
+  if (aboveRoot !== null) return aboveRoot;
+  const known = knownSecretPath(realPath) ?? knownSecretPath(fs.hostPath(realPath));
   if (known !== null) return `${realPath} is ${known}`;
   const st = fs.lstat(realPath);
   if (st?.isFile() && (st.mode & 0o004) === 0) return `mode ${ownerText(st)}: others may not read it`;

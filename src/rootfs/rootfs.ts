@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import { resolve as resolveHostPath } from 'node:path';
 import { JailError } from '../errors.js';
 import { FileSource } from '../elf/byte-source.js';
@@ -6,7 +6,7 @@ import type { SourceIdentity } from '../model/jail-entry.js';
 import { DirHandle, errnoOf, type OpenedFile } from './dir-handle.js';
 import { collapseDots, joinInside, splitInside } from './inside-path.js';
 
-/** Folders kept open for openPlanned: enough for the folders of a jail's sources, bounded. */
+/** Folders kept open for reading and copying: enough for the folders of a jail's sources, bounded. */
 const MAX_OPEN_FOLDERS = 256;
 
 /** The identity of a source file as lstat saw it (see SourceIdentity). */
@@ -62,7 +62,7 @@ export class RootFs {
   readonly #links = new Map<string, string>();
   readonly #lookups = new Map<string, Lookup>();
   readonly #dirs = new Map<string, string[] | null>();
-  /** Open folders of the root by inside path, for openPlanned ('' is the root itself). */
+  /** Open folders of the root by inside path, for reading and copying ('' is the root itself). */
   readonly #handles = new Map<string, DirHandle>();
 
   constructor(root = '/') {
@@ -96,7 +96,13 @@ export class RootFs {
     const key = collapseDots(inside);
     let target = this.#links.get(key);
     if (target === undefined) {
-      target = readlinkSync(this.#prefix + key, 'utf8');
+      try {
+        target = readlinkSync(this.#prefix + key, 'utf8');
+      } catch (err) {
+        // lstat said link; someone replaced it since (the owner of the folder, racing us).
+        if (errnoOf(err) === 'EINVAL' || errnoOf(err) === 'ENOENT') throw new JailError('SOURCE_CHANGED', `${this.#shown(key)}: no longer the link it was a moment ago: it changed while being read`, { file: key, cause: err });
+        throw err;
+      }
       this.#links.set(key, target);
     }
     return target;
@@ -179,16 +185,69 @@ export class RootFs {
     return this.readBytes(inside)?.toString('utf8') ?? null;
   }
 
-  /** The bytes of a file inside the root, following links inside the root; null when missing or no regular file. */
+  /**
+   * The bytes of a file inside the root, following links inside the root (as lookup resolves them);
+   * null when missing, no regular file, or no longer the file lookup saw (see openSeen).
+   */
   readBytes(inside: string): Buffer | null {
     const found = this.lookup(inside);
     if (found.kind !== 'file') return null;
-    return readRegularFile(this.hostPath(found.path));
+    let file: OpenedFile;
+    try {
+      file = this.openSeen(found.path);
+    } catch (err) {
+      if (err instanceof JailError && err.code === 'SOURCE_CHANGED') return null;
+      throw err;
+    }
+    try {
+      return readWhole(file, this.#shown(found.path));
+    } finally {
+      file.close();
+    }
   }
 
-  /** Opens a resolved regular file for positioned reads; errors name it by its path inside the root. */
+  /** Opens a resolved regular file for positioned reads (see openSeen); errors name it by its path inside the root. */
   open(resolvedInside: string): FileSource {
-    return FileSource.open(this.hostPath(resolvedInside), resolvedInside);
+    const file = this.openSeen(resolvedInside);
+    return FileSource.fromDescriptor(file.fd, file.stats.size, resolvedInside);
+  }
+
+  /**
+   * Opens the regular file at `realPath` (a path inside the root with no link in it, as lookup
+   * returns), folder by folder without following any link, and checks that it is the very file lstat
+   * saw there (same device and inode): what this RootFs answered about a file (its kind, its mode, who
+   * may read it) is then true of the bytes read. The owner of a folder who swaps a file for a link to a
+   * root-only file between the two is met with SOURCE_CHANGED, not with the other file's bytes.
+   */
+  openSeen(realPath: string): OpenedFile {
+    const seen = this.lstat(realPath);
+    const changed = (why: string, cause?: unknown): JailError =>
+      new JailError('SOURCE_CHANGED', `${this.#shown(realPath)}: ${why} while it was being read`, { file: realPath, cause });
+    let file: OpenedFile;
+    try {
+      file = this.#openNoFollow(realPath);
+    } catch (err) {
+      const code = errnoOf(err);
+      if (code === 'ELOOP' || code === 'ENOTDIR') throw changed('it (or a folder on its way) became a symbolic link', err);
+      if (code === 'ENOENT') throw changed('it went away', err);
+      if (code === 'EFTYPE') throw changed('it is no longer a regular file', err);
+      throw err;
+    }
+    if (!seen || seen.dev !== file.stats.dev || seen.ino !== file.stats.ino) {
+      file.close();
+      throw changed('another file took its place');
+    }
+    return file;
+  }
+
+  /** Opens the regular file at a real path inside the root, folder by folder, following no link. */
+  #openNoFollow(realPath: string): OpenedFile {
+    const parts = splitInside(realPath);
+    const name = parts.pop();
+    if (name === undefined || parts.includes('..') || name === '..') {
+      throw Object.assign(new Error(`${realPath}: not a plain path to a file`), { code: 'EFTYPE' });
+    }
+    return this.#folder(parts).openFile(name);
   }
 
   /**
@@ -200,14 +259,11 @@ export class RootFs {
    * followed. Copy from the returned descriptor (its `path` reopens that very file), then close it.
    */
   openPlanned(source: string, expected: { identity?: SourceIdentity; size?: number }): OpenedFile {
-    const parts = splitInside(source);
-    const name = parts.pop();
     const refuse = (why: string, cause?: unknown): JailError =>
       new JailError('SOURCE_CHANGED', `${this.#shown(source)}: ${why} since the plan was made; nothing was copied from it: run again, and find out who changes it`, { file: source, cause });
-    if (name === undefined || parts.includes('..') || name === '..') throw refuse('not a plain path');
     let file: OpenedFile;
     try {
-      file = this.#folder(parts).openFile(name);
+      file = this.#openNoFollow(source);
     } catch (err) {
       if (err instanceof JailError) throw err;
       const code = errnoOf(err);
@@ -229,7 +285,7 @@ export class RootFs {
     return file;
   }
 
-  /** Closes the folders openPlanned keeps open. The RootFs stays usable. */
+  /** Closes the folders kept open for reading and copying. The RootFs stays usable. */
   releaseHandles(): void {
     for (const h of this.#handles.values()) h.close();
     this.#handles.clear();
@@ -266,28 +322,18 @@ export class RootFs {
 /** readFileSync's own limit (2 GiB - 1): the files read whole (configuration, scripts, ld.so.cache) are far smaller. */
 const MAX_WHOLE_READ = 2 ** 31 - 1;
 
-/**
- * A regular file's bytes, up to the size fstat gives when it is opened; null when it is no regular
- * file by then. A root may be a jail whose inmates swap files: a named pipe must not hang the open
- * (O_NONBLOCK), and a link to /dev/zero must not be read forever.
- */
-function readRegularFile(hostPath: string): Buffer | null {
-  const fd = openSync(hostPath, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return null;
-    if (st.size > MAX_WHOLE_READ) throw new JailError('IO_ERROR', `${hostPath}: ${st.size} bytes, too large to read whole`, { file: hostPath });
-    const buf = Buffer.allocUnsafe(st.size);
-    let done = 0;
-    while (done < st.size) {
-      const got = readSync(fd, buf, done, st.size - done, done);
-      if (got === 0) break;
-      done += got;
-    }
-    return buf.subarray(0, done);
-  } finally {
-    closeSync(fd);
+/** The bytes of an opened regular file, up to the size fstat gave when it was opened. */
+function readWhole(file: OpenedFile, shown: string): Buffer {
+  const size = file.stats.size;
+  if (size > MAX_WHOLE_READ) throw new JailError('IO_ERROR', `${shown}: ${size} bytes, too large to read whole`, { file: shown });
+  const buf = Buffer.allocUnsafe(size);
+  let done = 0;
+  while (done < size) {
+    const got = readSync(file.fd, buf, done, size - done, done);
+    if (got === 0) break;
+    done += got;
   }
+  return buf.subarray(0, done);
 }
 
 function isMissingError(err: unknown): boolean {

@@ -4,7 +4,7 @@
  * OCI layout and the manifest must copy only the files that were planned, or fail.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -20,7 +20,9 @@ import { compileStatic, stop, SWAPPER_C } from '../helpers/inmate.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const OWNER = 1001;
-const SECRET = 'TOPSECRET host database password\n';
+/** The same size as the harmless file, and given the same mtime: a size or time check alone cannot tell them apart. */
+const HARMLESS = 'harmless=1\n';
+const SECRET = 'TOPSECRET\n\n';
 
 /** /x/app/data/config owned by uid 1001, and a root-only /x/secret/config beside it. */
 function setup(): { dir: string; app: string; secret: string; profile: string } {
@@ -28,11 +30,13 @@ function setup(): { dir: string; app: string; secret: string; profile: string } 
   chmodSync(dir, 0o755);
   const app = join(dir, 'app');
   mkdirSync(join(app, 'data'), { recursive: true });
-  writeFileSync(join(app, 'data', 'config'), 'harmless=1\n');
+  writeFileSync(join(app, 'data', 'config'), HARMLESS);
   for (const p of [app, join(app, 'data'), join(app, 'data', 'config')]) chownSync(p, OWNER, OWNER);
   const secret = join(dir, 'secret');
   mkdirSync(secret, { mode: 0o700 });
   writeFileSync(join(secret, 'config'), SECRET, { mode: 0o600 });
+  const { atime, mtime } = statSync(join(app, 'data', 'config'));
+  utimesSync(join(secret, 'config'), atime, mtime);
   const profile = join(dir, 'app.json');
   writeFileSync(profile, JSON.stringify({ extends: 'base', trees: [app] }));
   return { dir, app, secret, profile };
@@ -47,6 +51,7 @@ function expectRefused(err: unknown, what: string): void {
   assert.ok(err instanceof JailError, `${what}: a JailError`);
   assert.is((err as JailError).code, 'SOURCE_CHANGED', what);
   assert.match((err as JailError).message, /became a symbolic link since the plan was made/, what);
+  assert.is(SECRET.length, HARMLESS.length, 'same size: only the identity check can refuse it');
 }
 
 test('a folder swapped for a link between plan and copy: tree, tarball and manifest refuse, nothing secret is written', async () => {
@@ -89,7 +94,7 @@ test('an owner swapping the folder all the time while the CLI builds tree, tarba
   const { dir, app, secret } = setup();
   const profile = join(dir, 'deref.json');
   // Dereferenced: a link met in the tree is followed, so the root-only file is within reach of the plan.
-  writeFileSync(profile, JSON.stringify({ extends: 'base', trees: [{ path: app, dereference: true }] }));
+  writeFileSync(profile, JSON.stringify({ extends: 'base', binaries: ['/bin/sh'], trees: [{ path: app, dereference: true, resolve: true }] }));
   const swapper = compileStatic('swapper', SWAPPER_C);
   rmSync(join(app, 'data'), { recursive: true });
   const owner = spawn('setpriv', [`--reuid=${OWNER}`, `--regid=${OWNER}`, '--clear-groups', swapper, join(app, 'data'), join(app, 'link'), secret, 'config'], { stdio: 'ignore' });
@@ -114,6 +119,7 @@ test('an owner swapping the folder all the time while the CLI builds tree, tarba
   // Compressed OCI layers are searched unpacked.
   const found = spawnSync('sh', ['-c', `grep -rl TOPSECRET "$1" --exclude-dir=secret; for f in "$1"/oci*/blobs/sha256/*; do zcat -f "$f" | grep -l TOPSECRET; done; true`, 'sh', dir], { encoding: 'utf8' }).stdout.trim();
   assert.is(found, '', 'the secret is in no jail, tarball or layout');
+  assert.is(outcomes.built + outcomes.refused, 10, 'every build either built without the secret or was refused');
   console.log(`  source swap race: ${outcomes.built} builds without the secret, ${outcomes.refused} refused`);
 });
 

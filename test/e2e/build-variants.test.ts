@@ -3,7 +3,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -47,16 +47,19 @@ test('the .tar and .tar.gz are byte-identical whatever --jobs, the cache, the wo
   assert.equal(sums([], { cwd: tempDir('jailbuild-cwd-'), umask: '077', env: { TZ: 'Asia/Tokyo', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' } }), reference, 'cwd, umask, TZ, LANG');
 });
 
-test('--link shares files whose owner and mode already match, copies the others', () => {
+test('--link shares files whose owner and mode already match, copies the others and every executable', () => {
   const dir = tempDir('jailbuild-link2-');
   const out = join(dir, 'jail');
   const profile = join(dir, 'keep.json');
   writeFileSync(profile, JSON.stringify({ extends: 'base', permissions: { mode: 'keep' } }));
+  // The jail must be on the source's file system, or nothing can be linked and the test proves nothing.
+  assert.is(lstatSync(dir).dev, lstatSync('/usr/bin/dash').dev, 'the test folder is on the file system of /usr');
   const run = jailbuild(['profile', profile, '--out', out, '--link']);
   assert.is(run.code, 0, run.stderr);
-  const dash = lstatSync(join(out, 'usr/bin/dash'));
-  const source = lstatSync('/usr/bin/dash');
-  assert.is(dash.ino === source.ino, dash.dev === source.dev, 'linked when on the same file system');
+  // /etc/localtime's zone file: 0644 root:root, the same in the jail with "mode": "keep".
+  const zone = realpathSync('/etc/localtime');
+  assert.is(lstatSync(join(out, zone)).ino, lstatSync(zone).ino, 'a data file with the same owner and mode is linked');
+  assert.is.not(lstatSync(join(out, 'usr/bin/dash')).ino, lstatSync('/usr/bin/dash').ino, 'an executable is copied');
 });
 
 test.run();

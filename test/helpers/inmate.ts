@@ -65,3 +65,49 @@ int main(int argc, char **argv) {
   for (;;) syscall(SYS_renameat2, AT_FDCWD, argv[1], AT_FDCWD, argv[2], 2);
 }
 `;
+
+/** Usage: exchanger A B: exchanges two existing paths (files, links, folders) forever. */
+export const EXCHANGER_C = `#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  if (argc < 3) return 64;
+  for (;;) syscall(SYS_renameat2, AT_FDCWD, argv[1], AT_FDCWD, argv[2], 2);
+}
+`;
+
+/** Usage: named NAME: names itself NAME (prctl PR_SET_NAME, as any process may) and sleeps. */
+export const NAMED_SLEEPER_C = `#include <sys/prctl.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  if (argc < 2) return 64;
+  prctl(PR_SET_NAME, argv[1], 0, 0, 0);
+  for (;;) pause();
+}
+`;
+
+/** Usage: nester DIR N: makes DIR/d/d/d... N levels deep (relative mkdir and chdir: no path limit). */
+export const NESTER_C = `#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  if (argc < 3 || mkdir(argv[1], 0777) || chdir(argv[1])) return 64;
+  for (int i = atoi(argv[2]); i > 0; i--) if (mkdir("d", 0777) || chdir("d")) return 65;
+  return 0;
+}
+`;
+
+/** Usage: reader FILE: prints FILE (what a program with a file capability could read). */
+export const READER_C = `#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  char buf[4096];
+  int fd = open(argv[1], O_RDONLY);
+  if (fd < 0) { perror(argv[1]); return 1; }
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) if (write(1, buf, n) != n) return 2;
+  return 0;
+}
+`;
