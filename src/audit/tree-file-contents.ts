@@ -1,6 +1,6 @@
-import { fstatSync, readSync, type Stats } from 'node:fs';
+import { fstatSync, type Stats } from 'node:fs';
 import { JailError } from '../errors.js';
-import { errnoOf } from '../rootfs/dir-handle.js';
+import { errnoOf, readOpened } from '../rootfs/dir-handle.js';
 import { hashPrefix } from '../rootfs/hash-file.js';
 import { TreeOpener } from '../rootfs/tree-opener.js';
 
@@ -77,16 +77,8 @@ export class TreeFileContents {
       return null;
     }
     try {
-      const size = file.stats.size;
-      if (size > limit || isSparse(file.stats)) return null;
-      const buf = Buffer.allocUnsafe(size);
-      let done = 0;
-      while (done < size) {
-        const got = readSync(file.fd, buf, done, size - done, done);
-        if (got === 0) break;
-        done += got;
-      }
-      return buf.subarray(0, done);
+      if (file.stats.size > limit || isSparse(file.stats)) return null;
+      return readOpened(file);
     } catch {
       return null;
     } finally {

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, fstatSync, readSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createGzip } from 'node:zlib';

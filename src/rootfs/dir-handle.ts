@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readdirSync, rmdirSync, type Stats, unlinkSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readdirSync, readSync, rmdirSync, type Stats, unlinkSync } from 'node:fs';
 import { JailError } from '../errors.js';
 
 /**
@@ -46,6 +46,19 @@ export interface OpenedFile {
   /** A path that opens this very file again (for copyFile and the like): `/proc/self/fd/N`. */
   path: string;
   close(): void;
+}
+
+/** The bytes of an opened file, up to the size fstat gave when it was opened (a file growing meanwhile adds nothing). */
+export function readOpened(file: OpenedFile): Buffer {
+  const size = file.stats.size;
+  const buf = Buffer.allocUnsafe(size);
+  let done = 0;
+  while (done < size) {
+    const got = readSync(file.fd, buf, done, size - done, done);
+    if (got === 0) break;
+    done += got;
+  }
+  return buf.subarray(0, done);
 }
 
 /** An open folder: operations on its children go through the descriptor, never through a path. */

@@ -1,9 +1,9 @@
-import { lstatSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { resolve as resolveHostPath } from 'node:path';
 import { JailError } from '../errors.js';
 import { FileSource } from '../elf/byte-source.js';
 import type { SourceIdentity } from '../model/jail-entry.js';
-import { DirHandle, errnoOf, type OpenedFile } from './dir-handle.js';
+import { DirHandle, errnoOf, type OpenedFile, readOpened } from './dir-handle.js';
 import { collapseDots, joinInside, splitInside } from './inside-path.js';
 
 /** Folders kept open for reading and copying: enough for the folders of a jail's sources, bounded. */
@@ -326,14 +326,7 @@ const MAX_WHOLE_READ = 2 ** 31 - 1;
 function readWhole(file: OpenedFile, shown: string): Buffer {
   const size = file.stats.size;
   if (size > MAX_WHOLE_READ) throw new JailError('IO_ERROR', `${shown}: ${size} bytes, too large to read whole`, { file: shown });
-  const buf = Buffer.allocUnsafe(size);
-  let done = 0;
-  while (done < size) {
-    const got = readSync(file.fd, buf, done, size - done, done);
-    if (got === 0) break;
-    done += got;
-  }
-  return buf.subarray(0, done);
+  return readOpened(file);
 }
 
 function isMissingError(err: unknown): boolean {
