@@ -19,12 +19,16 @@ export interface ErrorDetails {
   file?: string;
   field?: string;
   cause?: unknown;
+  /** Several problems at once (a plan's): each a diagnostic with its own message. */
+  problems?: Diagnostic[];
 }
 
 export class JailError extends Error {
   readonly code: ErrorCode;
   readonly file: string | undefined;
   readonly field: string | undefined;
+  /** Every problem when there were several (the message joins them, one per line). */
+  readonly problems: Diagnostic[];
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -32,6 +36,7 @@ export class JailError extends Error {
     this.code = code;
     this.file = details.file;
     this.field = details.field;
+    this.problems = details.problems ?? [];
   }
 }
 

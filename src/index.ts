@@ -1,6 +1,6 @@
 /** jailbuild's public API: everything the CLI does is available from here. */
 export { JailError, describeError, type Diagnostic, type ErrorCode } from './errors.js';
-export { BufferSource, FileSource, type ByteSource } from './elf/byte-source.js';
+export { BufferSource, FileSource, type ByteSource } from './io/byte-source.js';
 export { readElf, hasElfMagic } from './elf/read-elf.js';
 export type { ElfInfo, DlopenDeclaration } from './elf/elf-info.js';
 export { machineName } from './elf/constants.js';

@@ -1,6 +1,6 @@
 import { JailError } from '../errors.js';
 import { basenameInside, dirnameInside, joinInside } from '../rootfs/inside-path.js';
-import type { RootFs } from '../rootfs/rootfs.js';
+import type { SourceRoot } from '../rootfs/source-root.js';
 
 export interface DebPackage {
   name: string;
@@ -11,7 +11,7 @@ export interface DebPackage {
 }
 
 /** The installed packages of a root's /var/lib/dpkg/status, by `name` and by `name:arch`. */
-export function readDpkgStatus(fs: RootFs): Map<string, DebPackage> {
+export function readDpkgStatus(fs: SourceRoot): Map<string, DebPackage> {
   const text = fs.readText('/var/lib/dpkg/status');
   const out = new Map<string, DebPackage>();
   if (text === null) return out;
@@ -35,7 +35,7 @@ export function readDpkgStatus(fs: RootFs): Map<string, DebPackage> {
  * /usr/bin/dash, so each listed folder is taken through the root's links before comparing (the last
  * component is not: a package that ships a link owns the link).
  */
-export function dpkgOwners(fs: RootFs, wanted: Set<string>, packages: Map<string, DebPackage>): Map<string, DebPackage[]> {
+export function dpkgOwners(fs: SourceRoot, wanted: Set<string>, packages: Map<string, DebPackage>): Map<string, DebPackage[]> {
   const owners = new Map<string, DebPackage[]>();
   const realDirs = new Map<string, string>();
   const realDir = (dir: string): string => {
@@ -71,7 +71,7 @@ export function dpkgOwners(fs: RootFs, wanted: Set<string>, packages: Map<string
 }
 
 /** ID and VERSION_ID of the root's os-release, for package URLs (`pkg:deb/debian/...&distro=debian-12`). */
-export function readOsRelease(fs: RootFs): { id: string; versionId?: string } {
+export function readOsRelease(fs: SourceRoot): { id: string; versionId?: string } {
   const text = fs.readText('/etc/os-release') ?? fs.readText('/usr/lib/os-release') ?? '';
   const value = (key: string): string | undefined => new RegExp(`^${key}=(.*)$`, 'm').exec(text)?.[1]?.replace(/^["']|["']$/g, '');
   const id = value('ID') ?? 'debian';

@@ -1,5 +1,5 @@
 import type { JailEntry } from '../model/jail-entry.js';
-import type { RootFs } from '../rootfs/rootfs.js';
+import type { SourceRoot } from '../rootfs/source-root.js';
 import type { Finding } from './finding.js';
 
 /** Reads of file contents for checks stop here: secrets, scripts and configuration are small. */
@@ -18,7 +18,7 @@ export interface Inventory {
   /** Problems met while reading: hostile or broken archives, things that cannot be inventoried. */
   findings: Finding[];
   /** The jail as a root that ProgramResolver/ElfResolver can search. */
-  fs: RootFs;
+  fs: SourceRoot;
   /** A regular file's bytes, or null when unreadable, not kept (tarballs) or larger than `limit`. */
   read(path: string, limit?: number): Buffer | null;
   /**

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { JailError } from '../errors.js';
 import type { EntryKind } from '../model/jail-entry.js';
+import { type Reason, reasonFromJson } from '../model/reason.js';
 import { joinInside } from '../rootfs/inside-path.js';
 import type { Expected } from './checks/drift.js';
 
@@ -11,7 +12,7 @@ import type { Expected } from './checks/drift.js';
 export interface ManifestRecord extends Expected {
   source?: string;
   secret?: boolean;
-  reasons: string[];
+  reasons: Reason[];
   sha256Hex?: string;
 }
 
@@ -44,7 +45,8 @@ export function readManifest(file: string): ManifestRecord[] {
       mode: (mode as number) & 0o7777,
       uid: num('uid') ?? 0,
       gid: num('gid') ?? 0,
-      reasons: Array.isArray(r.reasons) ? r.reasons.map(String) : [],
+      // Structured since this version; an older manifest's text reasons are kept as text.
+      reasons: Array.isArray(r.reasons) ? r.reasons.map(reasonFromJson) : [],
     };
     const size = num('size');
     const major = num('major');

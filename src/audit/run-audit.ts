@@ -3,11 +3,13 @@ import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { JailError } from '../errors.js';
 import type { JailEntry } from '../model/jail-entry.js';
+import type { Reason } from '../model/reason.js';
 import { buildPlan, type Plan } from '../plan/build-plan.js';
 import { toId } from '../profile/load-profile.js';
 import type { Profile } from '../profile/profile-types.js';
 import { DEFAULT_PATH } from '../resolve/program-resolver.js';
-import { hashFile } from '../rootfs/hash-file.js';
+import { ownBytes } from '../emit/generate-files.js';
+import { hashDescriptor } from '../rootfs/hash-file.js';
 import { RootFs } from '../rootfs/rootfs.js';
 import { checkAccounts } from './checks/accounts.js';
 import type { Check, CheckContext } from './checks/context.js';
@@ -85,23 +87,27 @@ function expectationsOf(plan: Plan): Expected[] {
   return plan.entries.map((e) => {
     const x: Expected = { path: e.path, kind: e.kind, mode: e.mode, uid: e.uid, gid: e.gid };
     for (const k of ['size', 'target', 'major', 'minor'] as const) if (e[k] !== undefined) Object.assign(x, { [k]: e[k] });
-    if (e.content) {
-      const bytes = e.content;
-      x.sha256 = () => createHash('sha256').update(bytes).digest('hex');
-    } else if (e.source) {
-      const host = source.hostPath(e.source);
-      x.sha256 = () => sha256OfSource(host);
-    }
+    if (e.kind === 'file') x.sha256 = () => sha256OfPlanned(e, source);
     return x;
   });
 }
 
-/** sha256 of a file of the source root (the admin's, not the jail's), or undefined when it cannot be read. */
-function sha256OfSource(hostPath: string): string | undefined {
+/** sha256 of what the plan would write for a file (its contents, what is generated, or its source), or undefined when it cannot be read. */
+function sha256OfPlanned(e: JailEntry, source: RootFs): string | undefined {
   try {
-    return hashFile(hostPath).sha256;
+    const own = ownBytes(e, source);
+    if (own) return createHash('sha256').update(own).digest('hex');
+    if (e.source === undefined) return undefined;
+    const file = source.openPlanned(e.source, { ...(e.sourceIdentity ? { identity: e.sourceIdentity } : {}) });
+    try {
+      return hashDescriptor(file.fd, e.source).sha256;
+    } finally {
+      file.close();
+    }
   } catch {
     return undefined;
+  } finally {
+    source.releaseHandles();
   }
 }
 
@@ -150,7 +156,7 @@ function audit(target: string, inv: Inventory, manifest: ReturnType<typeof readM
   const declared: Array<Pick<JailEntry, 'path' | 'uid' | 'reasons'> & { source?: string; secret?: boolean }> = [...(manifest ?? []), ...(plan?.entries ?? [])];
   const declaredSecrets = new Set(declared.filter((d) => d.secret).map((d) => d.path));
   const declaredOwner = new Map<string, number[]>();
-  const reasons = new Map<string, string[]>();
+  const reasons = new Map<string, Reason[]>();
   const sources = new Map<string, string>();
   for (const d of declared) {
     declaredOwner.set(d.path, [...(declaredOwner.get(d.path) ?? []), d.uid]);

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
+import { sourceDateEpoch } from '../config/source-date-epoch.js';
 import { JailError } from '../errors.js';
 import type { JailEntry } from '../model/jail-entry.js';
 import { basenameInside, dirnameInside, joinInside } from '../rootfs/inside-path.js';
-import type { RootFs } from '../rootfs/rootfs.js';
+import type { SourceRoot } from '../rootfs/source-root.js';
 import { type DebPackage, dpkgOwners, readDpkgStatus, readOsRelease } from './dpkg-database.js';
 
 export interface SbomFile {
@@ -60,7 +61,7 @@ function serialOf(body: string): string {
  * package (generated passwd, ld.so.cache, copied data) as top-level `file` components, and the jail
  * itself as the `container` it describes. Packages come from the source root's dpkg database.
  */
-export function buildSbom(name: string, files: SbomFile[], source: RootFs): { doc: object; packages: number; unowned: number } {
+export function buildSbom(name: string, files: SbomFile[], source: SourceRoot): { doc: object; packages: number; unowned: number } {
   const realOf = (path: string): string => {
     try {
       const dir = source.lookup(dirnameInside(path));
@@ -104,9 +105,9 @@ export function buildSbom(name: string, files: SbomFile[], source: RootFs): { do
     }),
     ...unowned.map(fileComponent),
   ];
-  const epoch = process.env.SOURCE_DATE_EPOCH;
   // SOURCE_DATE_EPOCH makes the document reproducible, as it does the jail.
-  const timestamp = (epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : new Date()).toISOString();
+  const epoch = sourceDateEpoch();
+  const timestamp = (epoch !== undefined ? new Date(epoch * 1000) : new Date()).toISOString();
   const doc = {
     bomFormat: 'CycloneDX',
     specVersion: '1.5',

@@ -1,4 +1,4 @@
-import { BufferSource, type ByteSource, checkRange } from '../elf/byte-source.js';
+import { BufferSource, type ByteSource, checkRange } from '../io/byte-source.js';
 import { ScratchFile } from './scratch-file.js';
 
 /** Where a member's bytes are kept: in memory, or a range of the scratch file. */

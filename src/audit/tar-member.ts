@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Header } from 'tar-stream';
 import type { JailEntry } from '../model/jail-entry.js';
+import type { Reason } from '../model/reason.js';
 import type { Finding } from './finding.js';
 import type { PendingContent } from './tar-contents.js';
 import { linkClimbsOut, memberPath } from './tar-paths.js';
@@ -76,7 +77,7 @@ export function place(m: Member, members: Map<string, JailEntry>, findings: Find
   }
   const pax = h.pax ?? {};
   const id = (paxValue: string | undefined, fallback: number | undefined): number => (paxValue !== undefined && /^\d+$/.test(paxValue) ? Number(paxValue) : (fallback ?? 0));
-  const base = { path, mode: (h.mode ?? 0) & 0o7777, uid: id(pax.uid, h.uid), gid: id(pax.gid, h.gid), reasons: [] as string[] };
+  const base = { path, mode: (h.mode ?? 0) & 0o7777, uid: id(pax.uid, h.uid), gid: id(pax.gid, h.gid), reasons: [] as Reason[] };
   let e: JailEntry;
   switch (h.type) {
     case 'file':

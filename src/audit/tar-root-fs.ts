@@ -1,9 +1,9 @@
 import { constants, type Stats } from 'node:fs';
-import { type FileSource, MAX_READ } from '../elf/byte-source.js';
+import { type ClosableSource, MAX_READ } from '../io/byte-source.js';
 import { JailError } from '../errors.js';
 import type { JailEntry } from '../model/jail-entry.js';
 import { dirnameInside, joinInside } from '../rootfs/inside-path.js';
-import { compareBytes, RootFs } from '../rootfs/rootfs.js';
+import { SourceRoot } from '../rootfs/source-root.js';
 import type { OpenedFile } from '../rootfs/dir-handle.js';
 import type { TarContents } from './tar-contents.js';
 
@@ -11,7 +11,6 @@ import type { TarContents } from './tar-contents.js';
  * A host path that can never exist (nothing is below /dev/null): should any code reach the host
  * through the base class, it finds nothing instead of reading the host's files.
  */
-const NOWHERE = '/dev/null/jailbuild-tarball';
 
 const TYPE_BITS: Record<JailEntry['kind'], number> = {
   file: constants.S_IFREG,
@@ -78,19 +77,21 @@ class EntryStats implements Stats {
 }
 
 /**
- * A tarball's entries seen as a root, so that ProgramResolver and ElfResolver judge an archive with
- * the very code that judges a folder, without unpacking a hostile archive anywhere. Every access
- * RootFs makes to the host (lstat, readlink, readdir, reads, open) is answered from the entries and
- * the contents the reader kept (in memory or in its scratch file); `hostPath` throws, so nothing can silently fall through to the host.
- * A file whose contents were not kept exists (lookups find it) but cannot be read.
+ * A tarball's entries seen as a source root, so that ProgramResolver and ElfResolver judge an archive
+ * with the very code that judges a folder, without unpacking a hostile archive anywhere. Lookups,
+ * listings and reads are answered from the entries and the contents the reader kept (in memory or in
+ * its scratch file); nothing here touches the host. A file whose contents were not kept exists
+ * (lookups find it) but cannot be read. An archive is no source to copy from: openPlanned refuses.
  */
-export class TarRootFs extends RootFs {
+export class TarRootFs extends SourceRoot {
+  readonly root: string;
   readonly #byPath: Map<string, JailEntry>;
   readonly #children = new Map<string, string[]>();
   readonly #contents: TarContents;
 
-  constructor(entries: JailEntry[], contents: TarContents) {
-    super(NOWHERE);
+  constructor(entries: JailEntry[], contents: TarContents, label = 'the tarball') {
+    super();
+    this.root = label;
     this.#byPath = new Map(entries.map((e) => [e.path, e]));
     this.#contents = contents;
     for (const e of entries) {
@@ -100,15 +101,30 @@ export class TarRootFs extends RootFs {
       list.push(e.path.slice(dir === '/' ? 1 : dir.length + 1));
       this.#children.set(dir, list);
     }
-    for (const list of this.#children.values()) list.sort(compareBytes);
-  }
-
-  override hostPath(inside: string): string {
-    throw new JailError('IO_ERROR', `${inside}: inside a tarball, not on disk`, { file: inside });
   }
 
   override openPlanned(source: string): OpenedFile {
     throw new JailError('IO_ERROR', `${source}: inside a tarball, not a source to copy from`, { file: source });
+  }
+
+  override releaseHandles(): void {
+    // Nothing is held per read: the scratch file belongs to the inventory.
+  }
+
+  override locationOnHost(): undefined {
+    return undefined;
+  }
+
+  override linkPlanned(): boolean {
+    return false;
+  }
+
+  override fileKey(): undefined {
+    return undefined;
+  }
+
+  override privacyOf(): null {
+    return null;
   }
 
   override lstat(inside: string): Stats | null {
@@ -122,29 +138,20 @@ export class TarRootFs extends RootFs {
     return e.target ?? '';
   }
 
-  override readdir(inside: string): string[] | null {
-    const found = this.lookup(inside);
-    if (found.kind !== 'directory') return null;
-    return [...(this.#children.get(found.path) ?? [])];
+  protected override listNames(realPath: string): string[] | null {
+    return this.#byPath.get(realPath)?.kind === 'directory' ? [...(this.#children.get(realPath) ?? [])] : null;
   }
 
-  override readBytes(inside: string): Buffer | null {
-    const found = this.lookup(inside);
-    if (found.kind !== 'file') return null;
+  protected override readFile(realPath: string): Buffer | null {
     // No single read allocates more than MAX_READ (as with FileSource); callers read small files whole.
-    if ((this.#contents.sizeOf(found.path) ?? 0) > MAX_READ) return null;
-    return this.#contents.whole(found.path);
+    if ((this.#contents.sizeOf(realPath) ?? 0) > MAX_READ) return null;
+    return this.#contents.whole(realPath);
   }
 
-  override readText(inside: string): string | null {
-    return this.readBytes(inside)?.toString('utf8') ?? null;
-  }
-
-  override open(resolvedInside: string): FileSource {
+  override open(resolvedInside: string): ClosableSource {
     const source = this.#contents.source(resolvedInside, resolvedInside);
     if (!source) throw new JailError('IO_ERROR', `${resolvedInside}: its contents were not kept from the tarball`, { file: resolvedInside });
-    // Callers only read and close (the scratch file stays open for the others); FileSource's
-    // descriptor fields are private, hence the cast.
-    return Object.assign(source, { close: (): void => undefined }) as unknown as FileSource;
+    // Callers only read and close; the scratch file stays open for the others.
+    return Object.assign(source, { close: (): void => undefined });
   }
 }

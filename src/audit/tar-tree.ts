@@ -12,7 +12,7 @@ import type { Finding } from './finding.js';
 export function settleTree(members: JailEntry[], findings: Finding[]): JailEntry[] {
   const byPath = new Map<string, JailEntry>();
   const listed = new Set(members.map((m) => m.path));
-  const implied = (path: string): JailEntry => ({ path, kind: 'directory', mode: 0o755, uid: 0, gid: 0, reasons: ['not in the archive: a folder tar would create'] });
+  const implied = (path: string): JailEntry => ({ path, kind: 'directory', mode: 0o755, uid: 0, gid: 0, reasons: [{ kind: 'implied-folder' }] });
   byPath.set('/', members.find((m) => m.path === '/') ?? implied('/'));
   for (const m of [...members].sort((a, b) => compareBytes(a.path, b.path))) {
     if (m.path === '/') continue;

@@ -1,32 +1,39 @@
 import { JailError } from '../errors.js';
+import { describeReason, PHRASES, type Phrases, type Reason } from '../model/reason.js';
 import { joinInside } from '../rootfs/inside-path.js';
-import type { RootFs } from '../rootfs/rootfs.js';
+import type { SourceRoot } from '../rootfs/source-root.js';
+
+/** One step of a chain: an entry, why it is there (its first reason, then the others), or how a link leads to it. */
+export type WhyStep =
+  | { path: string; reasons: Reason[] }
+  | { path: string; through: { path: string; target: string }[]; is: string }
+  | { path: string; unknown: true };
 
 export interface WhyAnswer {
   path: string;
   /** True when the manifest or profile accounts for the path. */
   known: boolean;
-  /** One line per step, from the path back to the profile line that asked for it. */
+  /** The steps as data: from the path back to the profile line that asked for it. */
+  steps: WhyStep[];
+  /** The same, one line per step, as people read it. */
   chain: string[];
 }
 
-/** The phrases reasons use to name the path that brought an entry in (see plan/build-plan.ts, resolve/). */
-const REFERENCE = /(?:needed by|dlopened by|folder of|interpreter of|link on the way to|run by|read by|run by env in the #! line of) (\/[^\s,()]+)/;
-
 /**
- * The chain that brought `path` into the jail: its first reason, then the first reason of the entry
- * that reason names (the program that needs a library, the file a folder holds, ...), and so on back
- * to a profile line. Paths are taken through the jail's links when the reasons name them by a link.
+ * The chain that brought `path` into the jail: the entry's reasons, then the reasons of the entry its
+ * first reason comes from (the program that needs a library, the file a folder holds, ...), and so on
+ * back to a profile line. Paths named through the jail's links are taken through them. The walk
+ * follows `from` fields only: the wording of reasons plays no part in it.
  */
-export function whyChain(path: string, reasons: Map<string, string[]>, jail: RootFs): WhyAnswer {
+export function whyChain(path: string, reasons: Map<string, Reason[]>, jail: SourceRoot, phrases: Phrases = PHRASES): WhyAnswer {
   const asked = joinInside('/', path);
-  const chain: string[] = [];
+  const steps: WhyStep[] = [];
   const real = (p: string): string => {
     if (reasons.has(p)) return p;
     try {
       const found = jail.lookup(p);
       if (found.kind !== 'missing' && found.path !== p) {
-        chain.push(`${p} is ${found.path} (through ${found.links.map((l) => `${l.path} -> ${l.target}`).join(', ')})`);
+        steps.push({ path: p, through: found.links.map((l) => ({ path: l.path, target: l.target })), is: found.path });
         return found.path;
       }
     } catch (err) {
@@ -41,13 +48,27 @@ export function whyChain(path: string, reasons: Map<string, string[]>, jail: Roo
     visited.add(at);
     const list = reasons.get(at);
     if (!list || list.length === 0) {
-      if (at === asked || chain.length === 0) chain.push(`${at}: not accounted for by the manifest or profile`);
+      if (at === asked || steps.length === 0) steps.push({ path: at, unknown: true });
       break;
     }
-    chain.push(`${at}: ${list[0]}`);
-    for (const other of list.slice(1)) chain.push(`${' '.repeat(at.length)}  also: ${other}`);
-    const next = REFERENCE.exec(list[0] as string)?.[1];
+    steps.push({ path: at, reasons: list });
+    const next = (list[0] as Reason).from;
     at = next === undefined ? undefined : real(joinInside('/', next));
   }
-  return { path: asked, known, chain };
+  return { path: asked, known, steps, chain: renderSteps(steps, phrases) };
+}
+
+/** The steps as text: `PATH: reason`, `also: other reason`, `PATH is REAL (through LINK -> TARGET)`. */
+export function renderSteps(steps: WhyStep[], phrases: Phrases = PHRASES): string[] {
+  const lines: string[] = [];
+  for (const step of steps) {
+    if ('unknown' in step) lines.push(`${step.path}: not accounted for by the manifest or profile`);
+    else if ('is' in step) lines.push(`${step.path} is ${step.is} (through ${step.through.map((l) => `${l.path} -> ${l.target}`).join(', ')})`);
+    else {
+      const [first, ...others] = step.reasons;
+      lines.push(`${step.path}: ${describeReason(first as Reason, phrases)}`);
+      for (const other of others) lines.push(`${' '.repeat(step.path.length)}  also: ${describeReason(other, phrases)}`);
+    }
+  }
+  return lines;
 }

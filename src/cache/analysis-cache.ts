@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ElfInfo } from '../elf/elf-info.js';
 
@@ -23,16 +23,6 @@ interface CacheFile {
   root: string;
   run: number;
   files: Record<string, CachedFile>;
-}
-
-/** The identity of a file on disk (nanosecond times): if any part changes, what was learnt is dropped. */
-export function fileIdentity(hostPath: string): string | undefined {
-  try {
-    const st = statSync(hostPath, { bigint: true });
-    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-  } catch {
-    return undefined;
-  }
 }
 
 function isElfInfo(v: unknown): v is ElfInfo {

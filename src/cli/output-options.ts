@@ -7,7 +7,7 @@ import { ociPlatformOf, writeOciLayout } from '../emit/write-oci.js';
 import { gzipByName, writeTarball } from '../emit/write-tarball.js';
 import { JailError } from '../errors.js';
 import type { Plan } from '../plan/build-plan.js';
-import type { RootFs } from '../rootfs/rootfs.js';
+import type { SourceRoot } from '../rootfs/source-root.js';
 import type { Output } from './output.js';
 
 /** `--tar FILE|-`, `--oci DIR`, `--manifest FILE|-` of `jailbuild profile`. */
@@ -31,7 +31,7 @@ export function wantsOutputs(t: OutputTargets): boolean {
  * layout and removed). What was written is reported one line each — on standard error when standard
  * output carries the tar or the manifest. Resolves to the exit code (0); failures throw a JailError.
  */
-export async function emitOutputs(plan: Plan, fs: RootFs, targets: OutputTargets, out: Output): Promise<number> {
+export async function emitOutputs(plan: Plan, fs: SourceRoot, targets: OutputTargets, out: Output): Promise<number> {
   if (targets.tar === '-' && targets.manifest === '-') throw new JailError('USAGE', '--tar - and --manifest -: only one of them can go to standard output', { field: '--manifest' });
   if (targets.oci === '-') throw new JailError('USAGE', '--oci -: an OCI layout is a folder, not a stream', { field: '--oci' });
   const toStdout = targets.tar === '-' || targets.manifest === '-';

@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load-config.js';
 import type { Diagnostic } from '../errors.js';
 import type { LoadedObject } from '../resolve/elf-resolver.js';
 import { type InputResolution, type ResolveOptions, resolveInputs } from '../resolve/resolve-inputs.js';
+import { describeReason } from '../model/reason.js';
 import type { Output } from './output.js';
 
 export interface ResolveCommandOptions extends ResolveOptions {
@@ -61,7 +62,7 @@ function formatHuman(r: InputResolution): string {
   }
   if (r.kind === 'script') {
     // A script has no load tree: list each program and file with what brought it in.
-    for (const n of r.needs) if (n.role === 'program' || n.role === 'data') lines.push(`    ${n.path}  [${n.reason}]`);
+    for (const n of r.needs) if (n.role === 'program' || n.role === 'data') lines.push(`    ${n.path}  [${describeReason(n.reason)}]`);
   }
   for (const m of r.missing) {
     if (m.how === 'input') lines.push(`    ${m.name} => not found in the root`);

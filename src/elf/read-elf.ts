@@ -1,5 +1,5 @@
 import { JailError } from '../errors.js';
-import type { ByteSource } from './byte-source.js';
+import type { ByteSource } from '../io/byte-source.js';
 import {
   DT_FLAGS_1,
   DT_NEEDED,

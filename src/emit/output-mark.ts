@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
 import type { JailEntry } from '../model/jail-entry.js';
-import type { RootFs } from '../rootfs/rootfs.js';
+import type { SourceRoot } from '../rootfs/source-root.js';
 import { JailError } from '../errors.js';
 
 /**
@@ -87,7 +87,7 @@ export function checkOutputPlace(out: string, reads: Iterable<string>): void {
 }
 
 /** Real host paths of the entries' source files. */
-export function sourcesRead(entries: readonly JailEntry[], fs: RootFs): string[] {
+export function sourcesRead(entries: readonly JailEntry[], fs: SourceRoot): string[] {
   const root = realpathSync(fs.root);
   const prefix = root === '/' ? '' : root;
   return entries.filter((e) => e.source !== undefined).map((e) => prefix + (e.source as string));

@@ -4,9 +4,11 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
 import { JailError } from '../errors.js';
 import { checkEntries } from '../model/check-entries.js';
+import { ownBytes } from './generate-files.js';
 import { checkOutputPlace, realOutputPath, sourcesRead } from './output-mark.js';
 import type { EntryKind, JailEntry } from '../model/jail-entry.js';
-import { compareBytes, type RootFs } from '../rootfs/rootfs.js';
+import type { Reason } from '../model/reason.js';
+import { compareBytes, type SourceRoot } from '../rootfs/source-root.js';
 
 /** One line of a jail's manifest: what is at a path and why, with the sha256 of every file. */
 export interface ManifestEntry {
@@ -24,7 +26,8 @@ export interface ManifestEntry {
   source?: string;
   /** A file the host keeps from others, copied because the profile says so ("secret": true). */
   secret?: boolean;
-  reasons: string[];
+  /** Why it is there, as data (see model/reason.ts). */
+  reasons: Reason[];
 }
 
 export function octalMode(mode: number): string {
@@ -36,7 +39,7 @@ export function octalMode(mode: number): string {
  * plan always gives the same text. Files are hashed from their source (or generated contents); a
  * source whose size is not the planned one is an error, as it would be for the tree and the tarball.
  */
-export async function manifestOf(entries: JailEntry[], fs: RootFs): Promise<ManifestEntry[]> {
+export async function manifestOf(entries: JailEntry[], fs: SourceRoot): Promise<ManifestEntry[]> {
   checkEntries(entries);
   try {
     return manifestRecords(entries, fs);
@@ -45,13 +48,14 @@ export async function manifestOf(entries: JailEntry[], fs: RootFs): Promise<Mani
   }
 }
 
-function manifestRecords(entries: JailEntry[], fs: RootFs): ManifestEntry[] {
+function manifestRecords(entries: JailEntry[], fs: SourceRoot): ManifestEntry[] {
   const sorted = [...entries].sort((a, b) => compareBytes(a.path, b.path));
   const out: ManifestEntry[] = [];
   for (const e of sorted) {
     let file: { size: number; sha256: string } | undefined;
     if (e.kind === 'file') {
-      if (e.content !== undefined) file = { size: e.content.length, sha256: createHash('sha256').update(e.content).digest('hex') };
+      const own = ownBytes(e, fs);
+      if (own) file = { size: own.length, sha256: createHash('sha256').update(own).digest('hex') };
       else if (e.source !== undefined) {
         // The very file the plan saw, as the tree and tarball writers copy it.
         const opened = fs.openPlanned(e.source, { ...(e.sourceIdentity ? { identity: e.sourceIdentity } : {}), ...(e.size !== undefined ? { size: e.size } : {}) });
@@ -91,7 +95,7 @@ export function manifestText(manifest: ManifestEntry[]): string {
 }
 
 /** Writes the manifest of `entries` to `dest` (`-` for standard output), replacing it whole. */
-export async function writeManifest(dest: string, entries: JailEntry[], fs: RootFs, reads: string[] = []): Promise<ManifestEntry[]> {
+export async function writeManifest(dest: string, entries: JailEntry[], fs: SourceRoot, reads: string[] = []): Promise<ManifestEntry[]> {
   if (dest !== '-') checkOutputPlace(realOutputPath(dest), [...sourcesRead(entries, fs), ...reads]);
   const manifest = await manifestOf(entries, fs);
   const text = manifestText(manifest);

@@ -7,9 +7,10 @@ import { constants as zlibConstants, createGzip } from 'node:zlib';
 import tar, { type Header as TarHeader, type Pack } from 'tar-stream';
 import { JailError } from '../errors.js';
 import { checkEntries } from '../model/check-entries.js';
+import { ownBytes } from './generate-files.js';
 import { checkOutputPlace, realOutputPath, sourcesRead } from './output-mark.js';
 import type { JailEntry } from '../model/jail-entry.js';
-import type { RootFs } from '../rootfs/rootfs.js';
+import type { SourceRoot } from '../rootfs/source-root.js';
 
 export interface TarballOptions {
   /** Seconds since the epoch given to every entry (the plan's mtime). */
@@ -164,7 +165,7 @@ function addEntry(pack: Pack, header: Header, body?: (sink: Sink) => Promise<voi
  * in one read, larger ones in 64 KiB reads. A tar header states the size up front, so the bytes read
  * must be the planned size, and the file must not have grown or shrunk by the end.
  */
-async function streamFile(e: JailEntry, fs: RootFs, sink: Sink): Promise<void> {
+async function streamFile(e: JailEntry, fs: SourceRoot, sink: Sink): Promise<void> {
   const source = e.source as string;
   const planned = e.size ?? 0;
   const changed = (now: number): JailError =>
@@ -216,7 +217,7 @@ function identities(e: JailEntry): string[] {
  * `dest` is a file path (written beside and renamed into place, so a failure leaves no partial
  * archive), `-` for standard output, or a stream (ended when done, unless it is standard output).
  */
-export async function writeTarball(entries: JailEntry[], fs: RootFs, dest: Writable | string, options: TarballOptions): Promise<TarballResult> {
+export async function writeTarball(entries: JailEntry[], fs: SourceRoot, dest: Writable | string, options: TarballOptions): Promise<TarballResult> {
   checkEntries(entries);
   if (!Number.isSafeInteger(options.mtime) || options.mtime < 0 || options.mtime > MAX_MTIME) {
     throw new JailError('USAGE', `mtime ${options.mtime}: a tarball needs whole seconds between 0 and ${MAX_MTIME}`, { field: 'mtime' });
@@ -257,9 +258,10 @@ export async function writeTarball(entries: JailEntry[], fs: RootFs, dest: Writa
         await addEntry(pack, headerOf(e, name, mtime));
         continue;
       }
-      if (e.content !== undefined) {
-        if (e.size !== undefined && e.content.length !== e.size) throw new JailError('INPUT', `${e.path}: generated content is ${e.content.length} bytes, the plan says ${e.size}`, { file: e.path });
-        const content = e.content;
+      const own = ownBytes(e, fs);
+      if (own) {
+        if (e.content !== undefined && e.size !== undefined && own.length !== e.size) throw new JailError('INPUT', `${e.path}: generated content is ${own.length} bytes, the plan says ${e.size}`, { file: e.path });
+        const content = own;
         await addEntry(pack, headerOf({ ...e, size: content.length }, name, mtime), (sink) => writeChunk(sink, content));
         continue;
       }

@@ -6,9 +6,6 @@ import {
   chmodSync,
   constants,
   fstatSync,
-  type Stats,
-  unlinkSync,
-  linkSync,
   existsSync,
   lchownSync,
   lstatSync,
@@ -25,11 +22,12 @@ import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
 import { JailError } from '../errors.js';
 import { checkEntries } from '../model/check-entries.js';
 import type { JailEntry } from '../model/jail-entry.js';
-import type { RootFs } from '../rootfs/rootfs.js';
+import type { SourceRoot } from '../rootfs/source-root.js';
 import { swapInto } from './exchange-paths.js';
 import { mountsBelow } from '../mounts/mounts-below.js';
 import { type ProcessInside, processesInside } from '../mounts/processes-inside.js';
 import { checkOutputPlace, checkReplaceable, sourcesRead, writeMark } from './output-mark.js';
+import { ownBytes } from './generate-files.js';
 import { removeTreeSafely } from './safe-remove.js';
 
 export interface WriteTreeOptions {
@@ -134,7 +132,7 @@ export function recoverLeftovers(out: string): string[] {
  * source root (reflinked where the file system can), links recreated as links, devices made with
  * mknod; owners, modes and times are set exactly.
  */
-export async function writeTree(entries: JailEntry[], fs: RootFs, outPath: string, options: WriteTreeOptions): Promise<TreeResult> {
+export async function writeTree(entries: JailEntry[], fs: SourceRoot, outPath: string, options: WriteTreeOptions): Promise<TreeResult> {
   checkEntries(entries);
   const out = resolveHostPath(outPath);
   if (out === '/' || out === resolveHostPath(fs.root)) throw new JailError('USAGE', `${out}: refusing to build a jail over ${out === '/' ? 'the root file system' : 'the source root'}`, { file: out });
@@ -193,7 +191,7 @@ export async function writeTree(entries: JailEntry[], fs: RootFs, outPath: strin
  * first), then the copies from the source root `jobs` at a time, then owners and modes, then folder
  * modes and every time, children before parents. The result does not depend on `jobs`.
  */
-async function populate(entries: JailEntry[], fs: RootFs, staging: string, options: WriteTreeOptions): Promise<number> {
+async function populate(entries: JailEntry[], fs: SourceRoot, staging: string, options: WriteTreeOptions): Promise<number> {
   const destOf = (e: JailEntry): string => (e.path === '/' ? staging : join(staging, e.path));
   const copies: JailEntry[] = [];
   let bytes = 0;
@@ -207,13 +205,15 @@ async function populate(entries: JailEntry[], fs: RootFs, staging: string, optio
         if (e.path !== '/') mkdirSync(dest, { mode: 0o700 });
         tick();
         break;
-      case 'file':
-        if (e.content) {
-          writeFileSync(dest, e.content, { flag: 'wx', mode: 0o600 });
-          bytes += e.content.length;
+      case 'file': {
+        const own = ownBytes(e, fs);
+        if (own) {
+          writeFileSync(dest, own, { flag: 'wx', mode: 0o600 });
+          bytes += own.length;
           tick();
         } else copies.push(e);
         break;
+      }
       case 'symlink':
         symlinkSync(e.target as string, dest);
         tick();
@@ -242,7 +242,7 @@ async function populate(entries: JailEntry[], fs: RootFs, staging: string, optio
             // Executables are always copied: a hard link would share the source's inode, and with it any
             // file capability (security.capability), which a copy never carries.
             const linkable = options.link && (st.mode & 0o111) === 0 && st.uid === e.uid && st.gid === e.gid && (st.mode & 0o7777) === e.mode;
-            if (linkable && linkPlanned(fs, e, st, dest)) linked.add(e);
+            if (linkable && fs.linkPlanned(e.source as string, dest, st)) linked.add(e);
             else await copyFile(file.path, dest, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
             const after = fstatSync(file.fd);
             if (after.size !== st.size || after.mtimeMs !== st.mtimeMs || lstatSync(dest).size !== st.size) {
@@ -276,21 +276,4 @@ async function populate(entries: JailEntry[], fs: RootFs, staging: string, optio
     lutimesSync(dest, options.mtime, options.mtime);
   }
   return bytes;
-}
-
-/**
- * A hard link to the planned source, when both are on one file system. link() takes a path, so the
- * link made is checked afterwards: it must be the planned file (same device and inode), else it is
- * removed and the file is copied from the descriptor instead.
- */
-function linkPlanned(fs: RootFs, e: JailEntry, planned: Stats, dest: string): boolean {
-  try {
-    linkSync(fs.hostPath(e.source as string), dest);
-  } catch {
-    return false;
-  }
-  const made = lstatSync(dest);
-  if (made.dev === planned.dev && made.ino === planned.ino) return true;
-  unlinkSync(dest);
-  return false;
 }

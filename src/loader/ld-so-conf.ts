@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../errors.js';
 import { globInside } from '../rootfs/glob.js';
 import { dirnameInside, joinInside } from '../rootfs/inside-path.js';
-import type { RootFs } from '../rootfs/rootfs.js';
+import type { SourceRoot } from '../rootfs/source-root.js';
 
 /** A library directory named by ld.so.conf, and the file that named it. */
 export interface ConfDirectory {
@@ -16,7 +16,7 @@ const MAX_INCLUDE_DEPTH = 16;
  * `include` globs expanded (sorted, relative patterns taken from the including file's folder).
  * A file that includes itself, directly or not, is read once and reported.
  */
-export function readLdSoConf(fs: RootFs, file = '/etc/ld.so.conf'): { dirs: ConfDirectory[]; diagnostics: Diagnostic[] } {
+export function readLdSoConf(fs: SourceRoot, file = '/etc/ld.so.conf'): { dirs: ConfDirectory[]; diagnostics: Diagnostic[] } {
   const dirs: ConfDirectory[] = [];
   const diagnostics: Diagnostic[] = [];
   const seenDirs = new Set<string>();

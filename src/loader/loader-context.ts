@@ -3,7 +3,7 @@ import type { Diagnostic } from '../errors.js';
 import { JailError } from '../errors.js';
 import type { ElfInfo } from '../elf/elf-info.js';
 import { basenameInside, dirnameInside, joinInside } from '../rootfs/inside-path.js';
-import type { RootFs } from '../rootfs/rootfs.js';
+import type { SourceRoot } from '../rootfs/source-root.js';
 import { type Arch, archOf } from './arch.js';
 import { type LdCache, parseLdCache } from './ld-so-cache.js';
 import { readLdSoConf } from './ld-so-conf.js';
@@ -31,7 +31,7 @@ export interface LoaderSettings {
  * ld.so.cache, the ld.so.conf directories, the default directories, musl's path file.
  */
 export class LoaderContext {
-  readonly fs: RootFs;
+  readonly fs: SourceRoot;
   readonly arch: Arch;
   readonly flavor: LoaderFlavor;
   readonly interpreter: string | undefined;
@@ -46,7 +46,7 @@ export class LoaderContext {
   #confDirs: string[] | undefined;
   #subdirs = new Map<string, string[]>();
 
-  constructor(fs: RootFs, arch: Arch, flavor: LoaderFlavor, interpreter: string | undefined, settings: LoaderSettings) {
+  constructor(fs: SourceRoot, arch: Arch, flavor: LoaderFlavor, interpreter: string | undefined, settings: LoaderSettings) {
     this.fs = fs;
     this.arch = arch;
     this.flavor = flavor;
@@ -118,7 +118,7 @@ export class LoaderContext {
  * /lib/TRIPLET) searches /lib/TRIPLET, /usr/lib/TRIPLET, /lib, /usr/lib; a biarch one (libc6-i386's
  * /lib32, Fedora's /lib64) searches /libNN, /usr/libNN, /lib, /usr/lib.
  */
-function glibcSystemDirs(fs: RootFs, arch: Arch, interpreter: string | undefined): string[] {
+function glibcSystemDirs(fs: SourceRoot, arch: Arch, interpreter: string | undefined): string[] {
   const multiarch = arch.triplet ? [`/lib/${arch.triplet}`, `/usr/lib/${arch.triplet}`, '/lib', '/usr/lib'] : ['/lib', '/usr/lib'];
   if (!interpreter || !arch.biarch) return multiarch;
   const real = fs.lookup(interpreter);
@@ -130,7 +130,7 @@ function glibcSystemDirs(fs: RootFs, arch: Arch, interpreter: string | undefined
 }
 
 /** musl reads /etc/ld-musl-ARCH.path (entries separated by newlines or colons), else its built-in list. */
-function muslSystemDirs(fs: RootFs, arch: Arch): string[] {
+function muslSystemDirs(fs: SourceRoot, arch: Arch): string[] {
   const text = arch.muslArch ? fs.readText(`/etc/ld-musl-${arch.muslArch}.path`) : null;
   if (text !== null) return text.split(/[:\n]/).map((s) => s.trim()).filter((s) => s !== '');
   return ['/lib', '/usr/local/lib', '/usr/lib'];
@@ -146,7 +146,7 @@ const X86_64_LEVELS: Array<[string, string[]]> = [
  * The glibc-hwcaps levels this machine's CPU supports, when the root is the host's own and the ABI
  * is the host's: only then can the answer be known. Otherwise none (set `hwcaps` to choose).
  */
-function detectHwcaps(fs: RootFs, arch: Arch): string[] {
+function detectHwcaps(fs: SourceRoot, arch: Arch): string[] {
   if (fs.root !== '/' || arch.id !== 'x86_64' || process.arch !== 'x64') return [];
   let flags: Set<string>;
   try {
@@ -171,7 +171,7 @@ export function flavorOfInterpreter(interpreter: string | undefined): LoaderFlav
 }
 
 /** The interpreter to assume for a file that names none (a shared library given as input). */
-export function defaultInterpreter(fs: RootFs, elf: ElfInfo): string | undefined {
+export function defaultInterpreter(fs: SourceRoot, elf: ElfInfo): string | undefined {
   const arch = archOf(elf);
   for (const interp of arch.glibcInterpreters) if (fs.lookup(interp).kind === 'file') return interp;
   if (arch.muslArch) {

@@ -37,7 +37,7 @@ export function checkEntries(entries: readonly JailEntry[]): void {
     if (!Number.isInteger(e.uid) || e.uid < 0 || !Number.isInteger(e.gid) || e.gid < 0) problems.push(`${shown}: owner ${String(e.uid)}:${String(e.gid)} is not numeric`);
     switch (e.kind) {
       case 'file':
-        if ((e.source === undefined) === (e.content === undefined)) problems.push(`${shown}: a file needs either a source or contents`);
+        if ([e.source, e.content, e.generate].filter((x) => x !== undefined).length !== 1) problems.push(`${shown}: a file needs one of a source, contents or a generate request`);
         if (e.source !== undefined && !NORMAL_PATH.test(e.source)) problems.push(`${shown}: source ${JSON.stringify(e.source)} is not a normalized path in the source root`);
         break;
       case 'symlink':

@@ -1,6 +1,8 @@
 /**
  * One thing in a jail: the model shared by building (the plan) and auditing (the inventory).
  */
+import type { Reason } from './reason.js';
+
 export type EntryKind = 'file' | 'directory' | 'symlink' | 'char' | 'block';
 
 /**
@@ -13,6 +15,19 @@ export interface SourceIdentity {
   dev: number;
   ino: number;
   mtimeMs: number;
+}
+
+/**
+ * A file made at emit time by a program run then, so that planning runs nothing: the jail's own
+ * ld.so.cache, made by glibc's ldconfig over the libraries (paths in the source root) the jail's
+ * loader would not find in its default folders.
+ */
+export interface GeneratedFile {
+  kind: 'ld.so.cache';
+  /** Real paths in the source root of the libraries to cache, and of the links naming them by soname. */
+  libraries: string[];
+  /** The folders (inside the jail) the cache covers: what the jail's ld.so.conf names. */
+  folders: string[];
 }
 
 export interface JailEntry {
@@ -32,16 +47,18 @@ export interface JailEntry {
   source?: string;
   /** Files copied from the source root: the file the plan saw there (see SourceIdentity). */
   sourceIdentity?: SourceIdentity;
-  /** Files whose bytes are generated (passwd, group, ld.so.cache, profile contents). */
+  /** Files whose bytes the plan holds (passwd, group, ld.so.conf, profile contents). */
   content?: Buffer;
+  /** Files whose bytes are made when the jail is written (see GeneratedFile). */
+  generate?: GeneratedFile;
   /** Files: size in bytes. */
   size?: number;
   /** Files: a file the host keeps from others, copied because the profile says so ("secret": true). */
   secret?: boolean;
   /** Files: sha256 of the contents, hex (filled in by emitters and inventories). */
   sha256?: string;
-  /** Why it is there: profile line and dependency chain; the first reason is the main one. */
-  reasons: string[];
+  /** Why it is there, as data (see Reason): the first reason is the main one. */
+  reasons: Reason[];
 }
 
 export function isDevice(e: JailEntry): boolean {

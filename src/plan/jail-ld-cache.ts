@@ -1,40 +1,42 @@
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import type { Diagnostic } from '../errors.js';
-import type { RootFs } from '../rootfs/rootfs.js';
+import type { GeneratedFile } from '../model/jail-entry.js';
+import { basenameInside, dirnameInside } from '../rootfs/inside-path.js';
+import type { PlanContext } from './plan-context.js';
+import type { ReferenceProgram } from './reference-program.js';
 
 /**
  * The loader in a jail reads the jail's /etc/ld.so.cache, never ld.so.conf: libraries that the source
- * root finds only through folders named in ld.so.conf (the seed's /usr/local/lib64) need a cache in
- * the jail. It is made by glibc's own ldconfig (`ldconfig -X -r`) over a scratch root holding just
- * those libraries and an ld.so.conf naming their folders, and returned as bytes.
+ * root finds only through folders named in ld.so.conf (a program's own /usr/local/lib64) need a cache
+ * in the jail. This asks for one (made at emit time by ldconfig: see emit/generate-files.ts), with the
+ * ld.so.conf naming its folders, when a library of the jail lies outside the loader's default folders.
  */
-export function buildJailLdCache(fs: RootFs, libraries: string[], folders: string[]): { cache?: Buffer; conf: string; diagnostics: Diagnostic[] } {
-  const conf = folders.join('\n') + '\n';
-  const diagnostics: Diagnostic[] = [];
-  const scratch = mkdtempSync(join(tmpdir(), 'jailbuild-ldcache-'));
-  try {
-    for (const lib of libraries) {
-      const dest = join(scratch, lib);
-      mkdirSync(dirname(dest), { recursive: true });
-      copyFileSync(fs.hostPath(lib), dest);
+export function planJailLdCache(ctx: PlanContext, reference: ReferenceProgram | undefined): void {
+  const { builder, fs, resolver } = ctx;
+  if (!reference || builder.get('/etc/ld.so.cache')) return;
+  const resolvedDir = (dir: string): string => {
+    try {
+      return fs.lookup(dir).path;
+    } catch {
+      return dir;
     }
-    mkdirSync(join(scratch, 'etc'), { recursive: true });
-    writeFileSync(join(scratch, 'etc', 'ld.so.conf'), conf);
-    const ldconfig = ['/usr/sbin/ldconfig', '/sbin/ldconfig'].find((p) => spawnSync(p, ['--version']).status === 0);
-    if (!ldconfig) {
-      diagnostics.push({ code: 'LDCACHE_NOT_WRITTEN', severity: 'error', path: '/etc/ld.so.cache', message: `the jail needs an ld.so.cache for ${folders.join(', ')}, and ldconfig is not installed here` });
-      return { conf, diagnostics };
-    }
-    const run = spawnSync(ldconfig, ['-X', '-r', scratch], { encoding: 'utf8' });
-    if (run.status !== 0) {
-      diagnostics.push({ code: 'LDCACHE_NOT_WRITTEN', severity: 'error', path: '/etc/ld.so.cache', message: `ldconfig failed: ${(run.stderr || '').trim()}` });
-      return { conf, diagnostics };
-    }
-    return { cache: readFileSync(join(scratch, 'etc', 'ld.so.cache')), conf, diagnostics };
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
+  };
+  const defaults = new Set(resolver.elf.systemDirsFor(reference.elf).map(resolvedDir));
+  const libraries: string[] = [];
+  const folders = new Set<string>();
+  const placed = builder.entries();
+  for (const p of placed) {
+    if (p.kind !== 'file' || !p.source) continue;
+    if (!p.reasons.some((r) => r.via !== undefined && /^ld\.so\.(cache|conf)/.test(r.via))) continue;
+    const dir = dirnameInside(p.path);
+    if (defaults.has(resolvedDir(dir))) continue;
+    libraries.push(p.source);
+    folders.add(dir);
   }
+  if (libraries.length === 0) return;
+  // The cache lists a library under its soname, which is usually a link next to it: keep those too.
+  for (const p of placed) if (p.kind === 'symlink' && folders.has(dirnameInside(p.path)) && /\.so(\.|$)/.test(basenameInside(p.path))) libraries.push(p.path);
+  const sorted = [...folders].sort();
+  const conf = sorted.join('\n') + '\n';
+  builder.add({ path: '/etc/ld.so.conf', kind: 'file', mode: 0o644, content: Buffer.from(conf), size: conf.length, reason: { kind: 'generated', detail: `folders of libraries found through ld.so.conf: ${sorted.join(', ')}` } });
+  const generate: GeneratedFile = { kind: 'ld.so.cache', libraries: [...new Set(libraries)].sort(), folders: sorted };
+  builder.add({ path: '/etc/ld.so.cache', kind: 'file', mode: 0o644, generate, reason: { kind: 'generated', detail: "the jail's loader reads ld.so.cache, not ld.so.conf" } });
 }

@@ -1,5 +1,6 @@
 import { JailError } from '../errors.js';
 import type { JailEntry } from '../model/jail-entry.js';
+import { describeReason, type Reason, reasonKey } from '../model/reason.js';
 import { dirnameInside, splitInside } from '../rootfs/inside-path.js';
 import { compareBytes, MAX_LINKS } from '../rootfs/rootfs.js';
 
@@ -11,8 +12,11 @@ export type Placement = Omit<JailEntry, 'reasons' | 'uid' | 'gid'> & {
   exactMode?: boolean;
   /** Setuid and setgid bits are kept only when the profile entry allows them. */
   allowSetuid?: boolean;
-  reason: string;
+  reason: Reason;
 };
+
+/** A placement with every reason it was asked for, the first one first. */
+export type Placed = Placement & { reasons: Reason[] };
 
 /**
  * Collects the entries of a jail by path. The same path asked twice keeps one entry with both
@@ -21,9 +25,9 @@ export type Placement = Omit<JailEntry, 'reasons' | 'uid' | 'gid'> & {
  * directory never has to exist where a link already is.
  */
 export class PlanBuilder {
-  readonly #entries = new Map<string, Placement & { reasons: string[] }>();
+  readonly #entries = new Map<string, Placed>();
 
-  get(path: string): (Placement & { reasons: string[] }) | undefined {
+  get(path: string): Placed | undefined {
     return this.#entries.get(path);
   }
 
@@ -60,7 +64,8 @@ export class PlanBuilder {
       this.#entries.set(path, { ...p, path, reasons: [p.reason] });
       return;
     }
-    if (!known.reasons.includes(p.reason)) known.reasons.push(p.reason);
+    const key = reasonKey(p.reason);
+    if (!known.reasons.some((r) => reasonKey(r) === key)) known.reasons.push(p.reason);
     if (known.kind === p.kind && known.kind === 'directory') {
       // A folder asked explicitly (with a mode) wins over one implied by its children.
       if (p.exactMode && !known.exactMode) Object.assign(known, { mode: p.mode, exactMode: true });
@@ -73,9 +78,10 @@ export class PlanBuilder {
       known.major === p.major &&
       known.minor === p.minor &&
       (known.content === undefined) === (p.content === undefined) &&
-      (known.content === undefined || known.content.equals(p.content as Buffer));
+      (known.content === undefined || known.content.equals(p.content as Buffer)) &&
+      JSON.stringify(known.generate) === JSON.stringify(p.generate);
     if (!same) {
-      throw new JailError('INPUT', `${path}: asked for twice with different contents: ${describe(known)} (${known.reasons[0]}) and ${describe(p)} (${p.reason})`, { file: path });
+      throw new JailError('INPUT', `${path}: asked for twice with different contents: ${describe(known)} (${describeReason(known.reasons[0] as Reason)}) and ${describe(p)} (${describeReason(p.reason)})`, { file: path });
     }
     if (p.exactMode && !known.exactMode) Object.assign(known, { mode: p.mode, exactMode: true });
     if (p.allowSetuid) known.allowSetuid = true;
@@ -83,25 +89,27 @@ export class PlanBuilder {
   }
 
   /** The entries placed so far, unsorted, without implied parents. */
-  entries(): Array<Placement & { reasons: string[] }> {
+  entries(): Placed[] {
     return [...this.#entries.values()];
   }
 
   /** Every entry, parents added as folders (mode from `parentMode`), sorted bytewise by path. */
-  finish(parentMode: (path: string) => number): Array<Placement & { reasons: string[] }> {
+  finish(parentMode: (path: string) => number): Placed[] {
     for (const path of [...this.#entries.keys()]) {
       for (let dir = dirnameInside(path); dir !== '/'; dir = dirnameInside(dir)) {
         const known = this.#entries.get(dir);
         if (known) {
           if (known.kind !== 'directory') {
-            throw new JailError('INPUT', `${dir}: is a ${known.kind} (${known.reasons[0]}), but ${path} must be inside it`, { file: dir });
+            throw new JailError('INPUT', `${dir}: is a ${known.kind} (${describeReason(known.reasons[0] as Reason)}), but ${path} must be inside it`, { file: dir });
           }
           continue;
         }
-        this.#entries.set(dir, { path: dir, kind: 'directory', mode: parentMode(dir), reason: `folder of ${path}`, reasons: [`folder of ${path}`] });
+        const reason: Reason = { kind: 'folder-of', from: path };
+        this.#entries.set(dir, { path: dir, kind: 'directory', mode: parentMode(dir), reason, reasons: [reason] });
       }
     }
-    if (!this.#entries.has('/')) this.#entries.set('/', { path: '/', kind: 'directory', mode: parentMode('/'), reason: 'the jail', reasons: ['the jail'] });
+    const root: Reason = { kind: 'jail-root' };
+    if (!this.#entries.has('/')) this.#entries.set('/', { path: '/', kind: 'directory', mode: parentMode('/'), reason: root, reasons: [root] });
     return [...this.#entries.values()].sort((a, b) => compareBytes(a.path, b.path));
   }
 }

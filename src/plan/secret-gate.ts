@@ -46,3 +46,8 @@ export class SecretGate {
 
 /** The end of every refusal message: what the admin can do about it. */
 export const SECRET_HINT = 'jailbuild copies such a file only when the profile names it by its own path in "files" (or "binaries") with "secret": true';
+
+/** Why a file stays out, and what to do about it, for messages. */
+export function keptFromOthers(privacy: string): string {
+  return `the host keeps it from others (${privacy}); ${SECRET_HINT}`;
+}

@@ -107,7 +107,7 @@ export function loadProfile(nameOrPath: string, options: LoadProfileOptions = {}
     for (const field of LIST_FIELDS) {
       const items = (b[field] ?? []) as unknown[];
       items.forEach((item, i) => {
-        const origin: Origin = { file: layer.file, pointer: `/${field}/${i}` };
+        const origin: Origin = { file: layer.file, pointer: `/${field}/${i}`, line: layer.doc.lineOf(`/${field}/${i}`) };
         if (!trusted) refuseGrant(field, item, layer, origin.pointer, file);
         const value = sub(item, origin.pointer);
         addItem(profile, field, value, origin, layer);

@@ -1,3 +1,5 @@
+import type { ProfileLine } from '../model/reason.js';
+
 /** A profile as written (see profiles/schema.json): strings may hold ${VARIABLES}. */
 export type IdValue = number | string;
 
@@ -108,13 +110,8 @@ export interface ProfileDocument {
   mtime?: number;
 }
 
-/** Where a request in a profile came from: the file and the JSON path, for reasons and errors. */
-export interface Origin {
-  file: string;
-  pointer: string;
-  /** 1-based line of the value in the file, where it was looked up. */
-  line?: number;
-}
+/** Where a request in a profile came from: the file, the JSON path and its line, for reasons and errors. */
+export type Origin = ProfileLine;
 
 export type Located<T> = T & { origin: Origin };
 

@@ -1,11 +1,12 @@
 import { type Diagnostic, type ErrorCode, JailError } from '../errors.js';
 import { ET_EXEC } from '../elf/constants.js';
 import type { ElfInfo } from '../elf/elf-info.js';
+import { type Reason, withOrigin } from '../model/reason.js';
 import { readElf } from '../elf/read-elf.js';
 import { archOf, compatibleElf } from '../loader/arch.js';
 import { lookupLdCache } from '../loader/ld-so-cache.js';
 import { SHEBANG_LIMIT } from '../script/shebang.js';
-import { type AnalysisCache, fileIdentity } from '../cache/analysis-cache.js';
+import type { AnalysisCache } from '../cache/analysis-cache.js';
 import {
   defaultInterpreter,
   flavorOfInterpreter,
@@ -14,7 +15,7 @@ import {
 } from '../loader/loader-context.js';
 import { type Candidate, glibcCandidates, isMuslReservedName, muslCandidates, type SearchingObject } from '../loader/search-order.js';
 import { basenameInside, dirnameInside } from '../rootfs/inside-path.js';
-import type { Lookup, RootFs } from '../rootfs/rootfs.js';
+import type { Lookup, SourceRoot } from '../rootfs/source-root.js';
 import { NeedSet, type Need } from './need-set.js';
 
 export type DlopenLevel = 'none' | 'required' | 'recommended' | 'suggested';
@@ -62,7 +63,8 @@ interface SearchRequest {
   main: LoadedObject;
   needs: NeedSet;
   diagnostics: Diagnostic[];
-  reason: string;
+  /** Why the library is wanted; the hit's reason adds the soname and how it was found. */
+  reason: Reason;
 }
 
 interface SearchHit {
@@ -79,7 +81,7 @@ const DLOPEN_RANK: Record<string, number> = { required: 1, recommended: 2, sugge
  * kept for the life of the resolver, so resolving many files costs little more than reading each once.
  */
 export class ElfResolver {
-  readonly fs: RootFs;
+  readonly fs: SourceRoot;
   readonly options: ElfResolverOptions;
   readonly #elf = new Map<string, ElfInfo | JailError>();
   readonly #contexts = new Map<string, LoaderContext>();
@@ -87,7 +89,7 @@ export class ElfResolver {
   /** Files whose headers were read from disk in this run (not from the cache). */
   parsed = 0;
 
-  constructor(fs: RootFs, options: ElfResolverOptions = {}) {
+  constructor(fs: SourceRoot, options: ElfResolverOptions = {}) {
     this.fs = fs;
     this.options = options;
   }
@@ -97,7 +99,7 @@ export class ElfResolver {
     let info = this.#elf.get(realPath);
     if (info === undefined) {
       const cache = this.options.cache;
-      const id = cache ? fileIdentity(this.fs.hostPath(realPath)) : undefined;
+      const id = cache ? this.fs.fileKey(realPath) : undefined;
       const cached = cache?.getElf(realPath, id);
       if (cached) {
         info = 'elfClass' in cached ? cached : new JailError(cached.code as ErrorCode, cached.message, { file: realPath });
@@ -162,9 +164,9 @@ export class ElfResolver {
 
   /**
    * The closure of one ELF file already looked up (`found` is a regular file whose headers are `elf`).
-   * `reason` says why the input is wanted; it prefixes the reasons of everything it brings in.
+   * `reason` says why the input is wanted; everything it brings in carries its profile line.
    */
-  closure(found: Lookup, elf: ElfInfo, reason = 'input'): ElfClosure {
+  closure(found: Lookup, elf: ElfInfo, reason: Reason = { kind: 'input' }): ElfClosure {
     const needs = new NeedSet(this.fs);
     const diagnostics: Diagnostic[] = [];
     const missing: MissingLibrary[] = [];
@@ -186,7 +188,7 @@ export class ElfResolver {
       elf,
       loader: null,
       how: 'input',
-      via: reason,
+      via: 'input',
       children: [],
     };
     const loaded: LoadedObject[] = [main];
@@ -203,7 +205,7 @@ export class ElfResolver {
     let interp: LoadedObject | undefined;
     if (interpreter !== undefined) {
       const at = this.fs.lookup(interpreter);
-      const why = `interpreter of ${input}`;
+      const why: Reason = withOrigin({ kind: 'interpreter', from: input }, reason.origin);
       if (at.kind !== 'file') {
         if (linkage === 'dynamic') missing.push({ name: interpreter, neededBy: input, how: 'PT_INTERP' });
       } else {
@@ -212,7 +214,7 @@ export class ElfResolver {
           diagnostics.push({ code: info.code, severity: 'error', path: at.path, message: info.message });
           if (linkage === 'dynamic') missing.push({ name: interpreter, neededBy: input, how: 'PT_INTERP' });
         } else {
-          if (linkage === 'dynamic') needs.addLookup(at, `${why} (${reason})`, 'library');
+          if (linkage === 'dynamic') needs.addLookup(at, why, 'library');
           interp = {
             path: interpreter,
             realPath: at.path,
@@ -254,7 +256,8 @@ export class ElfResolver {
       for (const req of requests) {
         const known = this.#alreadyLoaded(ctx, req.name, byName, interp);
         if (known) continue;
-        const hit = this.#search({ ctx, name: req.name, requester: obj, main, needs, diagnostics, reason: `${req.how === 'dlopen' ? 'dlopened' : 'needed'} by ${obj.path} (${reason})` });
+        const wanted = withOrigin({ kind: req.how === 'dlopen' ? 'dlopened' : 'needed', from: obj.path }, reason.origin);
+        const hit = this.#search({ ctx, name: req.name, requester: obj, main, needs, diagnostics, reason: wanted });
         if (!hit) {
           missing.push({ name: req.name, neededBy: obj.path, how: req.how });
           continue;
@@ -297,7 +300,7 @@ export class ElfResolver {
     const ctx = this.#context(elf, interpreter);
     const main: LoadedObject = { path: program.path, realPath: program.path, origin: dirnameInside(program.path), elf, loader: null, how: 'input', via: 'input', children: [] };
     const diagnostics: Diagnostic[] = [];
-    const hit = this.#search({ ctx, name, requester: main, main, needs: new NeedSet(this.fs), diagnostics, reason: 'library' });
+    const hit = this.#search({ ctx, name, requester: main, main, needs: new NeedSet(this.fs), diagnostics, reason: { kind: 'library' } });
     return hit ? { found: hit.found, via: hit.via, diagnostics } : undefined;
   }
 
@@ -368,7 +371,7 @@ export class ElfResolver {
         diagnostics.push({ code: 'ELF_NOT_LOADABLE', severity: 'error', path: found.path, message: `${found.path}: an executable, not a library: cannot be loaded as ${name}` });
         return undefined;
       }
-      needs.addLookup(found, `${name}, ${reason}, found through ${cand.via}`, 'library');
+      needs.addLookup(found, { ...reason, name, via: cand.via }, 'library');
       return { found, elf: info, via: cand.via };
     }
     return undefined;

@@ -1,7 +1,7 @@
 import { type Diagnostic, JailError, printable } from '../errors.js';
-import { hostPrivacy } from '../rootfs/host-private.js';
+import { type Reason, withOrigin } from '../model/reason.js';
 import { joinInside } from '../rootfs/inside-path.js';
-import type { Lookup, RootFs } from '../rootfs/rootfs.js';
+import type { Lookup, SourceRoot } from '../rootfs/source-root.js';
 import { analyzeShellScript, type ShellAnalysis } from '../script/shell-analysis.js';
 import { shellKindOf, type ShellKind } from '../script/shell-builtins.js';
 import { envTarget, parseShebang } from '../script/shebang.js';
@@ -58,12 +58,12 @@ interface Walk {
  * (ps2pdf → ps2pdf14 → ps2pdfwr → gs). Analyses of scripts are kept for the life of the resolver.
  */
 export class ProgramResolver {
-  readonly fs: RootFs;
+  readonly fs: SourceRoot;
   readonly elf: ElfResolver;
   readonly options: ProgramResolverOptions;
   readonly #scripts = new Map<string, ShellAnalysis>();
 
-  constructor(fs: RootFs, options: ProgramResolverOptions = {}) {
+  constructor(fs: SourceRoot, options: ProgramResolverOptions = {}) {
     this.fs = fs;
     this.options = options;
     this.elf = new ElfResolver(fs, options);
@@ -90,7 +90,7 @@ export class ProgramResolver {
   }
 
   /** The closure of a program already found (a regular file). */
-  closure(found: Lookup, reason = 'input'): ProgramClosure {
+  closure(found: Lookup, reason: Reason = { kind: 'input' }): ProgramClosure {
     const walk: Walk = { needs: new NeedSet(this.fs), missing: [], diagnostics: [], visited: new Set() };
     const kind = this.#visit(found, found.requested, reason, walk, 0);
     const result: ProgramClosure = { kind, needs: walk.needs, missing: dedupe(walk.missing), diagnostics: walk.diagnostics };
@@ -98,7 +98,7 @@ export class ProgramResolver {
     return result;
   }
 
-  #visit(found: Lookup, invokedAs: string, reason: string, walk: Walk, depth: number): ProgramClosure['kind'] {
+  #visit(found: Lookup, invokedAs: string, reason: Reason, walk: Walk, depth: number): ProgramClosure['kind'] {
     walk.needs.addLookup(found, reason);
     const key = `${found.path}\0${invokedAs}`;
     if (walk.visited.has(key)) return 'file';
@@ -127,10 +127,10 @@ export class ProgramResolver {
     return 'script';
   }
 
-  #script(found: Lookup, invokedAs: string, shebang: NonNullable<ReturnType<typeof parseShebang>>, reason: string, walk: Walk, depth: number): void {
+  #script(found: Lookup, invokedAs: string, shebang: NonNullable<ReturnType<typeof parseShebang>>, reason: Reason, walk: Walk, depth: number): void {
     const file = found.path;
     const interp = this.#lookupPath(shebang.interpreter);
-    const why = `interpreter of ${file} (${reason})`;
+    const why = withOrigin({ kind: 'interpreter', from: file }, reason.origin);
     if (!interp) {
       walk.missing.push({ name: shebang.interpreter, neededBy: file, how: 'PT_INTERP' });
       walk.diagnostics.push({ code: 'INTERPRETER_MISSING', severity: 'error', path: file, message: `${file}: its interpreter ${shebang.interpreter} is not in the root` });
@@ -153,7 +153,7 @@ export class ProgramResolver {
         walk.missing.push({ name: target.program, neededBy: file, how: 'PT_INTERP' });
         return;
       }
-      this.#visit(program, program.requested, `run by env in the #! line of ${file} (${reason})`, walk, depth + 1);
+      this.#visit(program, program.requested, withOrigin({ kind: 'env-program', from: file }, reason.origin), walk, depth + 1);
     }
     if (shell === null) {
       walk.diagnostics.push({
@@ -167,7 +167,7 @@ export class ProgramResolver {
     this.#followShell(found, invokedAs, shell, reason, walk, depth);
   }
 
-  #followShell(found: Lookup, invokedAs: string, shell: ShellKind, reason: string, walk: Walk, depth: number): void {
+  #followShell(found: Lookup, invokedAs: string, shell: ShellKind, reason: Reason, walk: Walk, depth: number): void {
     const file = found.path;
     const privacy = this.#privacy(file);
     if (privacy !== null) {
@@ -188,22 +188,22 @@ export class ProgramResolver {
     for (const use of analysis.files) {
       const at = this.#lookupPath(use.path);
       if (use.how === 'source') {
-        if (at?.kind === 'file') walk.needs.addLookup(at, `read by ${use.file} line ${use.line} (${reason})`, 'data');
+        if (at?.kind === 'file') walk.needs.addLookup(at, withOrigin({ kind: 'sourced-by', from: use.file, line: use.line }, reason.origin), 'data');
         else walk.missing.push({ name: printable(use.path), neededBy: use.file, how: 'input', line: use.line });
       } else if (at?.kind === 'file') {
-        walk.needs.addLookup(at, `run by ${use.file} line ${use.line} (${reason})`);
+        const runBy = withOrigin({ kind: 'run-by', from: use.file, line: use.line }, reason.origin);
+        walk.needs.addLookup(at, runBy);
         // `sh "$0"` and its kind run the script itself again: each script is followed once.
         const key = `${at.path}\0${at.requested}\0${shell}`;
         if (walk.visited.has(key) || depth >= MAX_DEPTH) continue;
         walk.visited.add(key);
-        this.#followShell(at, at.requested, shell, `run by ${use.file} line ${use.line}`, walk, depth + 1);
+        this.#followShell(at, at.requested, shell, runBy, walk, depth + 1);
       }
     }
     for (const use of analysis.commands) {
       const found = this.#command(use.name, use.path ?? this.defaultPath);
-      const why = `run by ${use.file} line ${use.line}`;
       if (found) {
-        this.#visit(found, found.requested, `${why} (${reason})`, walk, depth + 1);
+        this.#visit(found, found.requested, withOrigin({ kind: 'run-by', from: use.file, line: use.line }, reason.origin), walk, depth + 1);
         continue;
       }
       const alternativeFound = use.alternatives.some((alt) => this.#command(alt, use.path ?? this.defaultPath) !== undefined);
@@ -224,7 +224,7 @@ export class ProgramResolver {
   }
 
   #privacy(realPath: string): string | null {
-    return this.options.guardPrivate === false ? null : hostPrivacy(this.fs, realPath);
+    return this.options.guardPrivate === false ? null : this.fs.privacyOf(realPath);
   }
 
   #lookupPath(path: string): Lookup | undefined {

@@ -64,7 +64,7 @@ export function resolveOne(resolver: ProgramResolver, input: string): InputResol
   if (info instanceof JailError && info.code !== 'ELF_NOT_ELF') {
     return empty('error', [{ code: info.code, severity: 'error', path: found.path, message: info.message }]);
   }
-  const closure = resolver.closure(found, 'input');
+  const closure = resolver.closure(found, { kind: 'input' });
   const result: InputResolution = { input, kind: closure.kind, needs: closure.needs.list(), missing: closure.missing, diagnostics: closure.diagnostics };
   if (closure.tree) result.tree = closure.tree;
   return result;

@@ -1,5 +1,5 @@
 import { globToRegExpSource } from './glob-pattern.js';
-import type { RootFs } from './rootfs.js';
+import type { SourceRoot } from './source-root.js';
 import { joinInside, splitInside } from './inside-path.js';
 
 const GLOB_CHARS = /[*?[]/;
@@ -13,7 +13,7 @@ function componentRegExp(pattern: string): RegExp {
  * Expands a glob(3) pattern inside the root, as ldconfig's `include` does: results sorted bytewise,
  * names beginning with a dot only matched by a pattern that begins with one.
  */
-export function globInside(fs: RootFs, pattern: string): string[] {
+export function globInside(fs: SourceRoot, pattern: string): string[] {
   let current = ['/'];
   for (const part of splitInside(pattern)) {
     const next: string[] = [];

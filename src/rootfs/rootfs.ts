@@ -1,10 +1,12 @@
-import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { linkSync, lstatSync, readdirSync, readlinkSync, realpathSync, type Stats, statSync, unlinkSync } from 'node:fs';
 import { resolve as resolveHostPath } from 'node:path';
 import { JailError } from '../errors.js';
-import { FileSource } from '../elf/byte-source.js';
+import { FileSource } from '../io/byte-source.js';
+import { hostPrivacy } from './host-private.js';
+import { SourceRoot } from './source-root.js';
 import type { SourceIdentity } from '../model/jail-entry.js';
 import { DirHandle, errnoOf, type OpenedFile, readOpened } from './dir-handle.js';
-import { collapseDots, joinInside, splitInside } from './inside-path.js';
+import { collapseDots, splitInside } from './inside-path.js';
 
 /** Folders kept open for reading and copying: enough for the folders of a jail's sources, bounded. */
 const MAX_OPEN_FOLDERS = 256;
@@ -14,69 +16,51 @@ export function identityOf(st: Stats): SourceIdentity {
   return { dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs };
 }
 
-/** Linux's own limit on links followed in one lookup (MAXSYMLINKS). */
-export const MAX_LINKS = 40;
-
-/** A symbolic link met while resolving a path: where it is (inside the root) and what it says. */
-export interface LinkHop {
-  path: string;
-  target: string;
-}
-
-export type NodeKind = 'file' | 'directory' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
-
-/** The outcome of looking a path up inside the root. */
-export interface Lookup {
-  /** The path as asked, normalized. */
-  requested: string;
-  /** The final path with every link resolved (or, when missing, the path where the lookup stopped). */
-  path: string;
-  /** Every link met on the way, in the order met: file links and directory links. */
-  links: LinkHop[];
-  kind: NodeKind | 'missing';
-  stats?: Stats;
-}
-
-/** What lstat found, as a node kind. */
-export function nodeKindOf(st: Stats): NodeKind {
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isDirectory()) return 'directory';
-  if (st.isFile()) return 'file';
-  if (st.isCharacterDevice()) return 'char';
-  if (st.isBlockDevice()) return 'block';
-  if (st.isFIFO()) return 'fifo';
-  return 'socket';
-}
+export { compareBytes, type LinkHop, type Lookup, MAX_LINKS, type NodeKind, nodeKindOf } from './source-root.js';
 
 /**
- * All access to a source root goes through here. Paths are absolute paths *inside* the root; links are
- * resolved one component at a time with absolute targets taken from the root and `..` never climbing
- * above it, so nothing outside the root is ever read. Results of lstat and readlink are kept (misses
- * included) for the life of the object: a source root is taken to be unchanging during one run.
+ * A source root that is a folder on the host (`/`, a sysroot): every access to it goes through here.
+ * lstat and readlink results are kept (misses included) for the life of the object; files are read
+ * and copied folder by folder without following any link, and must be the very files lstat saw, so
+ * whoever changes the root meanwhile (the owner of a source folder) is met with SOURCE_CHANGED, never
+ * with another file's bytes.
  */
-export class RootFs {
+export class RootFs extends SourceRoot {
   /** Host path of the root directory, without a trailing slash ('' for `/`). */
   readonly #prefix: string;
   readonly root: string;
   readonly #stats = new Map<string, Stats | null>();
   readonly #links = new Map<string, string>();
-  readonly #lookups = new Map<string, Lookup>();
-  readonly #dirs = new Map<string, string[] | null>();
   /** Open folders of the root by inside path, for reading and copying ('' is the root itself). */
   readonly #handles = new Map<string, DirHandle>();
 
   constructor(root = '/') {
+    super();
     this.root = resolveHostPath(root);
     this.#prefix = this.root === '/' ? '' : this.root;
   }
 
-  /** The host path of a path inside the root. Only meaningful for paths that `lookup` returned. */
+  /** The host path of a path inside the root: for this class's own access, and for hostPrivacy. */
   hostPath(inside: string): string {
     return this.#prefix + collapseDots(inside);
   }
 
+  /**
+   * Where a path of the root really is on the host (the root's real path, then the path): for
+   * comparing locations (an output must not hold what a build reads), never for opening anything.
+   */
+  override locationOnHost(inside: string): string {
+    let root: string;
+    try {
+      root = realpathSync(this.root);
+    } catch {
+      root = this.root;
+    }
+    return (root === '/' ? '' : root) + collapseDots(inside);
+  }
+
   /** lstat inside the root; null when nothing is there. */
-  lstat(inside: string): Stats | null {
+  override lstat(inside: string): Stats | null {
     // `..` is applied lexically here (callers pass paths without links); it can never climb out.
     const key = collapseDots(inside);
     let st = this.#stats.get(key);
@@ -92,7 +76,7 @@ export class RootFs {
     return st;
   }
 
-  readlink(inside: string): string {
+  override readlink(inside: string): string {
     const key = collapseDots(inside);
     let target = this.#links.get(key);
     if (target === undefined) {
@@ -108,106 +92,33 @@ export class RootFs {
     return target;
   }
 
-  /**
-   * Resolves `path` inside the root, following every link (the last one too unless `followLast` is
-   * false). Throws SYMLINK_LOOP past MAX_LINKS links; a missing component gives kind 'missing'.
-   */
-  lookup(path: string, followLast = true): Lookup {
-    const requested = joinInside('/', path);
-    const key = followLast ? requested : `${requested}\0nofollow`;
-    const known = this.#lookups.get(key);
-    if (known) return known;
-    const result = this.#walk(requested, followLast);
-    this.#lookups.set(key, result);
-    return result;
-  }
-
-  #walk(requested: string, followLast: boolean): Lookup {
-    const links: LinkHop[] = [];
-    const done: string[] = [];
-    const todo = splitInside(requested).reverse();
-    let hops = 0;
-    while (todo.length > 0) {
-      const part = todo.pop() as string;
-      if (part === '.' || part === '') continue;
-      if (part === '..') {
-        done.pop();
-        continue;
-      }
-      const here = '/' + [...done, part].join('/');
-      const st = this.lstat(here);
-      if (st === null) {
-        return { requested, path: '/' + [...done, part, ...todo.reverse()].join('/'), links, kind: 'missing' };
-      }
-      const isLast = todo.length === 0;
-      if (st.isSymbolicLink() && (!isLast || followLast)) {
-        if (++hops > MAX_LINKS) {
-          throw new JailError('SYMLINK_LOOP', `${requested}: too many levels of symbolic links (loop at ${here})`, { file: requested });
-        }
-        const target = this.readlink(here);
-        links.push({ path: here, target });
-        if (target.startsWith('/')) done.length = 0;
-        const parts = splitInside(target);
-        for (let i = parts.length - 1; i >= 0; i--) todo.push(parts[i] as string);
-        continue;
-      }
-      if (!isLast && !st.isDirectory()) {
-        return { requested, path: '/' + [...done, part, ...todo.reverse()].join('/'), links, kind: 'missing' };
-      }
-      done.push(part);
-      if (isLast) return { requested, path: here, links, kind: nodeKindOf(st), stats: st };
+  protected override listNames(realPath: string): string[] | null {
+    try {
+      return readdirSync(this.hostPath(realPath));
+    } catch (err) {
+      if (!isMissingError(err)) throw err;
+      return null;
     }
-    // The walk ended on `.`/`..` (or a link to them): the answer is the folder reached so far.
-    const path = '/' + done.join('/');
-    const st = this.lstat(path);
-    return { requested, path, links, kind: st ? nodeKindOf(st) : 'missing', ...(st ? { stats: st } : {}) };
   }
 
-  /** Names in a directory inside the root, sorted bytewise; null when it is not a readable directory. */
-  readdir(inside: string): string[] | null {
-    const found = this.lookup(inside);
-    if (found.kind !== 'directory') return null;
-    let names = this.#dirs.get(found.path);
-    if (names === undefined) {
-      try {
-        names = readdirSync(this.hostPath(found.path)).sort(compareBytes);
-      } catch (err) {
-        if (!isMissingError(err)) throw err;
-        names = null;
-      }
-      this.#dirs.set(found.path, names);
-    }
-    return names;
-  }
-
-  /** Reads a whole (small) file inside the root, following links inside the root; null when missing or no regular file. */
-  readText(inside: string): string | null {
-    return this.readBytes(inside)?.toString('utf8') ?? null;
-  }
-
-  /**
-   * The bytes of a file inside the root, following links inside the root (as lookup resolves them);
-   * null when missing, no regular file, or no longer the file lookup saw (see openSeen).
-   */
-  readBytes(inside: string): Buffer | null {
-    const found = this.lookup(inside);
-    if (found.kind !== 'file') return null;
+  /** The bytes of a real path's file, when it is still the file lstat saw (see openSeen); else null. */
+  protected override readFile(realPath: string): Buffer | null {
     let file: OpenedFile;
     try {
-      file = this.openSeen(found.path);
+      file = this.openSeen(realPath);
     } catch (err) {
       if (err instanceof JailError && err.code === 'SOURCE_CHANGED') return null;
       throw err;
     }
     try {
-      return readWhole(file, this.#shown(found.path));
+      return readWhole(file, this.#shown(realPath));
     } finally {
       file.close();
     }
   }
 
   /** Opens a resolved regular file for positioned reads (see openSeen); errors name it by its path inside the root. */
-  open(resolvedInside: string): FileSource {
+  override open(resolvedInside: string): FileSource {
     const file = this.openSeen(resolvedInside);
     return FileSource.fromDescriptor(file.fd, file.stats.size, resolvedInside);
   }
@@ -258,7 +169,7 @@ export class RootFs {
    * link to a root-only folder after the plan was made; that swap is met as a link and refused, never
    * followed. Copy from the returned descriptor (its `path` reopens that very file), then close it.
    */
-  openPlanned(source: string, expected: { identity?: SourceIdentity; size?: number }): OpenedFile {
+  override openPlanned(source: string, expected: { identity?: SourceIdentity; size?: number }): OpenedFile {
     const refuse = (why: string, cause?: unknown): JailError =>
       new JailError('SOURCE_CHANGED', `${this.#shown(source)}: ${why} since the plan was made; nothing was copied from it: run again, and find out who changes it`, { file: source, cause });
     let file: OpenedFile;
@@ -286,7 +197,7 @@ export class RootFs {
   }
 
   /** Closes the folders kept open for reading and copying. The RootFs stays usable. */
-  releaseHandles(): void {
+  override releaseHandles(): void {
     for (const h of this.#handles.values()) h.close();
     this.#handles.clear();
   }
@@ -313,6 +224,37 @@ export class RootFs {
     return handle;
   }
 
+  /** The file's identity on disk with nanosecond times: if any part changes, what was learnt of it is dropped. */
+  override fileKey(realPath: string): string | undefined {
+    try {
+      const st = statSync(this.hostPath(realPath), { bigint: true });
+      return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  override privacyOf(realPath: string): string | null {
+    return hostPrivacy(this, realPath);
+  }
+
+  /**
+   * Hard-links the planned source file at `dest` (a path in the jail being written), when both are on
+   * one file system. link() takes a path, so the link made is checked afterwards: it must be the
+   * planned file (same device and inode), else it is removed and false returned (copy instead).
+   */
+  override linkPlanned(source: string, dest: string, planned: { dev: number; ino: number }): boolean {
+    try {
+      linkSync(this.hostPath(source), dest);
+    } catch {
+      return false;
+    }
+    const made = lstatSync(dest);
+    if (made.dev === planned.dev && made.ino === planned.ino) return true;
+    unlinkSync(dest);
+    return false;
+  }
+
   /** A source path as the admin finds it on the host. */
   #shown(inside: string): string {
     return this.#prefix + collapseDots(inside);
@@ -332,9 +274,4 @@ function readWhole(file: OpenedFile, shown: string): Buffer {
 function isMissingError(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG';
-}
-
-/** Bytewise comparison of strings as UTF-8, the order jailbuild sorts every listing in. */
-export function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }

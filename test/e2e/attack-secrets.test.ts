@@ -43,7 +43,7 @@ test('a dereferenced tree holding a link to a root-only file: the file is left o
   const jail = join(dir, 'jail');
   const run = jailbuild(['profile', profileFile(dir, 'tree', { files: [{ path: tree, dereference: true }] }), '--out', jail]);
   assert.is(run.code, 0, run.stderr);
-  assert.match(run.stderr, /server\.key: left out: the host keeps it from others \(mode 0600/);
+  assert.match(run.stderr, /server\.key: left out \(.*\): the host keeps it from others \(mode 0600/);
   assert.not.ok(existsSync(join(jail, tree, 'server.key')));
   assert.ok(existsSync(join(jail, tree, 'ca.pem')));
   const read = runInJailAs(jail, ['/bin/sh', '-c', `read l < ${tree}/server.key && echo "$l"`]);
@@ -60,7 +60,7 @@ test('a folder shared with the pool group only (0750): left out unless the tree 
   writeFileSync(join(app, 'index.php'), '<?php echo 1;\n', { mode: 0o644 });
   const plain = jailbuild(['profile', profileFile(dir, 'group', { trees: [app] }), '--out', join(dir, 'j1')]);
   assert.is(plain.code, 0, plain.stderr);
-  assert.match(plain.stderr, /index\.php: left out: the host keeps it from others \(it is inside .*app \(mode 0750/);
+  assert.match(plain.stderr, /index\.php: left out \(.*\): the host keeps it from others \(it is inside .*app \(mode 0750/);
   assert.not.ok(existsSync(join(dir, 'j1', app, 'index.php')));
   const marked = jailbuild(['profile', profileFile(dir, 'group2', { trees: [{ path: app, secret: true }] }), '--out', join(dir, 'j2')]);
   assert.is(marked.code, 0, marked.stderr);

@@ -252,7 +252,7 @@ test('bad profiles: one line naming the file and the field, exit 2, nothing writ
     ['schema', JSON.stringify({ binaries: [42] }, null, 2), /schema\.json:3: \/binaries\/0: must be string or object/],
     ['unknown', JSON.stringify({ binarys: ['/bin/sh'] }, null, 2), /unknown\.json:2: \/binarys: unknown field; did you mean "binaries"\?/],
     ['cycle-a', JSON.stringify({ extends: './cycle-b.json' }), /extends cycle: .*cycle-a\.json -> .*cycle-b\.json -> .*cycle-a\.json/],
-    ['missing', JSON.stringify({ extends: 'base', binaries: ['/usr/bin/no-such-program'] }, null, 2), /missing\.json: \/binaries\/0: \/usr\/bin\/no-such-program: not found in the root/],
+    ['missing', JSON.stringify({ extends: 'base', binaries: ['/usr/bin/no-such-program'] }, null, 2), /missing\.json:4: \/binaries\/0: \/usr\/bin\/no-such-program: not found in the root/],
     ['badvar', JSON.stringify({ out: '/srv/${NOPE}' }, null, 2), /badvar\.json:2: \/out: unknown variable \$\{NOPE\}/],
   ];
   writeFileSync(join(dir, 'cycle-b.json'), JSON.stringify({ extends: './cycle-a.json' }));

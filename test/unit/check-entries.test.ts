@@ -31,7 +31,7 @@ const CASES: Array<[string, JailEntry[], RegExp]> = [
   ['a duplicate', [dir('/'), text('/a'), text('/a', 'y')], /listed twice/],
   ['a child before its folder', [dir('/'), text('/etc/x'), dir('/etc')], /its folder \/etc does not come before it/],
   ['no root folder', [dir('/etc')], /its folder \/ does not come before it/],
-  ['a file with neither source nor contents', [dir('/'), { path: '/x', kind: 'file', mode: 0o644, uid: 0, gid: 0, reasons: [] }], /needs either a source or contents/],
+  ['a file with neither source nor contents', [dir('/'), { path: '/x', kind: 'file', mode: 0o644, uid: 0, gid: 0, reasons: [] }], /needs one of a source, contents or a generate request/],
   ['a source with ..', [dir('/'), { path: '/x', kind: 'file', mode: 0o644, uid: 0, gid: 0, source: '/etc/../etc/shadow', reasons: [] }], /is not a normalized path/],
   ['a link without target', [dir('/'), { path: '/l', kind: 'symlink', mode: 0o777, uid: 0, gid: 0, reasons: [] }], /a link needs a target/],
   ['a device without numbers', [dir('/'), { path: '/d', kind: 'char', mode: 0o666, uid: 0, gid: 0, reasons: [] }], /major and minor/],

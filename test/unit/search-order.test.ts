@@ -31,7 +31,7 @@ function resolve1(root: string, input: string, opts = {}): InputResolution {
 const files = (r: InputResolution): string[] => r.needs.filter((n) => n.kind === 'file').map((n) => n.path);
 const links = (r: InputResolution): string[] => r.needs.filter((n) => n.kind === 'symlink').map((n) => `${n.path} -> ${n.target}`);
 const missing = (r: InputResolution): string[] => r.missing.map((m) => m.name);
-const reasonOf = (r: InputResolution, path: string): string => r.needs.find((n) => n.path === path)?.reason ?? '';
+const reasonOf = (r: InputResolution, path: string): string => r.needs.find((n) => n.path === path)?.reason.via ?? '';
 
 test('a plain program: interpreter, libc, and the merged-/usr links on the way', () => {
   const root = x64Root({ '/usr/bin/prog': prog() });

@@ -44,7 +44,7 @@ export function checkLoadability(ctx: CheckContext): Finding[] {
       if (!isExecutable(e)) continue;
     }
     const found: Lookup = fs.lookup(e.path, false);
-    const closure = resolver.closure(found, 'audit');
+    const closure = resolver.closure(found, { kind: 'input' });
     if (!isElf && closure.kind !== 'script') continue;
     for (const d of closure.diagnostics) {
       const known = DIAGNOSTICS[d.code];

@@ -8,6 +8,9 @@ export interface ByteSource {
   read(offset: number, length: number, what?: string): Buffer;
 }
 
+/** A byte source that holds something open until closed (a descriptor, a scratch file's share). */
+export type ClosableSource = ByteSource & { close(): void };
+
 /** No single read may allocate more than this, whatever a header claims. */
 export const MAX_READ = 64 * 1024 * 1024;
 
