@@ -21,7 +21,7 @@ export async function runAudit(target: string, opts: AuditCommandOptions, out: O
   if (opts.set && opts.profile === undefined) throw new JailError('USAGE', '--set gives variables to a profile: use it with --profile');
   // Loaded when the command runs, as main.ts loads every command: the resolver and the profile
   // code stay out of other commands' start-up.
-  const [{ auditJail }, { loadProfileWithSettings }] = await Promise.all([import('../audit/run-audit.js'), import('./profile-command.js')]);
+  const [{ auditJail }, { loadProfileWithSettings }] = await Promise.all([import('../audit/run-audit.js'), import('../config/profile-settings.js')]);
   const profile = opts.profile !== undefined ? loadProfileWithSettings(opts.profile, { ...(opts.set ? { set: opts.set } : {}), ...(opts.root !== undefined ? { root: opts.root } : {}) }) : undefined;
   const result = await auditJail(target, {
     ...(opts.manifest !== undefined ? { manifest: opts.manifest } : {}),

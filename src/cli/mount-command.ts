@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import { JailError } from '../errors.js';
 import { bindMounts, type MountReport, unbindMounts } from '../mounts/bind-mounts.js';
 import type { Output } from './output.js';
-import { loadProfileWithSettings, outputFolder } from './profile-command.js';
+import { loadProfileWithSettings, outputFolder } from '../config/profile-settings.js';
 
 interface MountOptions {
   out?: string;
@@ -23,7 +21,6 @@ function describeMount(r: MountReport): string | undefined {
 export function runMount(nameOrPath: string, opts: MountOptions, out: Output): number {
   const profile = loadProfileWithSettings(nameOrPath, opts);
   const jail = outputFolder(profile, opts.out);
-  if (!existsSync(jail)) throw new JailError('INPUT', `${jail}: no jail there; build it first (jailbuild profile ${nameOrPath} --out ${jail})`, { file: jail });
   bindMounts(profile.mounts, jail, (r) => {
     const line = describeMount(r);
     if (line) out.stdout(line);

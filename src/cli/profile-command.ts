@@ -1,10 +1,9 @@
 import { resolve as resolveHostPath } from 'node:path';
-import { type JailbuildConfig, loadConfig } from '../config/load-config.js';
+import { loadConfig } from '../config/load-config.js';
+import { loadProfileWithSettings, outputFolder } from '../config/profile-settings.js';
 import { writeTree } from '../emit/write-tree.js';
 import { AnalysisCache } from '../cache/analysis-cache.js';
 import { buildPlan, type Plan } from '../plan/build-plan.js';
-import { loadProfile } from '../profile/load-profile.js';
-import type { Profile } from '../profile/profile-types.js';
 import { RootFs } from '../rootfs/rootfs.js';
 import { emitOutputs, wantsOutputs } from './output-options.js';
 import { describeProcesses } from '../mounts/processes-inside.js';
@@ -28,20 +27,6 @@ export interface ProfileCommandOptions {
   json?: boolean;
   quiet?: boolean;
   mtime?: number;
-}
-
-/** Loads a profile with the tool's settings applied: search path, default root and permissions, --root. */
-export function loadProfileWithSettings(nameOrPath: string, opts: { set?: Record<string, string>; root?: string }, config: JailbuildConfig = loadConfig()): Profile {
-  const profile = loadProfile(nameOrPath, { set: opts.set ?? {}, searchPath: config.profilePath });
-  if (opts.root !== undefined) profile.root = resolveHostPath(opts.root);
-  else if (config.root !== undefined && profile.root === '/') profile.root = config.root;
-  if (config.permissions && Object.keys(profile.permissions).length === 0) profile.permissions = { ...config.permissions };
-  return profile;
-}
-
-/** Where the tree goes: --out, else the profile's out, else ./NAME. */
-export function outputFolder(profile: Profile, out?: string): string {
-  return resolveHostPath(out ?? profile.out ?? profile.name);
 }
 
 export function summarize(plan: Plan): Record<string, number> {

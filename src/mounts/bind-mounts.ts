@@ -1,4 +1,4 @@
-import { fstatSync } from 'node:fs';
+import { existsSync, fstatSync } from 'node:fs';
 import { JailError } from '../errors.js';
 import type { Located, MountSpec } from '../profile/profile-types.js';
 import { DirHandle, errnoOf } from '../rootfs/dir-handle.js';
@@ -52,6 +52,7 @@ function fieldOf(m: Located<MountSpec>, field: string): { file: string; field: s
  * Optional sources that do not exist and mounts already there are reported and skipped.
  */
 export function bindMounts(mounts: Located<MountSpec>[], jail: string, report: (r: MountReport) => void): void {
+  if (!existsSync(jail)) throw new JailError('INPUT', `${jail}: no jail there; build it first (jailbuild profile PROFILE --out ${jail})`, { file: jail });
   const jailDir = DirHandle.open(jail, { followLast: true });
   try {
     for (const m of mounts) {
