@@ -1,19 +1,10 @@
+import type { Code } from './codes.js';
+
 /**
  * Errors are values with a code, the file they concern and, where it applies, the field.
  * The CLI prints `message` on one line; `--debug` adds the stack.
  */
-export type ErrorCode =
-  | 'ELF_NOT_ELF'
-  | 'ELF_MALFORMED'
-  | 'ELF_UNSUPPORTED'
-  | 'IO_ERROR'
-  | 'NOT_FOUND'
-  | 'SYMLINK_LOOP'
-  | 'PATH_ESCAPE'
-  | 'LDCACHE_MALFORMED'
-  | 'SOURCE_CHANGED'
-  | 'USAGE'
-  | 'INPUT';
+export type ErrorCode = Extract<Code, 'ELF_NOT_ELF' | 'ELF_MALFORMED' | 'ELF_UNSUPPORTED' | 'IO_ERROR' | 'NOT_FOUND' | 'SYMLINK_LOOP' | 'PATH_ESCAPE' | 'LDCACHE_MALFORMED' | 'SOURCE_CHANGED' | 'USAGE' | 'INPUT'>;
 
 export interface ErrorDetails {
   file?: string;
@@ -42,7 +33,8 @@ export class JailError extends Error {
 
 /** A problem found while working that does not stop the work: collected, printed, counted. */
 export interface Diagnostic {
-  code: string;
+  /** One of CODES (src/codes.ts). */
+  code: Code;
   severity: 'error' | 'warning' | 'info';
   path: string;
   message: string;

@@ -1,4 +1,5 @@
 import type { Stats } from 'node:fs';
+import type { Code } from '../codes.js';
 import type { Diagnostic } from '../errors.js';
 import { PHRASES, type Reason } from '../model/reason.js';
 import { describeOrigin, toId } from '../profile/load-profile.js';
@@ -33,7 +34,7 @@ export class PlanContext {
   }
 
   /** Records a problem of a profile line: the plan fails at the end, naming every one. */
-  fail(origin: Origin, message: string, code = 'PROFILE'): void {
+  fail(origin: Origin, message: string, code: Code = 'PROFILE'): void {
     this.problems.push({ code, severity: 'error', path: origin.file, message: `${describeOrigin(origin)}: ${message}` });
   }
 

@@ -55,7 +55,24 @@ export function loadProfile(nameOrPath: string, options: LoadProfileOptions = {}
   const file = findProfile(nameOrPath, options.searchPath ?? []);
   const layers: RawLayer[] = [];
   collectLayers(file, options.searchPath ?? [], [], layers, new Set());
+  return flatten(file, layers, options);
+}
 
+/**
+ * The same for a profile given as a value (built by a program, not read from a file): `file` names it
+ * in messages and reasons (default `<object>`) and `dir` is where a relative `extends`, `root` or
+ * `out` is taken from (default: the working folder). It is checked against the schema like a file.
+ */
+export function loadProfileFromObject(value: unknown, options: LoadProfileOptions & { file?: string; dir?: string } = {}): Profile {
+  const file = resolveHostPath(options.dir ?? process.cwd(), options.file ?? '<object>');
+  const doc = parseJsonDocument(JSON.stringify(value, null, 2) ?? 'null', file);
+  const layers: RawLayer[] = [];
+  collectLayers(file, options.searchPath ?? [], [], layers, new Set(), doc);
+  return flatten(file, layers, options);
+}
+
+/** Variables, then every layer in order (parents first): the profile as one value. */
+function flatten(file: string, layers: RawLayer[], options: LoadProfileOptions): Profile {
   // Variables: defaults from every layer (later layers win), then --set.
   const variables: Record<string, string> = {};
   for (const layer of layers) Object.assign(variables, layer.body.variables ?? {});
@@ -146,21 +163,13 @@ function refuseGrant(field: ListField, item: unknown, layer: RawLayer, pointer: 
   throw new JailError('INPUT', `${layer.file}:${layer.doc.lineOf(pointer)}: ${pointer}: ${grant} can only be granted by the profile named on the command line (${top}) or a shipped one, not by a profile it extends: move it there`, { file: layer.file, field: pointer });
 }
 
-function collectLayers(file: string, searchPath: string[], chain: string[], out: RawLayer[], done: Set<string>): void {
+/** Reads `file` (or takes `given`, a profile passed as a value) and, first, everything it extends. */
+function collectLayers(file: string, searchPath: string[], chain: string[], out: RawLayer[], done: Set<string>, given?: JsonDocument): void {
   if (chain.includes(file)) {
     throw new JailError('INPUT', `${file}: extends cycle: ${[...chain.slice(chain.indexOf(file)), file].join(' -> ')}`, { file, field: '/extends' });
   }
   if (done.has(file)) return;
-  let text: string;
-  try {
-    const size = statSync(file).size;
-    if (size > MAX_PROFILE_BYTES) throw new JailError('INPUT', `${file}: ${size} bytes: too large for a profile (at most ${MAX_PROFILE_BYTES})`, { file });
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if (err instanceof JailError) throw err;
-    throw new JailError('INPUT', `${file}: cannot read the profile: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file });
-  }
-  const doc = parseJsonDocument(text, file);
+  const doc = given ?? readProfileFile(file);
   validateProfileDocument(doc);
   const body = doc.value as ProfileDocument;
   const parents = body.extends === undefined ? [] : Array.isArray(body.extends) ? body.extends : [body.extends];
@@ -189,6 +198,19 @@ export const MAX_VARIABLE_LENGTH = 64 * 1024;
 const MAX_GROWTH = 4 * 1024 * 1024;
 /** A profile file larger than this is refused before it is read: profiles are a few KiB. */
 const MAX_PROFILE_BYTES = 16 * 1024 * 1024;
+
+function readProfileFile(file: string): JsonDocument {
+  let text: string;
+  try {
+    const size = statSync(file).size;
+    if (size > MAX_PROFILE_BYTES) throw new JailError('INPUT', `${file}: ${size} bytes: too large for a profile (at most ${MAX_PROFILE_BYTES})`, { file });
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err instanceof JailError) throw err;
+    throw new JailError('INPUT', `${file}: cannot read the profile: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file });
+  }
+  return parseJsonDocument(text, file);
+}
 
 /** Variables may use others (`WEBROOT: /srv/www/${POOL}`): expanded in place; a cycle or a blow-up is an error. */
 function expandVariables(variables: Record<string, string>, file: string): void {

@@ -1,0 +1,43 @@
+/**
+ * Every code a diagnostic or an error carries, with what it means: the one list the README's
+ * "Diagnostics" table is checked against (test/unit/codes.test.ts). A code is a promise to scripts
+ * that match on it: add one here (and to the README) before using it.
+ */
+export const CODES = {
+  // The ELF reader and the loader emulation.
+  ELF_MALFORMED: "a file's headers are defective (the message names the field)",
+  ELF_NOT_ELF: 'a candidate library is not an ELF file',
+  ELF_UNSUPPORTED: 'an ELF file of a kind the reader does not handle',
+  ELF_NOT_LOADABLE: 'an executable was found where a library was wanted',
+  SYMLINK_LOOP: 'more than 40 links in one lookup',
+  LDCACHE_MALFORMED: "the root's ld.so.cache cannot be read; ld.so.conf is used instead",
+  LDCACHE_STALE: 'a library is in a folder ld.so.conf names but not in ld.so.cache',
+  LDCONF_INCLUDE_LOOP: 'an ld.so.conf file includes itself; it is read once',
+  ORIGIN_NEEDS_PROC: "the program's search path uses `$ORIGIN`: the jail needs `/proc`",
+  NOT_FOUND: 'an input is not in the root',
+  // Scripts.
+  INTERPRETER_MISSING: "a script's `#!` interpreter is not in the root",
+  SCRIPT_UNKNOWN: 'a command, sourced file or `sh -c` text of a script is not known statically (file:line)',
+  SCRIPT_PARSE: 'a shell script could not be parsed; the programs it runs are not followed',
+  SCRIPT_UNREADABLE: 'a shell script is too large or unreadable; the programs it runs are not followed',
+  SCRIPT_NOT_FOLLOWED: 'a script in another language: its interpreter is included, its modules are not',
+  CHAIN_TOO_DEEP: 'programs running programs more than 24 levels deep',
+  COMMAND_MISSING: "a command a program's script runs is not in the root (the build goes on)",
+  // Placing files.
+  TREE_MISSING: 'a program inside a tree with "resolve" needs something the root lacks (the build goes on)',
+  DANGLING_LINK: 'a link met while copying with "dereference" leads to nothing; left out',
+  SPECIAL_FILE_SKIPPED: 'a device, socket or pipe inside a copied folder; left out (use "devices")',
+  PRIVATE_LEFT_OUT: 'a file of a tree that the host keeps from others was left out (name it with `"secret": true` to copy it)',
+  PRIVATE_NOT_READ: 'a script the host keeps from others was not read: the programs it runs are not followed',
+  SETUID_REMOVED: 'a file\'s setuid or setgid bit was removed (add `"allowSetuid": true` to keep it)',
+  SETUID_KEPT: 'a file keeps its setuid or setgid bit because its entry says `"allowSetuid": true`',
+  // Errors that stop a command.
+  PROFILE: 'a profile line asks for something the root cannot give (one line per problem; exit 2)',
+  INPUT: 'a bad profile, manifest, jail or other input (exit 2)',
+  USAGE: 'a bad command line (exit 2)',
+  PATH_ESCAPE: 'a path climbs out of its root',
+  SOURCE_CHANGED: 'a source file is no longer the file the plan saw (exit 1): run again',
+  IO_ERROR: 'reading or writing failed (exit 1)',
+} as const;
+
+export type Code = keyof typeof CODES;
