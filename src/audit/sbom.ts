@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileWhole } from '../io/write-whole.js';
+import { resolve as resolveHostPath } from 'node:path';
 import { sourceDateEpoch } from '../config/source-date-epoch.js';
 import { JailError } from '../errors.js';
 import type { JailEntry } from '../model/jail-entry.js';
@@ -127,12 +128,9 @@ export function buildSbom(name: string, files: SbomFile[], source: SourceRoot): 
 /** Writes the document whole (a temporary file renamed), so a reader never sees half of it. */
 export function writeSbom(file: string, doc: object): string {
   const dest = resolveHostPath(file);
-  const temp = join(dirname(dest), `.${basename(dest)}.jailbuild-${process.pid}`);
   try {
-    writeFileSync(temp, JSON.stringify(doc, null, 2) + '\n', { mode: 0o644 });
-    renameSync(temp, dest);
+    writeFileWhole(dest, JSON.stringify(doc, null, 2) + '\n');
   } catch (err) {
-    rmSync(temp, { force: true });
     throw new JailError('IO_ERROR', `${dest}: cannot write the SBOM: ${(err as Error).message}`, { file: dest, cause: err });
   }
   return dest;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { writeFileWhole } from '../io/write-whole.js';
 import { join } from 'node:path';
 import type { ElfInfo } from '../elf/elf-info.js';
 
@@ -123,9 +124,7 @@ export class AnalysisCache {
       this.#data.files = files;
     }
     mkdirSync(join(this.file, '..'), { recursive: true });
-    const temp = `${this.file}.${process.pid}.${Date.now()}.tmp`;
-    writeFileSync(temp, JSON.stringify(this.#data));
-    renameSync(temp, this.file);
+    writeFileWhole(this.file, JSON.stringify(this.#data));
     this.#dirty = false;
   }
 }

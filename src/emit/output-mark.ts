@@ -1,4 +1,5 @@
-import { lstatSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { writeFileWhole } from '../io/write-whole.js';
 import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
 import type { JailEntry } from '../model/jail-entry.js';
 import type { SourceRoot } from '../rootfs/source-root.js';
@@ -63,12 +64,9 @@ export function checkReplaceable(folder: string, what: string, force: boolean): 
 export function writeMark(folder: string, vouchFor: string[]): void {
   const folders = vouchFor.map(identityOf);
   const mark = markPathOf(folder);
-  const temp = `${mark}.${process.pid}.tmp`;
   try {
-    writeFileSync(temp, `${JSON.stringify({ jailbuild: VERSION, folders })}\n`, { flag: 'wx', mode: 0o644 });
-    renameSync(temp, mark);
+    writeFileWhole(mark, `${JSON.stringify({ jailbuild: VERSION, folders })}\n`);
   } catch (err) {
-    rmSync(temp, { force: true });
     throw new JailError('IO_ERROR', `${mark}: cannot write jailbuild's mark: ${(err as Error).message}`, { file: mark, cause: err });
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hashDescriptor } from '../rootfs/hash-file.js';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
+import { writeFileWhole } from '../io/write-whole.js';
+import { resolve as resolveHostPath } from 'node:path';
 import { JailError } from '../errors.js';
 import { checkEntries } from '../model/check-entries.js';
 import { ownBytes } from './generate-files.js';
@@ -104,12 +104,9 @@ export async function writeManifest(dest: string, entries: JailEntry[], fs: Sour
     return manifest;
   }
   const file = resolveHostPath(dest);
-  const temp = join(dirname(file), `.${basename(file)}.jailbuild-${process.pid}-${Date.now()}`);
   try {
-    writeFileSync(temp, text, { flag: 'wx', mode: 0o644 });
-    renameSync(temp, file);
+    writeFileWhole(file, text);
   } catch (err) {
-    rmSync(temp, { force: true });
     throw new JailError('IO_ERROR', `${file}: cannot write the manifest: ${(err as Error).message}`, { file, cause: err });
   }
   return manifest;

@@ -1,13 +1,17 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, fstatSync, readSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { Transform, type Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
-import tar, { type Header as TarHeader, type Pack } from 'tar-stream';
+import tar from 'tar-stream';
 import { JailError } from '../errors.js';
+import { tempPathBeside } from '../io/write-whole.js';
 import { checkEntries } from '../model/check-entries.js';
 import { ownBytes } from './generate-files.js';
+import { headerOf, MAX_MTIME, tarName } from './tar-header.js';
+
+export { tarName };
+import { addEntry, type Sink, tap, writeChunk } from './tar-stream-plumbing.js';
 import { checkOutputPlace, realOutputPath, sourcesRead } from './output-mark.js';
 import type { JailEntry } from '../model/jail-entry.js';
 import type { SourceRoot } from '../rootfs/source-root.js';
@@ -44,120 +48,8 @@ export interface TarballResult {
  */
 export const GZIP_LEVEL = 6;
 
-/** ustar's numeric fields as tar-stream writes them: 6 octal digits for ids and device numbers. */
-const MAX_USTAR_ID = 0o777777;
-/** tar-stream truncates the mtime to a signed 32-bit number of seconds. */
-const MAX_MTIME = 2 ** 31 - 1;
-
-const S_IF = { file: 0o100000, directory: 0o040000, symlink: 0o120000, char: 0o020000, block: 0o060000 } as const;
-const TAR_TYPE = { file: 'file', directory: 'directory', symlink: 'symlink', char: 'character-device', block: 'block-device' } as const;
-
-type Header = Partial<TarHeader> & { name: string; pax?: Record<string, string> };
-/** One entry's writable side (a streamx stream, not a Node one). */
-type Sink = ReturnType<Pack['entry']>;
-
-/**
- * The name of an entry in the archive. The root is `./` and everything else is relative without a
- * leading `./` (`usr/bin/dash`, folders with a trailing slash): GNU tar and bsdtar both extract that
- * cleanly, and the `./` entry carries the root folder's mode and owner (tar -xp applies them to the
- * folder it extracts into), which omitting it would lose. (bsdtar leaves that folder's mtime alone, as
- * it does for archives GNU tar makes; GNU tar and umoci set it too.)
- */
-export function tarName(entry: Pick<JailEntry, 'path' | 'kind'>): string {
-  if (entry.path === '/') return './';
-  const rel = entry.path.replace(/^\/+/, '');
-  return entry.kind === 'directory' ? `${rel}/` : rel;
-}
-
-function plainUstar(text: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  return Buffer.byteLength(text) <= 100 && /^[\x00-\x7f]*$/.test(text);
-}
-
-/**
- * The tar header of one entry. Names that are not plain 7-bit ASCII or exceed 100 bytes always go in a
- * PAX `path`/`linkpath` record (rather than letting tar-stream split them into the ustar prefix, which
- * breaks on a single long component): tar-stream's PAX header holds only path, linkpath and the keys
- * given here — never atime, ctime or a pid — and is named `PaxHeader` with the entry's own mtime, so
- * it is as reproducible as the rest. uname/gname stay empty: owners are numeric.
- */
-function headerOf(e: JailEntry, name: string, mtime: Date, link?: string): Header {
-  const kind = link === undefined ? e.kind : 'file';
-  // The file-type bits keep the mode non-zero: tar-stream replaces a mode of 0 by 0644/0755.
-  const header: Header = {
-    name,
-    type: link === undefined ? TAR_TYPE[e.kind] : 'link',
-    mode: S_IF[kind] | (e.kind === 'symlink' ? 0o777 : e.mode & 0o7777),
-    uid: e.uid,
-    gid: e.gid,
-    mtime,
-    size: link === undefined && e.kind === 'file' ? (e.size ?? 0) : 0,
-  };
-  const linkname = link ?? (e.kind === 'symlink' ? (e.target as string) : undefined);
-  if (linkname !== undefined) header.linkname = linkname;
-  const pax: Record<string, string> = {};
-  if (e.uid > MAX_USTAR_ID) pax.uid = String(e.uid);
-  if (e.gid > MAX_USTAR_ID) pax.gid = String(e.gid);
-  if (e.kind === 'char' || e.kind === 'block') {
-    const [major, minor] = [e.major ?? 0, e.minor ?? 0];
-    if (major > MAX_USTAR_ID || minor > MAX_USTAR_ID) {
-      throw new JailError('INPUT', `${e.path}: device ${major},${minor}: numbers above ${MAX_USTAR_ID} do not fit a tar header`, { file: e.path });
-    }
-    header.devmajor = major;
-    header.devminor = minor;
-  }
-  // A non-null pax object makes tar-stream write the PAX header (path and linkpath from the header).
-  if (Object.keys(pax).length > 0 || !plainUstar(name) || (linkname !== undefined && !plainUstar(linkname))) header.pax = pax;
-  return header;
-}
-
 /** Files up to this size are read in one go; larger ones are streamed in 64 KiB reads. */
 const SMALL_FILE = 1024 * 1024;
-
-/** Counts and hashes the bytes going by. */
-function tap(hash: Hash, count: { bytes: number }): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      count.bytes += chunk.length;
-      cb(null, chunk);
-    },
-  });
-}
-
-/** Writes into a tar entry, waiting for room; fails if the archive is torn down meanwhile. */
-async function writeChunk(sink: Sink, chunk: Buffer): Promise<void> {
-  if (sink.write(chunk)) return;
-  await new Promise<void>((resolve, reject) => {
-    const done = (err?: Error): void => {
-      sink.off('drain', onDrain);
-      sink.off('close', onClose);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onDrain = (): void => done();
-    const onClose = (): void => done(new Error('the archive was closed while a file was being written'));
-    sink.on('drain', onDrain);
-    sink.on('close', onClose);
-  });
-}
-
-/** Adds one entry; resolves when tar-stream has taken all of it (one entry at a time: bounded memory). */
-function addEntry(pack: Pack, header: Header, body?: (sink: Sink) => Promise<void>): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
-    // Failures reach us through the callback; without a listener streamx would also throw them.
-    sink.on('error', () => undefined);
-    if (!body) return;
-    body(sink).then(
-      () => void sink.end(undefined),
-      (err: unknown) => {
-        reject(err);
-        sink.destroy(err as Error);
-      },
-    );
-  });
-}
 
 /**
  * Streams a source file into its entry: the very file the plan saw, opened without following links
@@ -226,7 +118,7 @@ export async function writeTarball(entries: JailEntry[], fs: SourceRoot, dest: W
   const toFile = typeof dest === 'string' && dest !== '-';
   const finalPath = toFile ? realOutputPath(dest) : '-';
   if (toFile) checkOutputPlace(finalPath, [...sourcesRead(entries, fs), ...(options.reads ?? [])]);
-  const tempPath = toFile ? join(dirname(finalPath), `.${basename(finalPath)}.jailbuild-${process.pid}-${Date.now()}`) : undefined;
+  const tempPath = toFile ? tempPathBeside(finalPath) : undefined;
   // An archive holding a host secret ("secret": true) is for its owner's eyes only.
   const mode = entries.some((e) => e.secret) ? 0o600 : 0o644;
   const out: Writable = tempPath !== undefined ? createWriteStream(tempPath, { flags: 'wx', mode }) : dest === '-' ? process.stdout : (dest as Writable);

@@ -1,11 +1,9 @@
-import { type Diagnostic, type ErrorCode, JailError } from '../errors.js';
+import { type Diagnostic, JailError } from '../errors.js';
 import { ET_EXEC } from '../elf/constants.js';
 import type { ElfInfo } from '../elf/elf-info.js';
 import { type Reason, withOrigin } from '../model/reason.js';
-import { readElf } from '../elf/read-elf.js';
 import { archOf, compatibleElf } from '../loader/arch.js';
 import { lookupLdCache } from '../loader/ld-so-cache.js';
-import { SHEBANG_LIMIT } from '../script/shebang.js';
 import type { AnalysisCache } from '../cache/analysis-cache.js';
 import {
   defaultInterpreter,
@@ -17,6 +15,7 @@ import { type Candidate, glibcCandidates, isMuslReservedName, muslCandidates, ty
 import { basenameInside, dirnameInside } from '../rootfs/inside-path.js';
 import type { Lookup, SourceRoot } from '../rootfs/source-root.js';
 import { NeedSet, type Need } from './need-set.js';
+import { ParsedFiles } from './parsed-files.js';
 
 export type DlopenLevel = 'none' | 'required' | 'recommended' | 'suggested';
 
@@ -77,77 +76,35 @@ const DLOPEN_RANK: Record<string, number> = { required: 1, recommended: 2, sugge
 
 /**
  * Computes, for ELF files inside a root, the files and links the dynamic loader would open, by the
- * loader's own rules (see loader/search-order.ts). Parsed headers, lookups and loader settings are
- * kept for the life of the resolver, so resolving many files costs little more than reading each once.
+ * loader's own rules (see loader/search-order.ts). What each file says (ParsedFiles), lookups and
+ * loader settings are kept for the life of the resolver, so resolving many files costs little more
+ * than reading each once.
  */
 export class ElfResolver {
   readonly fs: SourceRoot;
   readonly options: ElfResolverOptions;
-  readonly #elf = new Map<string, ElfInfo | JailError>();
   readonly #contexts = new Map<string, LoaderContext>();
-  readonly #heads = new Map<string, Buffer>();
-  /** Files whose headers were read from disk in this run (not from the cache). */
-  parsed = 0;
+  readonly #files: ParsedFiles;
 
   constructor(fs: SourceRoot, options: ElfResolverOptions = {}) {
     this.fs = fs;
     this.options = options;
+    this.#files = new ParsedFiles(fs, options.cache);
+  }
+
+  /** Files whose headers were read from disk in this run (not from the cache). */
+  get parsed(): number {
+    return this.#files.parsed;
   }
 
   /** The parsed headers of a regular file (by its real path inside the root), or the error reading it gave. */
   elfAt(realPath: string): ElfInfo | JailError {
-    let info = this.#elf.get(realPath);
-    if (info === undefined) {
-      const cache = this.options.cache;
-      const id = cache ? this.fs.fileKey(realPath) : undefined;
-      const cached = cache?.getElf(realPath, id);
-      if (cached) {
-        info = 'elfClass' in cached ? cached : new JailError(cached.code as ErrorCode, cached.message, { file: realPath });
-        this.#elf.set(realPath, info);
-        return info;
-      }
-      this.parsed++;
-      try {
-        const src = this.fs.open(realPath);
-        try {
-          info = readElf(src);
-        } catch (err) {
-          // Not ELF: keep the first bytes (already read) for whoever looks for a `#!` line next.
-          if (err instanceof JailError && err.code === 'ELF_NOT_ELF') this.#heads.set(realPath, Buffer.from(src.read(0, Math.min(src.size, SHEBANG_LIMIT))));
-          throw err;
-        } finally {
-          src.close();
-        }
-      } catch (err) {
-        if (err instanceof JailError) info = err;
-        else {
-          const e = err as NodeJS.ErrnoException;
-          info = new JailError('IO_ERROR', `${realPath}: ${e.code ?? ''} ${e.message}`.trim(), { file: realPath, cause: err });
-        }
-      }
-      this.#elf.set(realPath, info);
-      // I/O errors may be passing: only what the file's bytes say is worth keeping.
-      if (cache && !(info instanceof JailError && info.code === 'IO_ERROR')) cache.setElf(realPath, id, info instanceof JailError ? { code: info.code, message: info.message } : info);
-    }
-    return info;
+    return this.#files.elfAt(realPath);
   }
 
-  /** The first bytes of a file that is not ELF (as far as the kernel reads a `#!` line), read once; null when unreadable. */
+  /** The first bytes of a file that is not ELF (for its `#!` line), read once; null when unreadable. */
   headOf(realPath: string): Buffer | null {
-    const kept = this.#heads.get(realPath);
-    if (kept) return kept;
-    try {
-      const src = this.fs.open(realPath);
-      try {
-        const head = Buffer.from(src.read(0, Math.min(src.size, SHEBANG_LIMIT)));
-        this.#heads.set(realPath, head);
-        return head;
-      } finally {
-        src.close();
-      }
-    } catch {
-      return null;
-    }
+    return this.#files.headOf(realPath);
   }
 
   #context(elf: ElfInfo, interpreter: string | undefined): LoaderContext {

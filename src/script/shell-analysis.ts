@@ -19,63 +19,14 @@ import type {
   WordPart,
 } from 'mvdan-sh';
 import { isWrapper, shellInvocation, SHELL_NAMES, wrappedCommand } from './command-wrappers.js';
-import { isBuiltin, type ShellKind } from './shell-builtins.js';
+import { isBuiltin } from './shell-builtins.js';
 import { nodeType, OP, parseShell } from './shell-parse.js';
-import { basename, concat, dirname, mapValues, one, removeAffix, union, type Values } from './shell-values.js';
+import { pureOutput } from './pure-commands.js';
+import { isUnquotedExpansion, lineOf, unescape, wordText } from './shell-syntax.js';
+import type { AnalyzeOptions, ShellAnalysis } from './shell-types.js';
+import { concat, mapValues, one, removeAffix, union, type Values } from './shell-values.js';
 
-/** A program the script may run. */
-export interface CommandUse {
-  /** The command word as it will be looked up: a bare name (PATH) or a path. */
-  name: string;
-  /** The file (script or sourced file) and line where it is run. */
-  file: string;
-  line: number;
-  /** How it is run: 'run', 'exec', 'via timeout', 'in $(...)', ... */
-  how: string;
-  /** The PATH in force there, as far as it is known. */
-  path: string | null;
-  /** Other values the same command word may take (`x=gs; test -x ./gs && x=./gs; exec $x`): one is enough. */
-  alternatives: string[];
-}
-
-/** A file read with `.` or `source`, or run as `sh FILE`. */
-export interface FileUse {
-  path: string;
-  file: string;
-  line: number;
-  how: 'source' | 'script';
-}
-
-export interface ShellWarning {
-  file: string;
-  line: number;
-  message: string;
-}
-
-export interface ShellAnalysis {
-  commands: CommandUse[];
-  files: FileUse[];
-  warnings: ShellWarning[];
-  /** Set when the script could not be parsed at all. */
-  parseError?: string;
-}
-
-/** What the analysis may ask of the file system (inside the root). */
-export interface ShellHost {
-  /** The text of a file named by `.`/`source` (a path, or a name looked up through `path`); null when absent. */
-  readSource(name: string, path: string | null): { path: string; text: string } | null;
-  /** `readlink -f` / `realpath` inside the root; null when unknown. */
-  realpath(path: string): string | null;
-}
-
-export interface AnalyzeOptions {
-  shell: ShellKind;
-  /** `$0`: the path the script is started by. */
-  argv0: string;
-  /** The environment the script starts with (PATH at least). */
-  env: Record<string, string>;
-  host: ShellHost;
-}
+export type { AnalyzeOptions, CommandUse, FileUse, ShellAnalysis, ShellHost, ShellWarning } from './shell-types.js';
 
 type Env = Map<string, Values>;
 
@@ -603,45 +554,6 @@ class Walker {
   }
 }
 
-/** The output of the few commands whose output follows from their arguments: dirname, basename, echo, printf '%s', realpath. */
-function pureOutput(words: Values[], host: ShellHost): Values {
-  const first = words[0];
-  if (!first || first.size !== 1) return null;
-  const cmd = [...first][0] as string;
-  const args = words.slice(1);
-  // `dirname -- "$x"`: the end of options.
-  if (args.length > 1 && args[0]?.size === 1 && args[0].has('--')) args.shift();
-  const arg = (i: number): Values => args[i] ?? null;
-  switch (cmd.split('/').pop()) {
-    case 'dirname':
-      return args.length === 1 ? mapValues(arg(0), dirname) : null;
-    case 'basename':
-      if (args.length === 1) return mapValues(arg(0), (v) => basename(v));
-      if (args.length === 2 && arg(1)?.size === 1) return mapValues(arg(0), (v) => basename(v, [...(arg(1) as Set<string>)][0]));
-      return null;
-    case 'echo':
-      if (args.some((a) => a === null)) return null;
-      return concat(args.flatMap((a, i) => (i === 0 ? [a] : [one(' '), a])));
-    case 'printf': {
-      const fmt = arg(0);
-      if (fmt?.size !== 1) return null;
-      const f = [...fmt][0] as string;
-      if (f === '%s' && args.length === 2) return arg(1);
-      return f.includes('%') || f.includes('\\') ? null : fmt;
-    }
-    case 'readlink':
-    case 'realpath': {
-      const target = args[args.length - 1];
-      const flags = args.slice(0, -1);
-      if (!target || flags.some((f) => f === null)) return null;
-      if (cmd.endsWith('readlink') && !flags.some((f) => f && [...f].some((x) => /^-[a-z]*[fem]/.test(x)))) return null;
-      return mapValues(target, (v) => host.realpath(v));
-    }
-    default:
-      return null;
-  }
-}
-
 /**
  * A word as option parsing sees it: its value when it has one; when it may take several values none of
  * which looks like an option, any one of them (they all parse alike); else unknown.
@@ -653,20 +565,6 @@ function forOptionParsing(w: Values): string | null {
   return list.every((v) => !v.startsWith('-') && !/^[A-Za-z_][A-Za-z0-9_]*=/.test(v)) ? (list[0] as string) : null;
 }
 
-/** A word with an unquoted parameter or command expansion in it: the shell splits its value into fields. */
-function isUnquotedExpansion(w: Word): boolean {
-  return w.Parts.some((p) => {
-    const t = nodeType(p);
-    return t === 'ParamExp' || t === 'CmdSubst';
-  });
-}
-
-/** Removes the backslashes of an unquoted literal (any character) or a double-quoted one ($ ` " \ only). */
-function unescape(lit: string, quoted: boolean): string {
-  if (!lit.includes('\\')) return lit;
-  return quoted ? lit.replace(/\\([$`"\\\n])/g, '$1') : lit.replace(/\\\n/g, '').replace(/\\([\s\S])/g, '$1');
-}
-
 function mergeInto(env: Env, branches: Env[]): void {
   const keys = new Set<string>();
   for (const b of branches) for (const k of b.keys()) keys.add(k);
@@ -675,34 +573,4 @@ function mergeInto(env: Env, branches: Env[]): void {
     for (const b of branches) merged = union(merged, b.has(k) ? (b.get(k) as Values) : one(''));
     env.set(k, merged);
   }
-}
-
-function lineOf(node: Node | null): number {
-  try {
-    return node ? node.Pos().Line() : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** The source text of a word, for messages: literal parts as written, expansions as $NAME or $(...). */
-function wordText(w: Word | null): string {
-  if (!w) return '?';
-  const text = (p: WordPart): string => {
-    switch (nodeType(p)) {
-      case 'Lit':
-        return (p as Lit).Value;
-      case 'SglQuoted':
-        return `'${(p as SglQuoted).Value}'`;
-      case 'DblQuoted':
-        return `"${(p as DblQuoted).Parts.map(text).join('')}"`;
-      case 'ParamExp':
-        return `$${(p as ParamExp).Param?.Value ?? '?'}`;
-      case 'CmdSubst':
-        return '$(...)';
-      default:
-        return '?';
-    }
-  };
-  return w.Parts.map(text).join('');
 }

@@ -1,0 +1,70 @@
+import type { Header as TarHeader } from 'tar-stream';
+import { JailError } from '../errors.js';
+import type { JailEntry } from '../model/jail-entry.js';
+
+/** ustar's numeric fields as tar-stream writes them: 6 octal digits for ids and device numbers. */
+const MAX_USTAR_ID = 0o777777;
+/** tar-stream truncates the mtime to a signed 32-bit number of seconds. */
+export const MAX_MTIME = 2 ** 31 - 1;
+
+const S_IF = { file: 0o100000, directory: 0o040000, symlink: 0o120000, char: 0o020000, block: 0o060000 } as const;
+const TAR_TYPE = { file: 'file', directory: 'directory', symlink: 'symlink', char: 'character-device', block: 'block-device' } as const;
+
+/** A tar header as tar-stream takes it, with the PAX records to write. */
+export type Header = Partial<TarHeader> & { name: string; pax?: Record<string, string> };
+
+/**
+ * The name of an entry in the archive. The root is `./` and everything else is relative without a
+ * leading `./` (`usr/bin/dash`, folders with a trailing slash): GNU tar and bsdtar both extract that
+ * cleanly, and the `./` entry carries the root folder's mode and owner (tar -xp applies them to the
+ * folder it extracts into), which omitting it would lose. (bsdtar leaves that folder's mtime alone, as
+ * it does for archives GNU tar makes; GNU tar and umoci set it too.)
+ */
+export function tarName(entry: Pick<JailEntry, 'path' | 'kind'>): string {
+  if (entry.path === '/') return './';
+  const rel = entry.path.replace(/^\/+/, '');
+  return entry.kind === 'directory' ? `${rel}/` : rel;
+}
+
+function plainUstar(text: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return Buffer.byteLength(text) <= 100 && /^[\x00-\x7f]*$/.test(text);
+}
+
+/**
+ * The tar header of one entry. Names that are not plain 7-bit ASCII or exceed 100 bytes always go in a
+ * PAX `path`/`linkpath` record (rather than letting tar-stream split them into the ustar prefix, which
+ * breaks on a single long component): tar-stream's PAX header holds only path, linkpath and the keys
+ * given here — never atime, ctime or a pid — and is named `PaxHeader` with the entry's own mtime, so
+ * it is as reproducible as the rest. uname/gname stay empty: owners are numeric.
+ */
+export function headerOf(e: JailEntry, name: string, mtime: Date, link?: string): Header {
+  const kind = link === undefined ? e.kind : 'file';
+  // The file-type bits keep the mode non-zero: tar-stream replaces a mode of 0 by 0644/0755.
+  const header: Header = {
+    name,
+    type: link === undefined ? TAR_TYPE[e.kind] : 'link',
+    mode: S_IF[kind] | (e.kind === 'symlink' ? 0o777 : e.mode & 0o7777),
+    uid: e.uid,
+    gid: e.gid,
+    mtime,
+    size: link === undefined && e.kind === 'file' ? (e.size ?? 0) : 0,
+  };
+  const linkname = link ?? (e.kind === 'symlink' ? (e.target as string) : undefined);
+  if (linkname !== undefined) header.linkname = linkname;
+  const pax: Record<string, string> = {};
+  if (e.uid > MAX_USTAR_ID) pax.uid = String(e.uid);
+  if (e.gid > MAX_USTAR_ID) pax.gid = String(e.gid);
+  if (e.kind === 'char' || e.kind === 'block') {
+    const [major, minor] = [e.major ?? 0, e.minor ?? 0];
+    if (major > MAX_USTAR_ID || minor > MAX_USTAR_ID) {
+      throw new JailError('INPUT', `${e.path}: device ${major},${minor}: numbers above ${MAX_USTAR_ID} do not fit a tar header`, { file: e.path });
+    }
+    header.devmajor = major;
+    header.devminor = minor;
+  }
+  // A non-null pax object makes tar-stream write the PAX header (path and linkpath from the header).
+  if (Object.keys(pax).length > 0 || !plainUstar(name) || (linkname !== undefined && !plainUstar(linkname))) header.pax = pax;
+  return header;
+}
+
