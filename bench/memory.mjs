@@ -4,7 +4,7 @@
 // /dev/urandom), a profile {"root": ROOT, "files": ["/big1", ...]}, and measures with /usr/bin/time
 // (%M, the largest RSS of the process and its children), side by side with GNU tar (and
 // tar | gzip -n -6 for the .tar.gz), plus the same profile with 1 file (does memory grow with the
-// size?) and `jailbuild --help` (the Node baseline). Goal (issue 10): under 256 MiB. The temp root and
+// size?) and `jailbuild --help` (the Node baseline). Goal: under 256 MiB. The temp root and
 // every output are removed at the end, also on Ctrl-C.
 //
 // Usage: node bench/memory.mjs [--rounds N] [--gz-rounds N] [--files N] [--mib N] [--no-readme]

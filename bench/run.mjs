@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every benchmark in bench/ in turn (each in its own process, one after the other, so they never
 // compete for the 2 CPUs), lets each rewrite its own section of bench/README.md, then writes the
-// "Summary" section at the top: the headline ratios against the goals of issue 10 and how long each
+// "Summary" section at the top: the headline ratios against their goals and how long each
 // benchmark took. `npm run bench` runs this after a build.
 //
 // Usage: node bench/run.mjs [--rounds N] [--only NAME,...] [--skip NAME,...] [--no-readme] [--no-install]

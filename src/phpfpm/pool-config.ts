@@ -17,7 +17,7 @@ export interface PoolOptions {
   listenOwner?: string;
   listenGroup?: string;
   listenMode?: string;
-  /** php-fpm's prefix for relative paths (default /srv/php-fpm, as in the seed). */
+  /** php-fpm's prefix for relative paths (default /srv/php-fpm, the layout of the README's PHP-FPM recipe). */
   prefix?: string;
   /** Whether the jail holds /usr/bin/sendmail. */
   hasSendmail: boolean;

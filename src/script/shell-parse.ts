@@ -11,7 +11,7 @@ function syntaxModule(): typeof shModule.syntax {
 
 /**
  * mvdan-sh's numeric operator values (const enums in its typings, which a module cannot import).
- * Pinned to mvdan-sh 0.10.1; test/unit/shell-parse.test.ts checks them.
+ * Pinned to mvdan-sh 0.10.1; test/unit/shell-analysis.test.ts checks them.
  */
 export const OP = {
   AndStmt: 10,

@@ -1,5 +1,5 @@
 /**
- * The seed's whole scenario with the real server: a jail built from profiles, php-fpm started with the
+ * A MediaWiki-style pool end to end with the real server: a jail built from profiles, php-fpm started with the
  * pool configuration jailbuild prints, chrooted into the jail, and PHP scripts (bind-mounted as the web
  * root) that resolve names, fetch HTTPS, send mail, run latex/dvipng and ps2pdf, write their data folder
  * and fail to read the host.
@@ -156,7 +156,7 @@ test('php-fpm in a jail: DNS, HTTPS, mail(), latex+dvipng, ps2pdf, a writable da
     const tlsPort = 20000 + Math.floor(Math.random() * 20000);
     children.push(spawn('openssl', ['s_server', '-accept', `127.0.0.1:${tlsPort}`, '-cert', 'srv.crt', '-key', 'srv.key', '-www', '-quiet'], { cwd: dir, stdio: 'ignore' }));
 
-    // The web root: one script per thing the seed's pools do.
+    // The web root: one script per thing such pools do (DNS, HTTPS, mail, TeX, ghostscript, data).
     const php = (name: string, body: string): void => writeFileSync(join(www, name), `<?php\n${body}\n`);
     php('dns.php', "echo gethostbyname('jailtest.example');");
     php('https.php', `$c = curl_init('https://localhost:${tlsPort}/'); curl_setopt($c, CURLOPT_RETURNTRANSFER, true); $r = curl_exec($c); echo $r === false ? 'curl error: ' . curl_error($c) : (strpos($r, 's_server') !== false ? 'TLS OK' : 'unexpected page');`);
