@@ -5,6 +5,9 @@ import * as assert from 'uvu/assert';
 import { BufferSource, JailError, readElf } from '../../src/index.js';
 import { EM } from '../../src/elf/constants.js';
 import { makeElf } from '../helpers/make-elf.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 const parse = (buf: Buffer, name = 'test.elf') => readElf(new BufferSource(buf, name));
 

@@ -14,9 +14,10 @@ import { buildPlan } from '../../src/plan/build-plan.js';
 import { loadProfile } from '../../src/profile/load-profile.js';
 import { RootFs } from '../../src/rootfs/rootfs.js';
 import { analyzeShellScript } from '../../src/script/shell-analysis.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { rng } from '../helpers/rng.js';
 
+test.after.each(cleanupTempDirs);
 
 function mutate(seed: Buffer, rand: () => number, headerBytes: number): Buffer {
   const buf = Buffer.from(seed);

@@ -5,7 +5,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { JailError, lookupLdCache, parseLdCache, resolveInputs } from '../../src/index.js';
 import { makeElf } from '../helpers/make-elf.js';
-import { sysroot } from '../helpers/tmp.js';
+import { cleanupTempDirs, sysroot } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 test('reads the host ld.so.cache exactly as ldconfig -p lists it', () => {
   const cache = parseLdCache(readFileSync('/etc/ld.so.cache'));
