@@ -1,3 +1,8 @@
+/**
+ * The host's loader cache: /etc/ld.so.cache against `ldconfig -p`, and caches `ldconfig -r` writes for
+ * a sysroot (ldconfig chroots into it when run as root). It reads this machine's files, so it is an
+ * end-to-end test.
+ */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,6 +1,8 @@
 /**
  * Fuzzing the readers of untrusted input other than ELF: tarballs (as audit reads them) and shell
- * scripts. Each mutated input is read or reported; nothing else is thrown, nothing hangs.
+ * scripts. Each mutated input is read or reported; nothing else is thrown, nothing hangs. The seeds
+ * come from this machine (a tarball of the base profile built from /, ghostscript's wrapper scripts),
+ * so it is an end-to-end test.
  */
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
