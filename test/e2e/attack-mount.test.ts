@@ -15,7 +15,9 @@ import { mountsBelow, readMountTable } from '../../src/mounts/mounts-below.js';
 import { jailbuild } from '../helpers/cli.js';
 import { compileStatic, stop, SWAPPER_C } from '../helpers/inmate.js';
 import { runInJailAs } from '../helpers/jail.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 const OWNER = 1001;
 const WWW = 33;

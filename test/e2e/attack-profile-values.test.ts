@@ -16,7 +16,9 @@ import { loadProfile } from '../../src/profile/load-profile.js';
 import { JailError } from '../../src/errors.js';
 import { type CliRun, jailbuild, TOP } from '../helpers/cli.js';
 import { runInJailAs } from '../helpers/jail.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 const PHP_FPM = join(TOP, 'profiles', 'php-fpm.json');
 

@@ -10,7 +10,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { jailbuild } from '../helpers/cli.js';
 import { compileStatic, plant, startInJail, stop, SWAPPER_C } from '../helpers/inmate.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const VICTIM_FILES = ['passwd', 'shadow', 'id_rsa'];

@@ -13,7 +13,9 @@ import * as assert from 'uvu/assert';
 import { jailbuild } from '../helpers/cli.js';
 import { compileStatic, EXCHANGER_C, NAMED_SLEEPER_C, NESTER_C, plant, READER_C, startInJail, stop } from '../helpers/inmate.js';
 import { runInJailAs } from '../helpers/jail.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 const POOL = { users: [{ name: 'www-data', uid: 33, gid: 33 }], groups: [{ name: 'www-data', gid: 33 }] };
 const SECRET = 'HUNTER2-TOP-SECRET';

@@ -8,7 +8,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { jailbuild } from '../helpers/cli.js';
 import { runInJailAs } from '../helpers/jail.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 const POOL = { users: [{ name: 'www-data', uid: 33, gid: 33 }], groups: [{ name: 'www-data', gid: 33 }] };
 const shadowLines = (): string[] => readFileSync('/etc/shadow', 'utf8').split('\n').filter((l) => l.length > 3);

@@ -17,7 +17,9 @@ import { loadProfile } from '../../src/profile/load-profile.js';
 import { RootFs } from '../../src/rootfs/rootfs.js';
 import { jailbuild } from '../helpers/cli.js';
 import { compileStatic, stop, SWAPPER_C } from '../helpers/inmate.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 const OWNER = 1001;
 /** The same size as the harmless file, and given the same mtime: a size or time check alone cannot tell them apart. */

@@ -15,7 +15,9 @@ import { auditJail } from '../../src/audit/run-audit.js';
 import { BIN, jailbuild } from '../helpers/cli.js';
 import { compileStatic, plant } from '../helpers/inmate.js';
 import { runInJailAs } from '../helpers/jail.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 /** What a compromised www-data worker can do in the jail's /tmp with no tool but its own program. */
 const PLANTER_C = `#include <fcntl.h>

@@ -11,7 +11,9 @@ import * as assert from 'uvu/assert';
 import type { Finding } from '../../src/audit/finding.js';
 import { auditJail } from '../../src/audit/run-audit.js';
 import { jailbuild } from '../helpers/cli.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 /** What two audits must agree on; rules only a tarball can have (`tar-...`) are left out. */
 const comparable = (findings: Finding[]): string[] => findings.filter((f) => !f.rule.startsWith('tar-')).map((f) => `${f.severity} ${f.rule} ${f.path}`);

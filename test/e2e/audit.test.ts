@@ -19,7 +19,9 @@ import { auditCli } from '../helpers/audit-cli.js';
 import { BIN, jailbuild, TOP } from '../helpers/cli.js';
 import { makeElf } from '../helpers/make-elf.js';
 import { rawTar } from '../helpers/raw-tar.js';
-import { sysroot, tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, sysroot, tempDir } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 /** Builds a profile's jail in-process (loadProfile, buildPlan, writeTree); returns the jail folder. */
 async function buildJail(nameOrPath: string, set: Record<string, string> = {}): Promise<{ jail: string; plan: ReturnType<typeof buildPlan> }> {

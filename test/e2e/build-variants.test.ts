@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BIN, jailbuild } from '../helpers/cli.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { snapshotTree } from '../helpers/tree-snapshot.js';
+
+test.after.each(cleanupTempDirs);
 
 test('--jobs 1 and 8, cold and warm cache, another working folder, --link: the same tree', () => {
   const cacheHome = tempDir('jailbuild-xdg-');

@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeElf } from '../helpers/make-elf.js';
-import { sysroot } from '../helpers/tmp.js';
+import { cleanupTempDirs, sysroot } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 const BIN = join(fileURLToPath(new URL('../../..', import.meta.url)), 'bin', 'jailbuild.js');
 

@@ -10,9 +10,12 @@ import * as assert from 'uvu/assert';
 import { type InputResolution, resolveInputs } from '../../src/index.js';
 import { layOut, runInJail } from '../helpers/jail.js';
 import { type LddAnswer, runLdd } from '../helpers/ldd.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, fileTempDir, tempDir } from '../helpers/tmp.js';
 
-const work = tempDir('jailbuild-cc-');
+test.after.each(cleanupTempDirs);
+
+/** Sources the tests write and compile; shared by the file's tests. */
+const work = fileTempDir('jailbuild-cc-');
 
 function cc(compiler: string, args: string[]): void {
   execFileSync(compiler, args, { stdio: ['ignore', 'inherit', 'inherit'] });

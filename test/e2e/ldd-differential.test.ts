@@ -8,6 +8,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resolveInputs } from '../../src/index.js';
 import { runLdd } from '../helpers/ldd.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 function elfFilesIn(dirs: string[]): string[] {
   const out: string[] = [];

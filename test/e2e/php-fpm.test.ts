@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { jailbuild } from '../helpers/cli.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 const WWW = 33; // Debian's www-data: the pool's user and group in this test
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -9,7 +9,9 @@ import * as assert from 'uvu/assert';
 import { resolveInputs } from '../../src/index.js';
 import { jailbuild } from '../helpers/cli.js';
 import { layOut, runInJail } from '../helpers/jail.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 const ENV = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp' };
 

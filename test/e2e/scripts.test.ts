@@ -11,7 +11,9 @@ import { type InputResolution, parseShebang, resolveInputs } from '../../src/ind
 import { parseShell } from '../../src/script/shell-parse.js';
 import { shellKindOf } from '../../src/script/shell-builtins.js';
 import { layOut, runInJail } from '../helpers/jail.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 const resolveOne = (path: string): InputResolution => resolveInputs([path])[0] as InputResolution;
 const filePaths = (r: InputResolution): string[] => r.needs.filter((n) => n.kind === 'file').map((n) => n.path);

@@ -23,8 +23,10 @@ import { TOP } from '../helpers/cli.js';
 import { digestsBelow, emitAll, isMark } from '../helpers/emit-all.js';
 import { layOut } from '../helpers/jail.js';
 import { rawHeaders } from '../helpers/tar-blocks.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, fileTempDir, tempDir } from '../helpers/tmp.js';
 import { snapshotTree } from '../helpers/tree-snapshot.js';
+
+test.after.each(cleanupTempDirs);
 
 const EPOCH = 1700000000;
 const LONG = `srv/data/${'d'.repeat(60)}/${'e'.repeat(50)}/file-${'f'.repeat(40)}.txt`;
@@ -60,7 +62,8 @@ function planOf(profilePath: string, epoch: number | undefined = EPOCH): { plan:
  * a block device and a program installed under a second name (the same source: a hard link).
  */
 function customProfile(): string {
-  const root = tempDir('jailbuild-tar-root-');
+  // Made on first use and shared by the file's tests: kept until the process exits.
+  const root = fileTempDir('jailbuild-tar-root-');
   const [sh] = resolveInputs(['/bin/sh']);
   layOut(sh?.needs ?? [], '/', root);
   const put = (rel: string, text: string): void => {
@@ -74,7 +77,7 @@ function customProfile(): string {
   linkSync(join(root, 'srv/data/a.txt'), join(root, 'srv/data/b.txt'));
   put('srv/data/empty', '');
   symlinkSync(LINK_TARGET, join(root, LINK));
-  const dir = tempDir('jailbuild-tar-profile-');
+  const dir = fileTempDir('jailbuild-tar-profile-');
   const file = join(dir, 'custom.json');
   writeFileSync(
     file,

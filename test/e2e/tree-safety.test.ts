@@ -12,7 +12,9 @@ import { buildPlan } from '../../src/plan/build-plan.js';
 import { loadProfile } from '../../src/profile/load-profile.js';
 import { RootFs } from '../../src/rootfs/rootfs.js';
 import { BIN, jailbuild } from '../helpers/cli.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 function profiles(dir: string): { v1: string; v2: string } {
   const v1 = join(dir, 'v1.json');

@@ -5,7 +5,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './tmp.js';
+import { fileTempDir } from './tmp.js';
 
 const built = new Map<string, string>();
 
@@ -13,7 +13,7 @@ const built = new Map<string, string>();
 export function compileStatic(name: string, source: string): string {
   const known = built.get(name);
   if (known) return known;
-  const dir = tempDir('jailbuild-inmate-src-');
+  const dir = fileTempDir('jailbuild-inmate-src-');
   writeFileSync(join(dir, `${name}.c`), source);
   const bin = join(dir, name);
   execFileSync('gcc', ['-static', '-O2', '-o', bin, join(dir, `${name}.c`)]);

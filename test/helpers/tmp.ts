@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { mountsBelow as mountsInside } from '../../src/mounts/mounts-below.js';
 
-/** Every temporary folder made by a test; removed at exit even when a test fails. */
+/** Every temporary folder made by a test and not removed yet; removed at exit even when a test fails. */
 const made = new Set<string>();
+/** Folders made by `tempDir()` since the last `cleanupTempDirs()`: the current test's. */
+const ofThisTest = new Set<string>();
 process.on('exit', () => {
-  for (const dir of made) removeDir(dir);
+  for (const dir of [...made].reverse()) removeDir(dir);
 });
 
 /** Mount points at or below `dir`, deepest first. */
@@ -15,16 +17,49 @@ function mountsBelow(dir: string): string[] {
   return mountsInside(dir).sort((a, b) => b.length - a.length);
 }
 
-/**
- * A fresh temporary folder that is removed when the process exits. It is opened to others (0755),
- * like the folders admins keep sources in: jailbuild keeps out of a jail whatever lies in a folder
- * others may not enter (mkdtemp makes 0700 ones).
- */
-export function tempDir(prefix = 'jailbuild-test-'): string {
+function makeDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   made.add(dir);
   chmodSync(dir, 0o755);
   return dir;
+}
+
+/**
+ * A fresh temporary folder for the current test: removed by the next `cleanupTempDirs()` (every test
+ * file calls it after each test: `test.after.each(cleanupTempDirs)`), and at exit at the latest. It is
+ * opened to others (0755), like the folders admins keep sources in: jailbuild keeps out of a jail
+ * whatever lies in a folder others may not enter (mkdtemp makes 0700 ones).
+ */
+export function tempDir(prefix = 'jailbuild-test-'): string {
+  const dir = makeDir(prefix);
+  ofThisTest.add(dir);
+  return dir;
+}
+
+/**
+ * A temporary folder that several tests of a file share (a program compiled once, a fixture made on
+ * first use): `cleanupTempDirs()` leaves it, it is removed when the test process exits.
+ */
+export function fileTempDir(prefix = 'jailbuild-test-'): string {
+  return makeDir(prefix);
+}
+
+/**
+ * Removes the folders `tempDir()` made since the last call, newest first, unmounting anything mounted
+ * below them first and never deleting through a mount (see `removeDir`). Meant as every test file's
+ * `test.after.each` hook, so that the big jails go as each test ends, not all at exit. Never throws:
+ * a folder it cannot remove is reported and left for the exit handler.
+ */
+export function cleanupTempDirs(): void {
+  const dirs = [...ofThisTest].reverse();
+  ofThisTest.clear();
+  for (const dir of dirs) {
+    try {
+      removeDir(dir);
+    } catch (err) {
+      process.stderr.write(`test cleanup: ${dir}: ${(err as Error).message}\n`);
+    }
+  }
 }
 
 /** Removes a test folder; anything still mounted below it is unmounted first, never deleted through. */
@@ -36,6 +71,7 @@ export function removeDir(dir: string): void {
   }
   rmSync(dir, { recursive: true, force: true });
   made.delete(dir);
+  ofThisTest.delete(dir);
 }
 
 export type TreeNode = string | Buffer | { link: string } | { dir: true };

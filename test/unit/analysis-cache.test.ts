@@ -6,7 +6,9 @@ import { AnalysisCache } from '../../src/cache/analysis-cache.js';
 import { ProgramResolver, RootFs } from '../../src/index.js';
 import { resolveOne } from '../../src/resolve/resolve-inputs.js';
 import { makeElf } from '../helpers/make-elf.js';
-import { sysroot, tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, sysroot, tempDir } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 const MA = '/usr/lib/x86_64-linux-gnu';
 function root(): string {

@@ -13,7 +13,9 @@ import { JailError } from '../../src/errors.js';
 import { checkEntries } from '../../src/model/check-entries.js';
 import type { JailEntry } from '../../src/model/jail-entry.js';
 import { RootFs } from '../../src/rootfs/rootfs.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 const dir = (path: string): JailEntry => ({ path, kind: 'directory', mode: 0o755, uid: 0, gid: 0, reasons: [] });
 const text = (path: string, body = 'x'): JailEntry => ({ path, kind: 'file', mode: 0o644, uid: 0, gid: 0, content: Buffer.from(body), size: body.length, reasons: [] });

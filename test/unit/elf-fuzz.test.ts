@@ -9,9 +9,10 @@ import * as assert from 'uvu/assert';
 import { BufferSource, JailError, readElf, resolveInputs } from '../../src/index.js';
 import { EM } from '../../src/elf/constants.js';
 import { makeElf } from '../helpers/make-elf.js';
-import { sysroot } from '../helpers/tmp.js';
+import { cleanupTempDirs, sysroot } from '../helpers/tmp.js';
 import { rng } from '../helpers/rng.js';
 
+test.after.each(cleanupTempDirs);
 
 const seeds: Buffer[] = [
   makeElf({ interpreter: '/lib64/ld-linux-x86-64.so.2', needed: ['libc.so.6', 'libm.so.6'], runpath: '$ORIGIN/../lib', soname: 'x' }),

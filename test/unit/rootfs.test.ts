@@ -1,7 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RootFs } from '../../src/index.js';
-import { sysroot } from '../helpers/tmp.js';
+import { cleanupTempDirs, sysroot } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 test('a lookup that ends on . or .. (or a link to them) answers the folder reached, not the root', () => {
   const root = sysroot({ '/usr/bin/X11': { link: '.' }, '/usr/lib/sub/up': { link: '..' }, '/usr/lib/file': 'x' });

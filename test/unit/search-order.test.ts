@@ -3,7 +3,9 @@ import * as assert from 'uvu/assert';
 import { type InputResolution, resolveInputs } from '../../src/index.js';
 import { EM } from '../../src/elf/constants.js';
 import { type ElfSpec, makeElf } from '../helpers/make-elf.js';
-import { sysroot, type TreeNode } from '../helpers/tmp.js';
+import { cleanupTempDirs, sysroot, type TreeNode } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 const INTERP = '/lib64/ld-linux-x86-64.so.2';
 const MA = '/usr/lib/x86_64-linux-gnu';

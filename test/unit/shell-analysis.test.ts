@@ -5,6 +5,9 @@ import * as assert from 'uvu/assert';
 import { analyzeShellScript, envTarget, parseShebang, type ShellAnalysis } from '../../src/index.js';
 import { parseShell } from '../../src/script/shell-parse.js';
 import type { ShellKind } from '../../src/script/shell-builtins.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 const host = {
   readSource: (name: string) =>

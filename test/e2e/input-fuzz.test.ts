@@ -1,6 +1,8 @@
 /**
  * Fuzzing the readers of untrusted input other than ELF: tarballs (as audit reads them) and shell
- * scripts. Each mutated input is read or reported; nothing else is thrown, nothing hangs.
+ * scripts. Each mutated input is read or reported; nothing else is thrown, nothing hangs. The seeds
+ * come from this machine (a tarball of the base profile built from /, ghostscript's wrapper scripts),
+ * so it is an end-to-end test.
  */
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -14,9 +16,10 @@ import { buildPlan } from '../../src/plan/build-plan.js';
 import { loadProfile } from '../../src/profile/load-profile.js';
 import { RootFs } from '../../src/rootfs/rootfs.js';
 import { analyzeShellScript } from '../../src/script/shell-analysis.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { rng } from '../helpers/rng.js';
 
+test.after.each(cleanupTempDirs);
 
 function mutate(seed: Buffer, rand: () => number, headerBytes: number): Buffer {
   const buf = Buffer.from(seed);

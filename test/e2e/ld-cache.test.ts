@@ -1,3 +1,8 @@
+/**
+ * The host's loader cache: /etc/ld.so.cache against `ldconfig -p`, and caches `ldconfig -r` writes for
+ * a sysroot (ldconfig chroots into it when run as root). It reads this machine's files, so it is an
+ * end-to-end test.
+ */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -5,7 +10,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { JailError, lookupLdCache, parseLdCache, resolveInputs } from '../../src/index.js';
 import { makeElf } from '../helpers/make-elf.js';
-import { sysroot } from '../helpers/tmp.js';
+import { cleanupTempDirs, sysroot } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
 
 test('reads the host ld.so.cache exactly as ldconfig -p lists it', () => {
   const cache = parseLdCache(readFileSync('/etc/ld.so.cache'));
