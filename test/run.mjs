@@ -32,7 +32,9 @@ const DEFAULT_JOBS = 4;
  * single lane (the lane runs beside the other files):
  * - profiles and php-fpm add a test CA to the host's CA store and run update-ca-certificates (the
  *   --fresh that removes it rebuilds /etc/ssl/certs, which both copy into jails through the https
- *   profile), and start servers on 127.0.0.1 (php-fpm's dnsmasq on the fixed port 53).
+ *   profile), and start servers on 127.0.0.1 (php-fpm's dnsmasq on the fixed port 53);
+ * - audit and why-chains build the https profile too: built while /etc/ssl/certs is being rebuilt, a
+ *   build rightly stops (SOURCE_CHANGED: a source changed between plan and copy).
  * Read and found safe beside each other, so not in the lane: the tests that mount (tree-safety,
  * attack-mount, attack-review, php-fpm) mount and look only below their own temporary folders; no
  * test writes below /usr, which ldd-differential reads whole; the tests that race or wait
@@ -40,7 +42,7 @@ const DEFAULT_JOBS = 4;
  * their timing as they go or assert outcomes that hold at any moment, not durations; every folder a
  * test writes comes from mkdtemp.
  */
-const HOST_LANE = ['e2e/profiles.test.js', 'e2e/php-fpm.test.js'];
+const HOST_LANE = ['e2e/profiles.test.js', 'e2e/php-fpm.test.js', 'e2e/audit.test.js', 'e2e/why-chains.test.js'];
 
 /**
  * Seconds each file took on the development machine with 4 files at a time: the longest lanes are
@@ -66,6 +68,8 @@ const SECONDS = {
   'e2e/attack-secrets.test.js': 9,
   'e2e/attack-out.test.js': 9,
   'e2e/audit-bounds.test.js': 5,
+  'e2e/why-chains.test.js': 20,
+  'e2e/packed-install.test.js': 25,
 };
 
 function usage(message) {

@@ -15,7 +15,7 @@ import { loadProfile } from '../../src/profile/load-profile.js';
 import { joinInside } from '../../src/rootfs/inside-path.js';
 import { RootFs } from '../../src/rootfs/rootfs.js';
 import type { SourceRoot } from '../../src/rootfs/source-root.js';
-import { removeDir, tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
 const PROFILES = ['base', 'busybox', 'dns', 'ghostscript', 'https', 'php-fpm', 'strace', 'tex'];
 
@@ -46,6 +46,8 @@ function formerChain(path: string, texts: Map<string, string[]>, jail: SourceRoo
   return steps;
 }
 
+test.after.each(cleanupTempDirs);
+
 const pathsOf = (steps: WhyStep[]): string[] => steps.map((s) => s.path);
 
 /** Every phrase reworded, the paths left as they are. */
@@ -57,8 +59,7 @@ for (const name of PROFILES) {
   test(`${name}: every entry's why chain is the former one, and rewording the reasons changes none`, async () => {
     const profile = loadProfile(name);
     const plan = buildPlan(profile);
-    const dir = tempDir('jailbuild-why-');
-    const jail = join(dir, 'jail');
+    const jail = join(tempDir('jailbuild-why-'), 'jail');
     await writeTree(plan.entries, new RootFs(profile.root), jail, { mtime: 0 });
     const fs = new RootFs(jail);
     const reasons = new Map(plan.entries.map((e) => [e.path, e.reasons]));
@@ -76,7 +77,6 @@ for (const name of PROFILES) {
       if (formerChain(e.path, reworded, fs).length !== now.steps.length) formerBroken++;
     }
     assert.ok(longest >= 2 || name === 'base', `${name}: some chains go through other entries`);
-    removeDir(dir);
     console.log(`  ${name}: ${plan.entries.length} chains as before (longest ${longest} steps); the former text matching would break ${formerBroken} of them once reworded`);
   });
 }
