@@ -14,9 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import {
-  CLI, ensurePackages, flushWrites, fmtMB, fmtMs, fmtRatio, machine, makeTemp, median, parseArgs, removeTemp, rotate, failureNotes, spreadNotes, timeSpawn, tryTwice, which, sectionFinisher, distMissing,
-} from './lib.mjs';
+import { CLI, ensurePackages, flushWrites, fmtMB, fmtMs, fmtRatio, machine, makeTemp, median, parseArgs, removeTemp, rotate, failureNotes, spreadNotes, timeSpawn, tryTwice, which, sectionFinisher, distMissing } from './lib.mjs';
 
 const HEADING = "## jailkit's jk_cp against jailbuild";
 const PROGRAMS = [
@@ -76,7 +74,11 @@ function runIn(jail, prog) {
   const r = spawnSync('chroot', [jail, prog.path, ...prog.args], { encoding: 'utf8', timeout: 30000, stdio: ['ignore', 'pipe', 'pipe'] });
   const text = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   const ok = r.status !== 126 && r.status !== 127 && prog.ok.test(text);
-  const line = text.split('\n').find((l) => l.trim())?.trim() ?? `exit ${r.status}`;
+  const line =
+    text
+      .split('\n')
+      .find((l) => l.trim())
+      ?.trim() ?? `exit ${r.status}`;
   return { ok, status: r.status, line: line.length > 70 ? `${line.slice(0, 67)}…` : line };
 }
 
@@ -107,7 +109,7 @@ async function main() {
       if (!jkCp) jkNote = `jailkit ${candidate} is in Debian but could not be installed here; not measured`;
     }
   }
-  const jkVersion = jkCp ? (spawnSync('dpkg-query', ['-W', '-f=${Version}', 'jailkit'], { encoding: 'utf8' }).stdout || '?') : '';
+  const jkVersion = jkCp ? spawnSync('dpkg-query', ['-W', '-f=${Version}', 'jailkit'], { encoding: 'utf8' }).stdout || '?' : '';
 
   // --- the programs
   const missingPkgs = [...new Set(PROGRAMS.filter((p) => !which(p.name)).map((p) => p.pkg))];
@@ -136,19 +138,25 @@ async function main() {
   const env = { ...process.env, XDG_CACHE_HOME: join(work, 'xdg') };
 
   const rows = {
-    jk: { label: `\`jk_cp -j JAIL ${progs.map((p) => p.path).join(' ')}\` (jailkit ${jkVersion || '—'})`, note: jkNote,
+    jk: {
+      label: `\`jk_cp -j JAIL ${progs.map((p) => p.path).join(' ')}\` (jailkit ${jkVersion || '—'})`,
+      note: jkNote,
       run: () => {
         rmSync(JK, { recursive: true, force: true });
         spawnSync('mkdir', ['-m', '755', JK]);
         flushWrites();
         return timeSpawn([jkCp, '-j', JK, ...progs.map((p) => p.path)], { cwd: work, env });
-      } },
-    jb: { label: '`jailbuild profile P.json --out JAIL` (P.json: `{"binaries": [the same paths]}`)', note: '',
+      },
+    },
+    jb: {
+      label: '`jailbuild profile P.json --out JAIL` (P.json: `{"binaries": [the same paths]}`)',
+      note: '',
       run: () => {
         rmSync(JB, { recursive: true, force: true });
         flushWrites();
         return timeSpawn([process.execPath, CLI, 'profile', profile, '--out', JB], { cwd: work, env });
-      } },
+      },
+    },
   };
   const order = ['jk', 'jb'];
   for (const r of Object.values(rows)) r.times = [];
@@ -174,7 +182,10 @@ async function main() {
 
   // --- the jails as the last round left them
   const jails = {};
-  for (const [key, dir] of [['jk', JK], ['jb', JB]]) {
+  for (const [key, dir] of [
+    ['jk', JK],
+    ['jb', JB],
+  ]) {
     if (rows[key].times.length && existsSync(dir)) jails[key] = { dir, tree: walk(dir), runs: progs.map((p) => runIn(dir, p)) };
   }
   const med = { jk: median(rows.jk.times), jb: median(rows.jb.times) };
@@ -186,8 +197,10 @@ async function main() {
       continue;
     }
     const t = jails[key]?.tree;
-    table.push(`| ${r.label} | ${r.times.length} | ${fmtMs(med[key])} | ${fmtMs(Math.min(...r.times))} | ${fmtMs(Math.max(...r.times))} | ` +
-      `${t?.files ?? ''} | ${t?.links ?? ''} | ${t?.dirs ?? ''} | ${t ? fmtMB(t.bytes) : ''} | ${fmtRatio(med[key] / med.jb)} |`);
+    table.push(
+      `| ${r.label} | ${r.times.length} | ${fmtMs(med[key])} | ${fmtMs(Math.min(...r.times))} | ${fmtMs(Math.max(...r.times))} | ` +
+        `${t?.files ?? ''} | ${t?.links ?? ''} | ${t?.dirs ?? ''} | ${t ? fmtMB(t.bytes) : ''} | ${fmtRatio(med[key] / med.jb)} |`,
+    );
   }
   const cell = (key, i) => {
     const j = jails[key];
@@ -212,7 +225,13 @@ async function main() {
     const b = jails.jb.tree.entries;
     const onlyJk = [...a.keys()].filter((k) => !b.has(k));
     const onlyJb = [...b.keys()].filter((k) => !a.has(k));
-    const show = (xs) => (xs.length ? `${xs.slice(0, 8).map((x) => `\`${x}\``).join(', ')}${xs.length > 8 ? `, … (${xs.length})` : ''}` : 'none');
+    const show = (xs) =>
+      xs.length
+        ? `${xs
+            .slice(0, 8)
+            .map((x) => `\`${x}\``)
+            .join(', ')}${xs.length > 8 ? `, … (${xs.length})` : ''}`
+        : 'none';
     notes.push(`paths only in the jk_cp jail: ${show(onlyJk)}`);
     notes.push(`paths only in the jailbuild jail: ${show(onlyJb)}`);
   }
@@ -225,7 +244,7 @@ async function main() {
       `both jails in a temp folder under ${base} (jk_cp refuses a jail under a folder writable by group or others, such as /tmp). ` +
       `${opts.rounds} rounds after one untimed warm-up, both jails rebuilt from nothing each round (removing the old one and a \`sync\` are not timed), the order rotated. ` +
       'Then each program is run in each jail with `chroot` (root): "runs" means it started and printed what it prints outside (its version; ps2pdf its usage line). ' +
-      'Neither jail has TeX\'s or Ghostscript\'s data files: that is what the `tex` and `ghostscript` profiles add. The machine is shared and noisy: read the medians.',
+      "Neither jail has TeX's or Ghostscript's data files: that is what the `tex` and `ghostscript` profiles add. The machine is shared and noisy: read the medians.",
     '',
     ...table,
     '',

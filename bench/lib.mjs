@@ -82,7 +82,9 @@ export function build() {
   const dirty = git(['status', '--porcelain', '--', 'src']).stdout?.trim();
   let built = '';
   try {
-    built = `, dist/ built ${statSync(DIST_INDEX).mtime.toISOString().replace(/\.\d+Z$/, 'Z')}`;
+    built = `, dist/ built ${statSync(DIST_INDEX)
+      .mtime.toISOString()
+      .replace(/\.\d+Z$/, 'Z')}`;
   } catch {}
   return head ? `jailbuild at ${head}${dirty ? ' (src/ with uncommitted changes)' : ''}${built}` : `jailbuild${built}`;
 }
@@ -176,7 +178,12 @@ export function which(cmd) {
 export function firstLine(cmd, args) {
   try {
     const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10000 });
-    return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').find((l) => l.trim())?.trim() ?? '';
+    return (
+      `${r.stdout ?? ''}${r.stderr ?? ''}`
+        .split('\n')
+        .find((l) => l.trim())
+        ?.trim() ?? ''
+    );
   } catch {
     return '';
   }
@@ -346,7 +353,41 @@ export function summarizeCpuProfile(file, top = 12) {
   return { totalMs: total / 1000, top: list(self).slice(0, top), groups: list(groups) };
 }
 
-const FS_NATIVE = new Set(['read', 'write', 'writeBuffer', 'writeBuffers', 'writeString', 'open', 'openFileHandle', 'close', 'fstat', 'lstat', 'stat', 'readdir', 'readlink', 'copyFile', 'mkdir', 'chmod', 'fchmod', 'chown', 'lchown', 'fchown', 'utimes', 'lutimes', 'futimes', 'symlink', 'link', 'rename', 'unlink', 'rmdir', 'realpath', 'access', 'fsync', 'ftruncate', 'mknod']);
+const FS_NATIVE = new Set([
+  'read',
+  'write',
+  'writeBuffer',
+  'writeBuffers',
+  'writeString',
+  'open',
+  'openFileHandle',
+  'close',
+  'fstat',
+  'lstat',
+  'stat',
+  'readdir',
+  'readlink',
+  'copyFile',
+  'mkdir',
+  'chmod',
+  'fchmod',
+  'chown',
+  'lchown',
+  'fchown',
+  'utimes',
+  'lutimes',
+  'futimes',
+  'symlink',
+  'link',
+  'rename',
+  'unlink',
+  'rmdir',
+  'realpath',
+  'access',
+  'fsync',
+  'ftruncate',
+  'mknod',
+]);
 
 function groupOf(name, url) {
   if (name === '(idle)') return 'idle: the main thread waiting for the thread pool (async fs calls; zlib deflate for .tar.gz)';

@@ -15,15 +15,36 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CLI, ensurePackages, firstLine, flushWrites, fmtMB, fmtMiB, fmtMs, fmtRatio, machine, makeTemp, median, parseArgs, removeTemp, rotate, failureNotes, spreadNotes, tryTwice, verdict, which, sectionFinisher, distMissing,
+  CLI,
+  ensurePackages,
+  firstLine,
+  flushWrites,
+  fmtMB,
+  fmtMiB,
+  fmtMs,
+  fmtRatio,
+  machine,
+  makeTemp,
+  median,
+  parseArgs,
+  removeTemp,
+  rotate,
+  failureNotes,
+  spreadNotes,
+  tryTwice,
+  verdict,
+  which,
+  sectionFinisher,
+  distMissing,
 } from './lib.mjs';
 
 const HEADING = '## Peak memory while writing a tarball of more than 1 GiB';
 const GOAL_MIB = 256;
-const TAR_OPTS = ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner',
-  '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime'];
+const TAR_OPTS = ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime'];
 const opts = parseArgs(process.argv.slice(2), {
-  name: 'memory.mjs', rounds: 3, extra: { '--gz-rounds': 'gzRounds', '--files': 'files', '--mib': 'mib' },
+  name: 'memory.mjs',
+  rounds: 3,
+  extra: { '--gz-rounds': 'gzRounds', '--files': 'files', '--mib': 'mib' },
   help: '[--gz-rounds N (default 1)] [--files N (default 4)] [--mib N (default 300)]',
 });
 opts.gzRounds ??= 1;
@@ -51,7 +72,15 @@ function measure(argv, { timeBin, work, env }) {
     return { error: 'no /usr/bin/time' };
   }
   const ms = performance.now() - t0;
-  if (r.status !== 0) return { error: `exit ${r.status}: ${String(r.stderr ?? '').trim().split('\n').filter((l) => !/^Command exited/.test(l))[0] ?? ''}` };
+  if (r.status !== 0)
+    return {
+      error: `exit ${r.status}: ${
+        String(r.stderr ?? '')
+          .trim()
+          .split('\n')
+          .filter((l) => !/^Command exited/.test(l))[0] ?? ''
+      }`,
+    };
   let rssKiB = NaN;
   try {
     rssKiB = Number.parseInt(readFileSync(out, 'utf8').trim().split('\n').pop(), 10);
@@ -112,17 +141,36 @@ async function main() {
   const totalBytes = bytesEach * opts.files;
   const allLabel = `${opts.files} × ${opts.mib} MiB`;
   const rows = {
-    jbTar: { label: '`jailbuild profile P.json --tar X.tar`', input: allLabel, inBytes: totalBytes, out: X_TAR, rounds: opts.rounds, jb: true,
-      argv: [process.execPath, CLI, 'profile', profileAll, '--tar', X_TAR] },
-    gnuTar: { label: '`tar --sort=name … -cf X.tar` (GNU tar)', input: allLabel, inBytes: totalBytes, out: G_TAR, rounds: opts.rounds, need: tar,
-      argv: [tar, ...TAR_OPTS, '-C', root, '-cf', G_TAR, ...names.map((n) => `.${n}`)] },
-    jbTarOne: { label: '`jailbuild profile P1.json --tar X.tar` (1 file)', input: `1 × ${opts.mib} MiB`, inBytes: bytesEach, out: X_TAR, rounds: opts.rounds, jb: true,
-      argv: [process.execPath, CLI, 'profile', profileOne, '--tar', X_TAR] },
+    jbTar: { label: '`jailbuild profile P.json --tar X.tar`', input: allLabel, inBytes: totalBytes, out: X_TAR, rounds: opts.rounds, jb: true, argv: [process.execPath, CLI, 'profile', profileAll, '--tar', X_TAR] },
+    gnuTar: { label: '`tar --sort=name … -cf X.tar` (GNU tar)', input: allLabel, inBytes: totalBytes, out: G_TAR, rounds: opts.rounds, need: tar, argv: [tar, ...TAR_OPTS, '-C', root, '-cf', G_TAR, ...names.map((n) => `.${n}`)] },
+    jbTarOne: {
+      label: '`jailbuild profile P1.json --tar X.tar` (1 file)',
+      input: `1 × ${opts.mib} MiB`,
+      inBytes: bytesEach,
+      out: X_TAR,
+      rounds: opts.rounds,
+      jb: true,
+      argv: [process.execPath, CLI, 'profile', profileOne, '--tar', X_TAR],
+    },
     jbHelp: { label: '`jailbuild --help` (Node baseline)', input: '', inBytes: 0, out: null, rounds: opts.rounds, jb: true, argv: [process.execPath, CLI, '--help'] },
-    jbTgz: { label: '`jailbuild profile P.json --tar X.tar.gz`', input: allLabel, inBytes: totalBytes, out: X_TGZ, rounds: Math.min(opts.gzRounds, opts.rounds), jb: true,
-      argv: [process.execPath, CLI, 'profile', profileAll, '--tar', X_TGZ] },
-    gnuTgz: { label: '`tar … -cf - … \\| gzip -n -6 > X.tar.gz`', input: allLabel, inBytes: totalBytes, out: G_TGZ, rounds: Math.min(opts.gzRounds, opts.rounds), need: tar && gzip && bash,
-      argv: [bash, '-c', `set -o pipefail; tar "$@" | gzip -n -6 > ${JSON.stringify(G_TGZ)}`, 'bash', ...TAR_OPTS, '-C', root, '-cf', '-', ...names.map((n) => `.${n}`)] },
+    jbTgz: {
+      label: '`jailbuild profile P.json --tar X.tar.gz`',
+      input: allLabel,
+      inBytes: totalBytes,
+      out: X_TGZ,
+      rounds: Math.min(opts.gzRounds, opts.rounds),
+      jb: true,
+      argv: [process.execPath, CLI, 'profile', profileAll, '--tar', X_TGZ],
+    },
+    gnuTgz: {
+      label: '`tar … -cf - … \\| gzip -n -6 > X.tar.gz`',
+      input: allLabel,
+      inBytes: totalBytes,
+      out: G_TGZ,
+      rounds: Math.min(opts.gzRounds, opts.rounds),
+      need: tar && gzip && bash,
+      argv: [bash, '-c', `set -o pipefail; tar "$@" | gzip -n -6 > ${JSON.stringify(G_TGZ)}`, 'bash', ...TAR_OPTS, '-C', root, '-cf', '-', ...names.map((n) => `.${n}`)],
+    },
   };
   const order = Object.keys(rows);
   for (const r of Object.values(rows)) {
@@ -162,8 +210,7 @@ async function main() {
     process.stdout.write('\n');
   }
 
-  const table = ['| command | input | output | rounds | max RSS (median) | max RSS (largest) | time (median) | throughput |',
-    '|---|---|---:|---:|---:|---:|---:|---:|'];
+  const table = ['| command | input | output | rounds | max RSS (median) | max RSS (largest) | time (median) | throughput |', '|---|---|---:|---:|---:|---:|---:|---:|'];
   const med = {};
   for (const key of order) {
     const r = rows[key];
@@ -173,8 +220,10 @@ async function main() {
     }
     med[key] = median(r.rss) * 1024;
     const ms = median(r.ms);
-    table.push(`| ${r.label} | ${r.input} | ${r.outBytes !== undefined ? `${fmtMB(r.outBytes)} (${(r.outBytes / 2 ** 30).toFixed(2)} GiB)` : ''} | ${r.rss.length} | ` +
-      `**${fmtMiB(med[key])}** | ${fmtMiB(Math.max(...r.rss) * 1024)} | ${fmtMs(ms)} | ${r.inBytes ? `${(r.inBytes / 1e6 / (ms / 1000)).toFixed(0)} MB/s` : ''} |`);
+    table.push(
+      `| ${r.label} | ${r.input} | ${r.outBytes !== undefined ? `${fmtMB(r.outBytes)} (${(r.outBytes / 2 ** 30).toFixed(2)} GiB)` : ''} | ${r.rss.length} | ` +
+        `**${fmtMiB(med[key])}** | ${fmtMiB(Math.max(...r.rss) * 1024)} | ${fmtMs(ms)} | ${r.inBytes ? `${(r.inBytes / 1e6 / (ms / 1000)).toFixed(0)} MB/s` : ''} |`,
+    );
   }
   const goal = GOAL_MIB * 1048576;
   const lines = [
@@ -189,7 +238,7 @@ async function main() {
   const body = [
     `A temp source root on ${base ?? 'the temp folder'} with ${opts.files} files of ${opts.mib} MiB of random bytes (${fmtMB(totalBytes)}, written in ${fmtMs(genMs)} with \`head -c ${opts.mib}M /dev/urandom\`), ` +
       'the profile `{"root": ROOT, "files": ["/big1", …]}` (P1: the first file only), SOURCE_DATE_EPOCH=0. ' +
-      `Max RSS from ${timeBin ? '`/usr/bin/time -f %M` (the largest resident set of the process or any of its children)' : 'the process\'s own `process.resourceUsage().maxRSS` (no /usr/bin/time)'}. ` +
+      `Max RSS from ${timeBin ? '`/usr/bin/time -f %M` (the largest resident set of the process or any of its children)' : "the process's own `process.resourceUsage().maxRSS` (no /usr/bin/time)"}. ` +
       `${opts.rounds} rounds of the plain rows, ${Math.min(opts.gzRounds, opts.rounds)} of the .tar.gz rows, rows in rotated order; ` +
       'each output is removed after its run and dirty pages flushed with `sync` (untimed) before the next; the sources stay in the page cache (the machine has far more RAM than they take).',
     '',
@@ -204,8 +253,20 @@ async function main() {
   console.log(`bench: removed ${work}`);
   const r0 = (x) => (Number.isFinite(x) ? Math.round(x / 1048576) : null);
   finish(body, [
-    { what: `peak RSS writing a ${(totalBytes / 2 ** 30).toFixed(2)} GiB tar`, value: r0(med.jbTar), unit: 'MiB', goal: `< ${GOAL_MIB} MiB`, verdict: Number.isFinite(med.jbTar) ? (med.jbTar < goal ? 'met' : 'missed') : 'not measured' },
-    { what: `peak RSS writing a ${(totalBytes / 2 ** 30).toFixed(2)} GiB .tar.gz`, value: r0(med.jbTgz), unit: 'MiB', goal: `< ${GOAL_MIB} MiB`, verdict: Number.isFinite(med.jbTgz) ? (med.jbTgz < goal ? 'met' : 'missed') : 'not measured' },
+    {
+      what: `peak RSS writing a ${(totalBytes / 2 ** 30).toFixed(2)} GiB tar`,
+      value: r0(med.jbTar),
+      unit: 'MiB',
+      goal: `< ${GOAL_MIB} MiB`,
+      verdict: Number.isFinite(med.jbTar) ? (med.jbTar < goal ? 'met' : 'missed') : 'not measured',
+    },
+    {
+      what: `peak RSS writing a ${(totalBytes / 2 ** 30).toFixed(2)} GiB .tar.gz`,
+      value: r0(med.jbTgz),
+      unit: 'MiB',
+      goal: `< ${GOAL_MIB} MiB`,
+      verdict: Number.isFinite(med.jbTgz) ? (med.jbTgz < goal ? 'met' : 'missed') : 'not measured',
+    },
   ]);
 }
 

@@ -16,7 +16,7 @@
 // Installs pax-utils and python3-pyelftools (scanelf, lddtree) with apt-get when missing, unless --no-install.
 // Needs a build first: npx tsc -p tsconfig.json
 import { spawnSync } from 'node:child_process';
-import { accessSync, closeSync, constants as fsc, existsSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -46,10 +46,14 @@ function parseArgs(argv) {
       return v;
     };
     if (a === '--rounds') opts.rounds = num(a);
-    else if (a.startsWith('--rounds=')) { argv.splice(i + 1, 0, a.slice(9)); opts.rounds = num('--rounds'); }
-    else if (a === '--ldd-rounds') opts.lddRounds = num(a);
-    else if (a.startsWith('--ldd-rounds=')) { argv.splice(i + 1, 0, a.slice(13)); opts.lddRounds = num('--ldd-rounds'); }
-    else if (a === '--no-readme') opts.readme = false;
+    else if (a.startsWith('--rounds=')) {
+      argv.splice(i + 1, 0, a.slice(9));
+      opts.rounds = num('--rounds');
+    } else if (a === '--ldd-rounds') opts.lddRounds = num(a);
+    else if (a.startsWith('--ldd-rounds=')) {
+      argv.splice(i + 1, 0, a.slice(13));
+      opts.lddRounds = num('--ldd-rounds');
+    } else if (a === '--no-readme') opts.readme = false;
     else if (a === '--no-install') opts.install = false;
     else if (a === '--summary') opts.summary = argv[++i] ?? null;
     else if (a.startsWith('--summary=')) opts.summary = a.slice(10);
@@ -119,14 +123,29 @@ function collectFiles() {
       } catch {
         continue;
       }
-      if (st.isSymbolicLink()) { stats.symlinks++; continue; }
-      if (!st.isFile()) { stats.notRegular++; continue; }
+      if (st.isSymbolicLink()) {
+        stats.symlinks++;
+        continue;
+      }
+      if (!st.isFile()) {
+        stats.notRegular++;
+        continue;
+      }
       const key = `${st.dev}:${st.ino}`;
-      if (seen.has(key)) { stats.hardlinkDups++; continue; }
+      if (seen.has(key)) {
+        stats.hardlinkDups++;
+        continue;
+      }
       seen.add(key);
       const elf = classifyElf(path);
-      if (!elf) { stats.notElf++; continue; }
-      if (!elf.dynamic) { stats.staticElf++; continue; }
+      if (!elf) {
+        stats.notElf++;
+        continue;
+      }
+      if (!elf.dynamic) {
+        stats.staticElf++;
+        continue;
+      }
       stats.dynamic++;
       files.push(path);
     }
@@ -169,9 +188,7 @@ function argMax() {
   return Number.isFinite(v) && v > 0 ? v : 131072;
 }
 
-
 // ---------------------------------------------------------------- stats
-
 
 const fmtMs = (ms) => (Number.isFinite(ms) ? (ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 100 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(1)} ms`) : '—');
 const fmtRatio = (r) => (Number.isFinite(r) ? `${r >= 10 ? r.toFixed(0) : r.toFixed(1)}×` : 'n/a');
@@ -204,10 +221,11 @@ function parseJailbuild(stdout) {
   for (const b of doc.binaries ?? []) {
     const self = real(b.input);
     const libs = new Set();
-    for (const e of b.entries ?? []) if (e.kind === 'file') {
-      const r = real(e.path);
-      if (r !== self) libs.add(r);
-    }
+    for (const e of b.entries ?? [])
+      if (e.kind === 'file') {
+        const r = real(e.path);
+        if (r !== self) libs.add(r);
+      }
     out.set(b.input, { libs, missing: new Set(b.missing ?? []) });
   }
   return out;
@@ -261,7 +279,10 @@ function compareAnswers(name, ref, other, files) {
   for (const f of files) {
     const a = ref.get(f);
     const b = other.get(f);
-    if (!a || !b) { absent++; continue; }
+    if (!a || !b) {
+      absent++;
+      continue;
+    }
     const d = diffSets(a.libs, b.libs);
     const dm = diffSets(a.missing, b.missing);
     if (d.same && dm.same) same++;
@@ -278,9 +299,11 @@ async function main() {
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const machineLine = machineInfo().line; // taken at the start, with the load average then
 
-  console.log(`bench: ${files.length} dynamic ELF files in ${DIRS.join(' and ')} ` +
-    `(of ${stats.entries} entries: skipped ${stats.symlinks} symlinks, ${stats.hardlinkDups} extra hard links, ` +
-    `${stats.notElf} non-ELF, ${stats.staticElf} static/no-interpreter ELF, ${stats.notRegular} other)`);
+  console.log(
+    `bench: ${files.length} dynamic ELF files in ${DIRS.join(' and ')} ` +
+      `(of ${stats.entries} entries: skipped ${stats.symlinks} symlinks, ${stats.hardlinkDups} extra hard links, ` +
+      `${stats.notElf} non-ELF, ${stats.staticElf} static/no-interpreter ELF, ${stats.notRegular} other)`,
+  );
   if (files.length === 0) {
     console.log('bench: nothing to do');
     return;
@@ -300,7 +323,14 @@ async function main() {
   const cliEnv = (xdg) => ({ cwd: work, env: { ...process.env, XDG_CACHE_HOME: xdg } });
   // a jailbuild run that printed nothing failed (e.g. dist/ caught half-rebuilt by another developer): an error, not a time
   const checked = (r) => {
-    if (!r.stdout?.length) throw new Error(`jailbuild printed nothing (exit ${r.status}): ${String(r.stderr ?? '').trim().split('\n')[0]}`);
+    if (!r.stdout?.length)
+      throw new Error(
+        `jailbuild printed nothing (exit ${r.status}): ${
+          String(r.stderr ?? '')
+            .trim()
+            .split('\n')[0]
+        }`,
+      );
     return r;
   };
   let coldRound = 0;
@@ -312,8 +342,7 @@ async function main() {
 
   const limit = argMax();
   const longest = Math.max(argvBytes(jbArgv), lddtreeArgv ? argvBytes(lddtreeArgv) : 0, scanelfArgv ? argvBytes(scanelfArgv) : 0);
-  console.log(`bench: one-call argv+environment ≈ ${(longest / 1024).toFixed(0)} KiB of ARG_MAX ${(limit / 1024).toFixed(0)} KiB` +
-    (longest < limit ? ' (fits)' : ' — TOO LONG, the one-call rows will fail'));
+  console.log(`bench: one-call argv+environment ≈ ${(longest / 1024).toFixed(0)} KiB of ARG_MAX ${(limit / 1024).toFixed(0)} KiB` + (longest < limit ? ' (fits)' : ' — TOO LONG, the one-call rows will fail'));
 
   let resolveInputs = null;
   let importMs = NaN;
@@ -327,31 +356,48 @@ async function main() {
 
   const rows = {
     cli: { label: `\`jailbuild resolve --json${hasCache ? ' --no-cache' : ''}\` (1 process)`, note: haveDist ? '' : 'not built', run: haveDist ? () => checked(timeSpawn(jbArgv, cliEnv(join(work, 'unused-xdg')))) : null },
-    cold: { label: '`jailbuild resolve --json`, cold cache (empty `XDG_CACHE_HOME`)', note: hasCache ? '' : 'no analysis cache in this build', run: hasCache ? () => {
-      const xdg = join(work, `cold-xdg-${coldRound++}`);
-      const r = timeSpawn(jbCacheArgv, cliEnv(xdg));
-      removeTemp(xdg);
-      return checked(r);
-    } : null },
+    cold: {
+      label: '`jailbuild resolve --json`, cold cache (empty `XDG_CACHE_HOME`)',
+      note: hasCache ? '' : 'no analysis cache in this build',
+      run: hasCache
+        ? () => {
+            const xdg = join(work, `cold-xdg-${coldRound++}`);
+            const r = timeSpawn(jbCacheArgv, cliEnv(xdg));
+            removeTemp(xdg);
+            return checked(r);
+          }
+        : null,
+    },
     warm: { label: '`jailbuild resolve --json`, warm cache', note: hasCache ? '' : 'no analysis cache in this build', run: hasCache ? () => checked(timeSpawn(jbCacheArgv, cliEnv(warmXdg))) : null },
-    lib: { label: '`resolveInputs()` in-process', note: haveDist ? '' : 'not built', run: haveDist ? () => {
-      const t0 = performance.now();
-      const res = resolveInputs(files, { dlopen: 'none' });
-      return { ms: performance.now() - t0, status: 0, result: res };
-    } : null },
-    ldd: { label: '`ldd FILE` loop (1 process per file)', note: lddPath ? '' : 'not installed', run: lddPath ? () => {
-      const outs = [];
-      let ms = 0;
-      let failed = 0;
-      const t0 = performance.now();
-      for (const f of files) {
-        const r = spawnSync(lddPath, [f], { maxBuffer: MAX_BUFFER, stdio: ['ignore', 'pipe', 'pipe'] });
-        if (r.status !== 0) failed++;
-        outs.push(`${r.stdout ?? ''}${r.stderr ?? ''}`);
-      }
-      ms = performance.now() - t0;
-      return { ms, status: failed ? 1 : 0, failed, outs };
-    } : null },
+    lib: {
+      label: '`resolveInputs()` in-process',
+      note: haveDist ? '' : 'not built',
+      run: haveDist
+        ? () => {
+            const t0 = performance.now();
+            const res = resolveInputs(files, { dlopen: 'none' });
+            return { ms: performance.now() - t0, status: 0, result: res };
+          }
+        : null,
+    },
+    ldd: {
+      label: '`ldd FILE` loop (1 process per file)',
+      note: lddPath ? '' : 'not installed',
+      run: lddPath
+        ? () => {
+            const outs = [];
+            let failed = 0;
+            const t0 = performance.now();
+            for (const f of files) {
+              const r = spawnSync(lddPath, [f], { maxBuffer: MAX_BUFFER, stdio: ['ignore', 'pipe', 'pipe'] });
+              if (r.status !== 0) failed++;
+              outs.push(`${r.stdout ?? ''}${r.stderr ?? ''}`);
+            }
+            const ms = performance.now() - t0;
+            return { ms, status: failed ? 1 : 0, failed, outs };
+          }
+        : null,
+    },
     lddtree: { label: '`lddtree FILES...` (pax-utils, Python)', note: lddtree.argv ? '' : lddtree.note, run: lddtreeArgv ? () => timeSpawn(lddtreeArgv) : null },
     scanelf: { label: '`scanelf -Bn FILES...` (DT_NEEDED only, floor)', note: scanelfPath ? '' : 'not installed (apt-get install pax-utils)', run: scanelfArgv ? () => timeSpawn(scanelfArgv) : null },
   };
@@ -402,7 +448,9 @@ async function main() {
     if (first.lib) {
       const n = first.lib.result.length;
       const missing = first.lib.result.filter((r) => r.missing.length > 0).length;
-      notes.push(`in-process resolution returned ${n} results, ${missing} with missing libraries; its first round (cold JIT, like the CLI's only one) took ${fmtMs(rows.lib.times[0])}; module import took ${fmtMs(importMs)} (not in the timing)`);
+      notes.push(
+        `in-process resolution returned ${n} results, ${missing} with missing libraries; its first round (cold JIT, like the CLI's only one) took ${fmtMs(rows.lib.times[0])}; module import took ${fmtMs(importMs)} (not in the timing)`,
+      );
     }
     const checks = [];
     if (first.ldd) {
@@ -414,8 +462,11 @@ async function main() {
       checks.push(compareAnswers('lddtree', jb, parseLddtree(first.lddtree.stdout), files));
     }
     for (const c of checks) {
-      notes.push(`same library set (real paths, interpreter included) as jailbuild for ${c.same}/${files.length} files with ${c.name}` +
-        (c.differ ? `; ${c.differ} differ` : '') + (c.absent ? `; ${c.absent} absent from one of the outputs` : ''));
+      notes.push(
+        `same library set (real paths, interpreter included) as jailbuild for ${c.same}/${files.length} files with ${c.name}` +
+          (c.differ ? `; ${c.differ} differ` : '') +
+          (c.absent ? `; ${c.absent} absent from one of the outputs` : ''),
+      );
       for (const d of c.diffs.slice(0, 3)) {
         notes.push(`  e.g. ${d.file}: only jailbuild: ${d.onlyJailbuild.join(', ') || '—'}; only ${c.name}: ${d.onlyOther.join(', ') || '—'}`);
       }
@@ -437,14 +488,16 @@ async function main() {
       } catch {}
     };
     du(join(warmXdg, 'jailbuild'));
-    notes.push(`analysis cache: the cold row's output is ${same(first.cold)} the --no-cache output, the warm row's ${same(first.warm)} it; ` +
-      `the warm cache folder holds ${(cacheSize / 1e6).toFixed(1)} MB`);
+    notes.push(`analysis cache: the cold row's output is ${same(first.cold)} the --no-cache output, the warm row's ${same(first.warm)} it; ` + `the warm cache folder holds ${(cacheSize / 1e6).toFixed(1)} MB`);
   } else if (haveDist) {
     notes.push('this build has no analysis cache (`jailbuild resolve --help` offers no --no-cache): no cold/warm rows');
   }
   notes.push(...failureNotes(order.map((k) => rows[k])));
   if (first.scanelf) {
-    const lines = first.scanelf.stdout.toString().split('\n').filter((l) => l.trim()).length;
+    const lines = first.scanelf.stdout
+      .toString()
+      .split('\n')
+      .filter((l) => l.trim()).length;
     notes.push(`scanelf printed ${lines} lines for ${files.length} files`);
   }
 
@@ -459,8 +512,9 @@ async function main() {
       continue;
     }
     const m = med[key];
-    table.push(`| ${r.label} | ${r.times.length} | ${fmtMs(m)} | ${fmtMs(Math.min(...r.times))} | ${fmtMs(Math.max(...r.times))} | ` +
-      `${(m / files.length * 1000).toFixed(0)} µs | ${key === 'cli' ? '1×' : fmtRatio(m / jbMed)} |`);
+    table.push(
+      `| ${r.label} | ${r.times.length} | ${fmtMs(m)} | ${fmtMs(Math.min(...r.times))} | ${fmtMs(Math.max(...r.times))} | ` + `${((m / files.length) * 1000).toFixed(0)} µs | ${key === 'cli' ? '1×' : fmtRatio(m / jbMed)} |`,
+    );
   }
   const ratios = [
     `ldd loop / jailbuild CLI: ${fmtRatio(med.ldd / jbMed)}`,
@@ -471,11 +525,7 @@ async function main() {
     ...(hasCache ? [`warm cache / --no-cache: ${fmtRatio(med.warm / jbMed)}; cold cache / --no-cache: ${fmtRatio(med.cold / jbMed)} (the cost of writing the cache)`] : []),
   ];
   const machine = machineLine;
-  const versions = [
-    lddPath ? `ldd: ${firstLine(lddPath, ['--version'])}` : null,
-    scanelfPath ? `scanelf: ${firstLine(scanelfPath, ['-V'])}` : null,
-    lddtree.argv ? `lddtree: ${lddtree.note}` : null,
-  ].filter(Boolean);
+  const versions = [lddPath ? `ldd: ${firstLine(lddPath, ['--version'])}` : null, scanelfPath ? `scanelf: ${firstLine(scanelfPath, ['-V'])}` : null, lddtree.argv ? `lddtree: ${lddtree.note}` : null].filter(Boolean);
 
   const section = [
     HEADING,
@@ -524,16 +574,20 @@ async function main() {
       { what: '`ldd` per file / jailbuild CLI', value: r2(med.ldd / jbMed), unit: '×', goal: null },
       { what: '`lddtree` / jailbuild CLI', value: r2(med.lddtree / jbMed), unit: '×', goal: null },
       { what: 'jailbuild CLI / `scanelf -Bn` (floor)', value: r2(jbMed / med.scanelf), unit: '×', goal: null },
-      ...(hasCache ? [
-        { what: 'warm analysis cache / --no-cache', value: r2(med.warm / jbMed), unit: '×', goal: null },
-        { what: 'cold analysis cache / --no-cache', value: r2(med.cold / jbMed), unit: '×', goal: null },
-      ] : []),
+      ...(hasCache
+        ? [
+            { what: 'warm analysis cache / --no-cache', value: r2(med.warm / jbMed), unit: '×', goal: null },
+            { what: 'cold analysis cache / --no-cache', value: r2(med.cold / jbMed), unit: '×', goal: null },
+          ]
+        : []),
     ],
   });
 }
 
 main().then(
-  () => { process.exitCode = 0; },
+  () => {
+    process.exitCode = 0;
+  },
   (err) => {
     // missing tools are handled above and never get here; this is a bug in the benchmark itself
     console.error(`bench: ${err?.stack ?? err}`);

@@ -26,7 +26,13 @@ const HEADING = '## Summary';
 
 function parse(argv) {
   const o = { rounds: null, only: null, skip: new Set(), readme: true, install: true };
-  const list = (v) => new Set(String(v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  const list = (v) =>
+    new Set(
+      String(v ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i];
     let v;
@@ -104,7 +110,7 @@ function main() {
     `\`node bench/run.mjs${opts.rounds ? ` --rounds ${opts.rounds}` : ''}\` (what \`npm run bench\` runs after a build), started ${m.date} on ${m.line}; ` +
       `took ${fmtMs(totalMs)}: ${results.map(({ b, ms }) => `${b.name} ${fmtMs(ms)}`).join(', ')}. ` +
       'Every figure is a median of several rounds measured side by side in one run (the machine is shared and noisy); ' +
-      'each benchmark\'s section below has its table, its method and what it could not measure. Ratios are jailbuild / the other tool unless named otherwise (lower is better for jailbuild).',
+      "each benchmark's section below has its table, its method and what it could not measure. Ratios are jailbuild / the other tool unless named otherwise (lower is better for jailbuild).",
     '',
     ...table,
     '',

@@ -9,12 +9,10 @@
 //
 // Usage: node bench/scaling.mjs [--rounds N] [--no-readme] [--summary FILE]
 // Needs a build first: npx tsc -p tsconfig.json
-import { closeSync, existsSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import {
-  DIST_INDEX, fmtMs, fmtRatio, machine, median, parseArgs, rotate, sectionFinisher, distMissing,
-} from './lib.mjs';
+import { DIST_INDEX, fmtMs, fmtRatio, machine, median, parseArgs, rotate, sectionFinisher, distMissing } from './lib.mjs';
 
 const HEADING = '## Scaling: resolving 100, 1,000 and all ELF files of /usr/lib';
 const DIR = '/usr/lib';
@@ -127,16 +125,20 @@ async function main() {
   }
 
   const perFile = (v, n) => median(times.get(`${v}:${n}`)) / n;
-  const table = ['| order | files | rounds | median | min | max | per file | per file vs 100 | distinct files needed | inputs with something missing | kinds of input |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|'];
+  const table = ['| order | files | rounds | median | min | max | per file | per file vs 100 | distinct files needed | inputs with something missing | kinds of input |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|'];
   for (const c of cases) {
     const [v, ns] = c.split(':');
     const n = Number(ns);
     const t = times.get(c);
     const i = info.get(c);
-    const kinds = [...i.kinds].sort((a, b) => b[1] - a[1]).map(([k, x]) => `${x} ${k}`).join(', ');
-    table.push(`| ${v} | ${n.toLocaleString('en-US')}${n === files.length ? ' (all)' : ''} | ${t.length} | ${fmtMs(median(t))} | ${fmtMs(Math.min(...t))} | ${fmtMs(Math.max(...t))} | ` +
-      `${(perFile(v, n) * 1000).toFixed(0)} µs | ${fmtRatio(perFile(v, n) / perFile(v, sizes[0]))} | ${i.needs} | ${i.missing} | ${kinds} |`);
+    const kinds = [...i.kinds]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, x]) => `${x} ${k}`)
+      .join(', ');
+    table.push(
+      `| ${v} | ${n.toLocaleString('en-US')}${n === files.length ? ' (all)' : ''} | ${t.length} | ${fmtMs(median(t))} | ${fmtMs(Math.min(...t))} | ${fmtMs(Math.max(...t))} | ` +
+        `${(perFile(v, n) * 1000).toFixed(0)} µs | ${fmtRatio(perFile(v, n) / perFile(v, sizes[0]))} | ${i.needs} | ${i.missing} | ${kinds} |`,
+    );
   }
   const last = sizes[sizes.length - 1];
   const growth = (v) => median(times.get(`${v}:${last}`)) / median(times.get(`${v}:${sizes[0]}`));
@@ -156,8 +158,13 @@ async function main() {
   ];
   const r2 = (x) => (Number.isFinite(x) ? Number(x.toFixed(2)) : null);
   finish(body, [
-    ...Object.keys(variants).map((v) => ({ what: `per-file cost, ${last} / ${sizes[0]} ELF files of /usr/lib (${v})`, value: r2(perFileGrowth(v)), unit: '×', goal: '≈ 1× or less (linear)',
-      verdict: perFileGrowth(v) <= 1.3 ? 'linear' : v === 'sorted' ? 'higher, but the kinds of file change with N (see shuffled)' : 'per-file cost grows' })),
+    ...Object.keys(variants).map((v) => ({
+      what: `per-file cost, ${last} / ${sizes[0]} ELF files of /usr/lib (${v})`,
+      value: r2(perFileGrowth(v)),
+      unit: '×',
+      goal: '≈ 1× or less (linear)',
+      verdict: perFileGrowth(v) <= 1.3 ? 'linear' : v === 'sorted' ? 'higher, but the kinds of file change with N (see shuffled)' : 'per-file cost grows',
+    })),
     { what: `resolving all ${last} ELF files of /usr/lib in-process`, value: Math.round(median(times.get(`sorted:${last}`))), unit: 'ms', goal: null },
   ]);
 }

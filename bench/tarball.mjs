@@ -20,13 +20,33 @@ import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync,
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import {
-  CLI, DIST_INDEX, ensurePackages, firstLine, flushWrites, fmtMB, fmtMs, fmtRatio, machine, makeTemp, median, parseArgs, removeTemp, rotate,
-  failureNotes, spreadNotes, summarizeCpuProfile, tryTwice, timeSpawn, verdict, which, writeSection, writeSummary,
+  CLI,
+  DIST_INDEX,
+  ensurePackages,
+  firstLine,
+  flushWrites,
+  fmtMB,
+  fmtMs,
+  fmtRatio,
+  machine,
+  makeTemp,
+  median,
+  parseArgs,
+  removeTemp,
+  rotate,
+  failureNotes,
+  spreadNotes,
+  summarizeCpuProfile,
+  tryTwice,
+  timeSpawn,
+  verdict,
+  which,
+  writeSection,
+  writeSummary,
 } from './lib.mjs';
 
 const HEADING = '## The tex profile as a tarball and as a tree';
-const TAR_OPTS = ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner',
-  '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime'];
+const TAR_OPTS = ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime'];
 const GOALS = { tar: { goal: 1.2, worst: 1.5 }, tgz: { goal: 1.05 }, tree: { goal: 1.2 } };
 
 const opts = parseArgs(process.argv.slice(2), { name: 'tarball.mjs', rounds: 5 });
@@ -100,15 +120,22 @@ function profileRun(argv, env, cwd, dir) {
   rmSync(dir, { recursive: true, force: true });
   const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, ...argv.slice(1)], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const file = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) : undefined;
-  if (r.status !== 0 || !file) return { error: `profiling failed (exit ${r.status}): ${String(r.stderr ?? '').trim().split('\n')[0]}` };
+  if (r.status !== 0 || !file)
+    return {
+      error: `profiling failed (exit ${r.status}): ${
+        String(r.stderr ?? '')
+          .trim()
+          .split('\n')[0]
+      }`,
+    };
   return summarizeCpuProfile(join(dir, file), 10);
 }
 
 async function main() {
   const m = machine();
   const notes = [];
-  const section = (body) => [HEADING, '', `Run ${m.date} on ${m.line}.`, '', ...body, '',
-    'Reproduce (after `npx tsc -p tsconfig.json`): `node bench/tarball.mjs` (`--rounds N`, `--no-readme`), or all benchmarks: `node bench/run.mjs`.', ''].join('\n');
+  const section = (body) =>
+    [HEADING, '', `Run ${m.date} on ${m.line}.`, '', ...body, '', 'Reproduce (after `npx tsc -p tsconfig.json`): `node bench/tarball.mjs` (`--rounds N`, `--no-readme`), or all benchmarks: `node bench/run.mjs`.', ''].join('\n');
   const finish = (body, summaryRows) => {
     const text = section(body);
     console.log(`\n${text}`);
@@ -166,14 +193,21 @@ async function main() {
     jbTar: { label: '`jailbuild profile tex --tar X.tar`', prep: rm(J_TAR), argv: jb('profile', 'tex', '--tar', J_TAR) },
     gnuTar: { label: '`tar --sort=name --mtime=@0 … -C DIR -cf X.tar .` (GNU tar)', need: tar, prep: rm(G_TAR), argv: [tar, ...TAR_OPTS, '-C', ref, '-cf', G_TAR, '.'] },
     jbTgz: { label: '`jailbuild profile tex --tar X.tar.gz`', prep: rm(J_TGZ), argv: jb('profile', 'tex', '--tar', J_TGZ) },
-    gnuTgz: { label: '`tar … -cf - . \\| gzip -n -6 > X.tar.gz`', need: tar && gzip && bash, prep: rm(G_TGZ),
-      argv: [bash, '-c', 'set -o pipefail; tar "$@" | gzip -n -6 > "$OUT"', 'bash', ...TAR_OPTS, '-C', ref, '-cf', '-', '.'], env: { OUT: G_TGZ } },
+    gnuTgz: {
+      label: '`tar … -cf - . \\| gzip -n -6 > X.tar.gz`',
+      need: tar && gzip && bash,
+      prep: rm(G_TGZ),
+      argv: [bash, '-c', 'set -o pipefail; tar "$@" | gzip -n -6 > "$OUT"', 'bash', ...TAR_OPTS, '-C', ref, '-cf', '-', '.'],
+      env: { OUT: G_TGZ },
+    },
     jbTree: { label: '`jailbuild profile tex --out DIR2`', prep: rm(J_TREE), argv: jb('profile', 'tex', '--out', J_TREE) },
     cpTree: { label: '`cp -a DIR DIR3`', need: cp, prep: rm(C_TREE), argv: [cp, '-a', ref, C_TREE] },
-    ...(shm ? {
-      jbTreeShm: { label: '`jailbuild profile tex --out DIR2`, DIR2 on tmpfs (/dev/shm)', prep: rm(J_TREE_SHM), argv: jb('profile', 'tex', '--out', J_TREE_SHM) },
-      cpTreeShm: { label: '`cp -a DIR DIR3`, DIR3 on tmpfs (/dev/shm)', need: cp, prep: rm(C_TREE_SHM), argv: [cp, '-a', ref, C_TREE_SHM] },
-    } : {}),
+    ...(shm
+      ? {
+          jbTreeShm: { label: '`jailbuild profile tex --out DIR2`, DIR2 on tmpfs (/dev/shm)', prep: rm(J_TREE_SHM), argv: jb('profile', 'tex', '--out', J_TREE_SHM) },
+          cpTreeShm: { label: '`cp -a DIR DIR3`, DIR3 on tmpfs (/dev/shm)', need: cp, prep: rm(C_TREE_SHM), argv: [cp, '-a', ref, C_TREE_SHM] },
+        }
+      : {}),
     startup: { label: '`jailbuild --help` (Node startup, argument parsing: the floor)', prep: () => {}, argv: jb('--help') },
   };
   const order = Object.keys(rows);
@@ -230,7 +264,12 @@ async function main() {
     gnuTgz: tarListing(G_TGZ)?.size ?? NaN,
   };
   let trees = {};
-  for (const [key, dir] of [['jbTree', J_TREE], ['cpTree', C_TREE], ['jbTreeShm', J_TREE_SHM], ['cpTreeShm', C_TREE_SHM]]) {
+  for (const [key, dir] of [
+    ['jbTree', J_TREE],
+    ['cpTree', C_TREE],
+    ['jbTreeShm', J_TREE_SHM],
+    ['cpTreeShm', C_TREE_SHM],
+  ]) {
     if (!dir) continue;
     try {
       trees[key] = walkTree(dir);
@@ -240,8 +279,9 @@ async function main() {
   }
   if (listings.jbTar && listings.gnuTar) {
     const c = compareMaps(listings.jbTar, listings.gnuTar);
-    notes.push(`jailbuild's tarball and GNU tar's list the same ${c.same} entries with the same type, mode, owner, size, mtime and link target` +
-      (c.differ.length ? `, except ${c.differ.length}: ${c.differ.slice(0, 3).join('; ')}` : ''));
+    notes.push(
+      `jailbuild's tarball and GNU tar's list the same ${c.same} entries with the same type, mode, owner, size, mtime and link target` + (c.differ.length ? `, except ${c.differ.length}: ${c.differ.slice(0, 3).join('; ')}` : ''),
+    );
   }
   try {
     const same = Buffer.compare(gunzipSync(readFileSync(J_TGZ)), readFileSync(J_TAR)) === 0;
@@ -249,8 +289,10 @@ async function main() {
   } catch {}
   if (trees.jbTree && trees.cpTree) {
     const c = compareMaps(trees.jbTree.entries, trees.cpTree.entries);
-    notes.push(`the tree jailbuild builds and \`cp -a\`'s copy of the reference tree match in ${c.same} entries (type, mode, owner, mtime, size, link target)` +
-      (c.differ.length ? `, differ in ${c.differ.length}: ${c.differ.slice(0, 3).join('; ')}` : ''));
+    notes.push(
+      `the tree jailbuild builds and \`cp -a\`'s copy of the reference tree match in ${c.same} entries (type, mode, owner, mtime, size, link target)` +
+        (c.differ.length ? `, differ in ${c.differ.length}: ${c.differ.slice(0, 3).join('; ')}` : ''),
+    );
   }
 
   // --- table
@@ -264,8 +306,7 @@ async function main() {
     }
     const outCell = key === 'startup' ? '' : key.includes('Tree') ? `${fmtMB(size[key])} in ${trees[key]?.files ?? '?'} files` : fmtMB(size[key]);
     const ratio = pairs[key] ? fmtRatio(med[key] / med[pairs[key]]) : Object.values(pairs).includes(key) ? '1×' : '';
-    table.push(`| ${r.label} | ${r.times.length} | ${fmtMs(med[key])} | ${fmtMs(Math.min(...r.times))} | ${fmtMs(Math.max(...r.times))} | ` +
-      `${outCell} | ${entries[key] ?? ''} | ${ratio} |`);
+    table.push(`| ${r.label} | ${r.times.length} | ${fmtMs(med[key])} | ${fmtMs(Math.min(...r.times))} | ${fmtMs(Math.max(...r.times))} | ` + `${outCell} | ${entries[key] ?? ''} | ${ratio} |`);
   }
   const ratio = { tar: med.jbTar / med.gnuTar, tgz: med.jbTgz / med.gnuTgz, tree: med.jbTree / med.cpTree, treeShm: med.jbTreeShm / med.cpTreeShm };
   const goalLines = [
@@ -282,8 +323,12 @@ async function main() {
 
   // --- where the time goes, for the goals missed
   const profiled = [];
-  const missed = [['tar', 'jbTar', J_TAR], ['tgz', 'jbTgz', J_TGZ], ['tree', 'jbTree', J_TREE], ['treeShm', 'jbTreeShm', J_TREE_SHM]]
-    .filter(([g, key]) => Number.isFinite(ratio[g]) && ratio[g] > GOALS[g === 'treeShm' ? 'tree' : g].goal && rows[key]?.times.length);
+  const missed = [
+    ['tar', 'jbTar', J_TAR],
+    ['tgz', 'jbTgz', J_TGZ],
+    ['tree', 'jbTree', J_TREE],
+    ['treeShm', 'jbTreeShm', J_TREE_SHM],
+  ].filter(([g, key]) => Number.isFinite(ratio[g]) && ratio[g] > GOALS[g === 'treeShm' ? 'tree' : g].goal && rows[key]?.times.length);
   for (const [g, key, target] of missed) {
     console.log(`bench: ${g} goal missed: profiling ${rows[key].label} with node --cpu-prof`);
     rmSync(target, { recursive: true, force: true });
@@ -311,8 +356,10 @@ async function main() {
       'while every jailbuild row does the whole job (read the profile, resolve the programs, walk the trees, plan, read the sources, write). ' +
       `${opts.rounds} rounds after one untimed warm-up of every row, the order rotated each round; outputs are removed and dirty pages flushed with \`sync\` (untimed) before each run; ` +
       'everything reads from and writes to the page cache of the same file system; jailbuild runs with its default `--jobs` and a warm analysis cache. ' +
-      'GNU tar options: `' + TAR_OPTS.join(' ') + '`. ' +
-      (shm ? 'The two tree rows run again with the new tree on a tmpfs (/dev/shm): the same work without this disk\'s write-back, which on this VM varies a lot from minute to minute. ' : '') +
+      'GNU tar options: `' +
+      TAR_OPTS.join(' ') +
+      '`. ' +
+      (shm ? "The two tree rows run again with the new tree on a tmpfs (/dev/shm): the same work without this disk's write-back, which on this VM varies a lot from minute to minute. " : '') +
       'The machine is shared and noisy: read the medians.',
     '',
     ...table,
@@ -322,12 +369,19 @@ async function main() {
     ...spreadNotes(order.map((k) => rows[k])).map((n) => `- ${n}`),
     ...failureNotes(order.map((k) => rows[k])).map((n) => `- ${n}`),
     ...versions.map((v) => `- ${v}`),
-    ...(timeLines.length ? ['', '### Where the time goes', '',
-      'Each jailbuild row whose goal was missed, run once more under `node --cpu-prof` (sampling, so a profiled run is slower than a timed one). ' +
-      '`(idle)` is time the main thread waits for libuv\'s thread pool: the `fs/promises` calls (open, fstat, read, close for each of the ' +
-      `${refTree.files} files; copyFile, mkdir, chown, utimes for the tree) and, for .tar.gz, zlib's deflate, which Node's streams run there. ` +
-      'The fs bindings are the main-thread side of the same calls (and any synchronous ones). GNU tar makes the same reads with blocking system calls ' +
-      'in one process, with no start-up, no profile, no resolution and no plan; tar | gzip runs tar and gzip on both CPUs at once.', '', ...timeLines]
+    ...(timeLines.length
+      ? [
+          '',
+          '### Where the time goes',
+          '',
+          'Each jailbuild row whose goal was missed, run once more under `node --cpu-prof` (sampling, so a profiled run is slower than a timed one). ' +
+            "`(idle)` is time the main thread waits for libuv's thread pool: the `fs/promises` calls (open, fstat, read, close for each of the " +
+            `${refTree.files} files; copyFile, mkdir, chown, utimes for the tree) and, for .tar.gz, zlib's deflate, which Node's streams run there. ` +
+            'The fs bindings are the main-thread side of the same calls (and any synchronous ones). GNU tar makes the same reads with blocking system calls ' +
+            'in one process, with no start-up, no profile, no resolution and no plan; tar | gzip runs tar and gzip on both CPUs at once.',
+          '',
+          ...timeLines,
+        ]
       : ['', 'Every goal is met: no profile taken.']),
   ];
   const r2 = (x) => (Number.isFinite(x) ? Number(x.toFixed(2)) : null);

@@ -132,6 +132,7 @@ const hostLane = HOST_LANE.filter((f) => files.includes(f));
 const lanes = [...(hostLane.length > 0 ? [hostLane] : []), ...files.filter((f) => !HOST_LANE.includes(f)).map((f) => [f])];
 lanes.sort((a, b) => b.reduce((s, f) => s + weight(f), 0) - a.reduce((s, f) => s + weight(f), 0));
 
+// eslint-disable-next-line no-control-regex -- terminal colour codes start with ESC
 const strip = (text) => text.replace(/\x1b\[[0-9;]*m/g, '');
 
 /** Runs one test file in its own uvu process; resolves with its counts once its output is printed. */

@@ -23,9 +23,7 @@ export function reaches(s: Severity, threshold: Severity): boolean {
 /** Most severe first, then by path and rule, so that output is stable from run to run. */
 export function sortFindings(list: Finding[]): Finding[] {
   const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
-  return [...list].sort(
-    (a, b) => RANK[b.severity] - RANK[a.severity] || Buffer.compare(bytes(a.path), bytes(b.path)) || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0) || (a.message < b.message ? -1 : 1),
-  );
+  return [...list].sort((a, b) => RANK[b.severity] - RANK[a.severity] || Buffer.compare(bytes(a.path), bytes(b.path)) || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0) || (a.message < b.message ? -1 : 1));
 }
 
 /** Drops repeats (same rule, path and message): several checks or passes may meet one problem. */

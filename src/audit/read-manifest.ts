@@ -37,12 +37,12 @@ export function readManifest(file: string): ManifestRecord[] {
     if (!KINDS.has(r.kind as EntryKind)) bad(`"kind" must be one of ${[...KINDS].join(', ')}`);
     // The writer gives modes as octal text; numbers are taken too.
     const mode = typeof r.mode === 'string' && /^[0-7]{1,4}$/.test(r.mode) ? parseInt(r.mode, 8) : typeof r.mode === 'number' ? r.mode : bad('"mode" must be octal text such as "0755"');
-    const num = (k: string): number | undefined => (typeof r[k] === 'number' && Number.isSafeInteger(r[k]) ? (r[k] as number) : r[k] === undefined ? undefined : bad(`"${k}" must be a whole number`));
+    const num = (k: string): number | undefined => (typeof r[k] === 'number' && Number.isSafeInteger(r[k]) ? r[k] : r[k] === undefined ? undefined : bad(`"${k}" must be a whole number`));
     const sha = typeof r.sha256 === 'string' && /^[0-9a-f]{64}$/.test(r.sha256) ? r.sha256 : r.sha256 === undefined ? undefined : bad('"sha256" must be 64 hex digits');
     const rec: ManifestRecord = {
       path: joinInside('/', r.path as string),
       kind: r.kind as EntryKind,
-      mode: (mode as number) & 0o7777,
+      mode: mode & 0o7777,
       uid: num('uid') ?? 0,
       gid: num('gid') ?? 0,
       // Structured since this version; an older manifest's text reasons are kept as text.

@@ -103,7 +103,7 @@ async function readMembers(source: string | Readable, label: string, contents: T
       contents.delete(placed.path);
       unreadable.delete(placed.path);
       if (placed.kind !== 'file') continue;
-      const linked = m.header.type === 'link' ? m.header.linkname ?? '' : undefined;
+      const linked = m.header.type === 'link' ? (m.header.linkname ?? '') : undefined;
       const from = linked !== undefined ? (memberPath(linked) as { path: string }).path : undefined;
       if (from !== undefined) {
         // A hard link shares its target's bytes: whatever was kept for the target serves it too.

@@ -175,10 +175,14 @@ function audit(target: string, inv: Inventory, manifest: ReturnType<typeof readM
   if (options.why !== undefined) result.why = whyChain(options.why, reasons, inv.fs);
   if (options.sbom !== undefined) {
     const source = new RootFs(options.root ?? profile?.root ?? '/');
-    const files = sbomFiles(inv.entries, (p) => sources.get(p), (p) => {
-      const sha256 = inv.sha256(p);
-      return sha256 !== undefined ? { sha256 } : { notHashed: inv.notHashed.get(p) ?? 'not readable' };
-    });
+    const files = sbomFiles(
+      inv.entries,
+      (p) => sources.get(p),
+      (p) => {
+        const sha256 = inv.sha256(p);
+        return sha256 !== undefined ? { sha256 } : { notHashed: inv.notHashed.get(p) ?? 'not readable' };
+      },
+    );
     const name = profile?.name ?? target.replace(/\/+$/, '').split('/').pop() ?? 'jail';
     const built = buildSbom(name, files, source);
     const file = writeSbom(options.sbom, built.doc);

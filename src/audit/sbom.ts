@@ -138,7 +138,5 @@ export function writeSbom(file: string, doc: object): string {
 
 /** The jail's regular files as the SBOM lists them: each with its sha256, or with why it has none. */
 export function sbomFiles(entries: JailEntry[], sourceOf: (path: string) => string | undefined, hashOf: (path: string) => { sha256: string } | { notHashed: string }): SbomFile[] {
-  return entries
-    .filter((e) => e.kind === 'file')
-    .map((e) => ({ path: e.path, source: sourceOf(e.path) ?? e.path, executable: (e.mode & 0o111) !== 0, ...hashOf(e.path) }));
+  return entries.filter((e) => e.kind === 'file').map((e) => ({ path: e.path, source: sourceOf(e.path) ?? e.path, executable: (e.mode & 0o111) !== 0, ...hashOf(e.path) }));
 }

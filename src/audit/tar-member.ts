@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Header } from 'tar-stream';
 import type { JailEntry } from '../model/jail-entry.js';
 import type { Reason } from '../model/reason.js';
+import { printable } from '../errors.js';
 import type { Finding } from './finding.js';
 import type { PendingContent } from './tar-contents.js';
 import { linkClimbsOut, memberPath } from './tar-paths.js';
@@ -67,12 +68,17 @@ export function place(m: Member, members: Map<string, JailEntry>, findings: Find
   const where = memberPath(name);
   if ('problem' in where) {
     const rule = where.problem === 'absolute' ? 'tar-absolute-path' : where.problem === 'dotdot' ? 'tar-path-escape' : 'tar-malformed';
-    findings.push({ rule, severity: 'high', path: printable(name), message: `member ${JSON.stringify(name)}: ${where.problem === 'empty' ? 'an empty or NUL-bearing name' : where.problem === 'absolute' ? 'an absolute name, which writes outside the folder the tarball is unpacked in' : 'a name with "..", which writes outside the folder the tarball is unpacked in'}; left out` });
+    findings.push({
+      rule,
+      severity: 'high',
+      path: shown(name),
+      message: `member ${JSON.stringify(name)}: ${where.problem === 'empty' ? 'an empty or NUL-bearing name' : where.problem === 'absolute' ? 'an absolute name, which writes outside the folder the tarball is unpacked in' : 'a name with "..", which writes outside the folder the tarball is unpacked in'}; left out`,
+    });
     return null;
   }
   const path = where.path;
   if (Buffer.byteLength(path) > MAX_NAME) {
-    findings.push({ rule: 'tar-malformed', severity: 'high', path: printable(path).slice(0, 200), message: `a member name of ${Buffer.byteLength(path)} bytes, longer than any path Linux can create; left out` });
+    findings.push({ rule: 'tar-malformed', severity: 'high', path: shown(path).slice(0, 200), message: `a member name of ${Buffer.byteLength(path)} bytes, longer than any path Linux can create; left out` });
     return null;
   }
   const pax = h.pax ?? {};
@@ -125,6 +131,6 @@ export function place(m: Member, members: Map<string, JailEntry>, findings: Find
 }
 
 /** Names in findings are printed on one line. */
-function printable(name: string): string {
-  return name.replace(/[\0-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) || '(empty)';
+function shown(name: string): string {
+  return printable(name, 200) || '(empty)';
 }

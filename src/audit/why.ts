@@ -4,10 +4,7 @@ import { joinInside } from '../rootfs/inside-path.js';
 import type { SourceRoot } from '../rootfs/source-root.js';
 
 /** One step of a chain: an entry, why it is there (its first reason, then the others), or how a link leads to it. */
-export type WhyStep =
-  | { path: string; reasons: Reason[] }
-  | { path: string; through: { path: string; target: string }[]; is: string }
-  | { path: string; unknown: true };
+export type WhyStep = { path: string; reasons: Reason[] } | { path: string; through: { path: string; target: string }[]; is: string } | { path: string; unknown: true };
 
 export interface WhyAnswer {
   path: string;

@@ -29,9 +29,17 @@ interface CacheFile {
 function isElfInfo(v: unknown): v is ElfInfo {
   const e = v as ElfInfo;
   return (
-    typeof e === 'object' && e !== null && (e.elfClass === 32 || e.elfClass === 64) && (e.endian === 'little' || e.endian === 'big') &&
-    typeof e.machine === 'number' && typeof e.type === 'number' && Array.isArray(e.needed) && e.needed.every((n) => typeof n === 'string') &&
-    Array.isArray(e.dlopen) && typeof e.flags1 === 'number' && typeof e.dynamic === 'boolean'
+    typeof e === 'object' &&
+    e !== null &&
+    (e.elfClass === 32 || e.elfClass === 64) &&
+    (e.endian === 'little' || e.endian === 'big') &&
+    typeof e.machine === 'number' &&
+    typeof e.type === 'number' &&
+    Array.isArray(e.needed) &&
+    e.needed.every((n) => typeof n === 'string') &&
+    Array.isArray(e.dlopen) &&
+    typeof e.flags1 === 'number' &&
+    typeof e.dynamic === 'boolean'
   );
 }
 

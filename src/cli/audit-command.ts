@@ -93,7 +93,7 @@ Examples:
     )
     .action(async (target: string, o: Record<string, unknown>) => {
       const opts: AuditCommandOptions = { json: Boolean(o.json), failOn: o.failOn as Severity };
-      for (const k of ['manifest', 'why', 'profile', 'sbom', 'root'] as const) if (typeof o[k] === 'string') opts[k] = o[k] as string;
+      for (const k of ['manifest', 'why', 'profile', 'sbom', 'root'] as const) if (typeof o[k] === 'string') opts[k] = o[k];
       if (o.set) opts.set = o.set as Record<string, string>;
       setCode(await runAudit(target, opts, out));
     });

@@ -30,13 +30,9 @@ function buildProgram(out: Output, setCode: (code: number) => void): Command {
     .command('resolve')
     .description('List every file and link that must exist in a jail for each PATH to load, as the dynamic loader would find them.')
     .argument('<PATH...>', 'programs or libraries: absolute paths inside the root, or names looked up through PATH')
-    .option('--root <DIR>', 'the source root that holds the files (a sysroot, another architecture\'s tree)', '/')
+    .option('--root <DIR>', "the source root that holds the files (a sysroot, another architecture's tree)", '/')
     .option('--json', 'print one JSON object: {"binaries": [{"input", "needs", "missing", ...}]}')
-    .addOption(
-      new Option('--dlopen <LEVEL>', 'also load libraries declared in .note.dlopen up to this priority')
-        .choices(['none', 'required', 'recommended', 'suggested'])
-        .default('required'),
-    )
+    .addOption(new Option('--dlopen <LEVEL>', 'also load libraries declared in .note.dlopen up to this priority').choices(['none', 'required', 'recommended', 'suggested']).default('required'))
     .option('--ld-library-path <DIRS>', 'emulate LD_LIBRARY_PATH (colon-separated folders inside the root)')
     .option('--hwcaps <LIST>', 'supported glibc-hwcaps subfolders, best first (default: detected for the host root, none otherwise)')
     .option('--platform <NAME>', 'value of $PLATFORM (AT_PLATFORM), e.g. x86_64')
@@ -68,24 +64,26 @@ Examples:
       setCode(runResolve(paths, opts, out));
     });
 
-  const setOption = (): Option =>
-    new Option('--set <NAME=VALUE>', 'set a profile variable (repeatable), e.g. --set JAILNAME=wiki').argParser((v: string, prev: Record<string, string> | undefined) => parseSet(v, prev));
+  const setOption = (): Option => new Option('--set <NAME=VALUE>', 'set a profile variable (repeatable), e.g. --set JAILNAME=wiki').argParser((v: string, prev: Record<string, string> | undefined) => parseSet(v, prev));
 
   program
     .command('profile')
     .description('Build a jail tree from a profile: programs with everything they load and run, files, trees, links, folders, devices, accounts, permissions.')
     .argument('<PROFILE>', 'a profile file, or the name of a shipped or configured profile (tex, dns, https, ...)')
-    .option('--out <DIR>', "where the jail goes (default: the profile's \"out\", else ./NAME)")
+    .option('--out <DIR>', 'where the jail goes (default: the profile\'s "out", else ./NAME)')
     .addOption(setOption())
-    .option('--root <DIR>', 'the source root the files come from (default: the profile\'s root, else /)')
-    .option('--mtime <SECONDS>', 'modification time of every entry (default: SOURCE_DATE_EPOCH, else the profile\'s mtime, else 0)')
+    .option('--root <DIR>', "the source root the files come from (default: the profile's root, else /)")
+    .option('--mtime <SECONDS>', "modification time of every entry (default: SOURCE_DATE_EPOCH, else the profile's mtime, else 0)")
     .option('--tar <FILE>', 'also (or, without --out, only) write a reproducible tarball: .tar.gz/.tgz gzip, other names plain tar, - for standard output')
     .option('--oci <DIR>', 'also (or, without --out, only) write an OCI image layout whose one layer is that tarball, tagged with the profile name')
     .option('--manifest <FILE>', 'also (or, without --out, only) write a JSON manifest: every entry with mode, owner, sha256, source and reasons; - for standard output')
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'print nothing but errors')
     .option('--jobs <N>', 'files copied at once (default: the number of CPUs, or "jobs" in the settings)')
-    .option('--link', 'hard-link files from the source root instead of copying them, where the source already has the owner and mode the jail needs and is on the same file system (faster, no extra space; but the jail then shares those files: a change to one is a change to both)')
+    .option(
+      '--link',
+      'hard-link files from the source root instead of copying them, where the source already has the owner and mode the jail needs and is on the same file system (faster, no extra space; but the jail then shares those files: a change to one is a change to both)',
+    )
     .option('--no-cache', 'neither read nor write the analysis cache')
     .option('--force', 'replace DIR (or the --oci folder) even when jailbuild did not build it: a jail built by an older jailbuild or restored from a backup (never a folder that holds or lies inside what the profile reads)')
     .addHelpText(
@@ -157,7 +155,7 @@ Examples:
     .requiredOption('--name <NAME>', 'the pool name ([NAME], the socket name)')
     .option('--out <DIR>', 'the jail folder (default: as for jailbuild profile)')
     .addOption(setOption())
-    .option('--socket <PATH>', 'the pool\'s Unix socket (default /run/php/jail-NAME.sock)')
+    .option('--socket <PATH>', "the pool's Unix socket (default /run/php/jail-NAME.sock)")
     .option('--listen-owner <USER>', 'owner of the socket: the web server (default www-data)')
     .option('--listen-group <GROUP>', 'group of the socket (default www-data)')
     .option('--listen-mode <MODE>', 'mode of the socket (default 0660)')
@@ -175,7 +173,7 @@ Example:
     )
     .action(async (name: string, o: Record<string, unknown>) => {
       const { runPhpFpmPool } = await load.pool();
-      const str = (k: string): Record<string, string> => (typeof o[k] === 'string' ? { [k]: o[k] as string } : {});
+      const str = (k: string): Record<string, string> => (typeof o[k] === 'string' ? { [k]: o[k] } : {});
       setCode(
         runPhpFpmPool(
           name,

@@ -84,7 +84,22 @@ export async function runProfile(nameOrPath: string, opts: ProfileCommandOptions
     );
   }
   if (opts.json) {
-    out.stdout(JSON.stringify({ profile: profile.file, out: result.out, replaced: result.replaced, bytes: result.bytes, ...counts, diagnostics: plan.diagnostics, processesInPrevious: result.processesInPrevious, ...(result.previousLeft ? { previousLeft: result.previousLeft } : {}) }, null, 2) + '\n');
+    out.stdout(
+      JSON.stringify(
+        {
+          profile: profile.file,
+          out: result.out,
+          replaced: result.replaced,
+          bytes: result.bytes,
+          ...counts,
+          diagnostics: plan.diagnostics,
+          processesInPrevious: result.processesInPrevious,
+          ...(result.previousLeft ? { previousLeft: result.previousLeft } : {}),
+        },
+        null,
+        2,
+      ) + '\n',
+    );
   } else {
     for (const d of plan.diagnostics) out.stderr(formatDiagnostic(d));
     if (!opts.quiet) {
@@ -99,7 +114,9 @@ export async function runProfile(nameOrPath: string, opts: ProfileCommandOptions
 }
 
 function profileArg(nameOrPath: string, opts: ProfileCommandOptions): string {
-  const sets = Object.entries(opts.set ?? {}).map(([k, v]) => `--set ${k}=${v} `).join('');
+  const sets = Object.entries(opts.set ?? {})
+    .map(([k, v]) => `--set ${k}=${v} `)
+    .join('');
   return `${nameOrPath} ${sets}`;
 }
 

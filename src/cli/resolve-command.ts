@@ -46,8 +46,7 @@ export function formatDiagnostic(d: Diagnostic): string {
 
 function formatHuman(r: InputResolution): string {
   const lines: string[] = [];
-  const head =
-    r.kind === 'static' ? ' (statically linked)' : r.kind === 'file' ? ' (neither ELF nor script)' : r.kind === 'library' ? ' (shared library)' : r.kind === 'script' ? ' (script)' : '';
+  const head = r.kind === 'static' ? ' (statically linked)' : r.kind === 'file' ? ' (neither ELF nor script)' : r.kind === 'library' ? ' (shared library)' : r.kind === 'script' ? ' (script)' : '';
   lines.push(`${r.input}${head}`);
   if (r.tree) {
     const walk = (obj: LoadedObject, depth: number): void => {

@@ -45,7 +45,7 @@ export function loadConfig(cwd = process.cwd()): JailbuildConfig {
   config.file = file;
   if (raw.profilePath !== undefined) {
     if (!Array.isArray(raw.profilePath) || !raw.profilePath.every((p) => typeof p === 'string')) throw new JailError('INPUT', `${file}: profilePath must be a list of folders`, { file, field: 'profilePath' });
-    config.profilePath = (raw.profilePath as string[]).map(abs);
+    config.profilePath = raw.profilePath.map(abs);
   }
   if (raw.cacheDir !== undefined) {
     if (typeof raw.cacheDir !== 'string') throw new JailError('INPUT', `${file}: cacheDir must be a folder`, { file, field: 'cacheDir' });

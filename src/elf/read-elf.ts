@@ -166,14 +166,7 @@ export function readElf(src: ByteSource): ElfInfo {
   return info;
 }
 
-function readDynamic(
-  src: ByteSource,
-  dyn: ProgramHeader,
-  headers: ProgramHeader[],
-  little: boolean,
-  wide: boolean,
-  info: ElfInfo,
-): void {
+function readDynamic(src: ByteSource, dyn: ProgramHeader, headers: ProgramHeader[], little: boolean, wide: boolean, info: ElfInfo): void {
   const name = src.name;
   const entsize = wide ? 16 : 8;
   // A dynamic segment that runs past the end of the file is read up to the end: the DT_NULL that ends

@@ -50,7 +50,7 @@ export function headerOf(e: JailEntry, name: string, mtime: Date, link?: string)
     mtime,
     size: link === undefined && e.kind === 'file' ? (e.size ?? 0) : 0,
   };
-  const linkname = link ?? (e.kind === 'symlink' ? (e.target as string) : undefined);
+  const linkname = link ?? (e.kind === 'symlink' ? e.target : undefined);
   if (linkname !== undefined) header.linkname = linkname;
   const pax: Record<string, string> = {};
   if (e.uid > MAX_USTAR_ID) pax.uid = String(e.uid);
@@ -67,4 +67,3 @@ export function headerOf(e: JailEntry, name: string, mtime: Date, link?: string)
   if (Object.keys(pax).length > 0 || !plainUstar(name) || (linkname !== undefined && !plainUstar(linkname))) header.pax = pax;
   return header;
 }
-

@@ -44,10 +44,10 @@ export function addEntry(pack: Pack, header: Header, body?: (sink: Sink) => Prom
     body(sink).then(
       () => void sink.end(undefined),
       (err: unknown) => {
-        reject(err);
-        sink.destroy(err as Error);
+        const error = err instanceof Error ? err : new Error(String(err));
+        reject(error);
+        sink.destroy(error);
       },
     );
   });
 }
-

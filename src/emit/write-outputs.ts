@@ -19,11 +19,7 @@ export interface OutputTargets {
 }
 
 /** What writeOutputs wrote, as it writes it. */
-export type OutputReport =
-  | { kind: 'tarball'; result: TarballResult }
-  | { kind: 'oci'; result: OciResult }
-  | { kind: 'manifest'; file: string; entries: ManifestEntry[] }
-  | { kind: 'owner-only' };
+export type OutputReport = { kind: 'tarball'; result: TarballResult } | { kind: 'oci'; result: OciResult } | { kind: 'manifest'; file: string; entries: ManifestEntry[] } | { kind: 'owner-only' };
 
 export function wantsOutputs(t: OutputTargets): boolean {
   return t.tar !== undefined || t.oci !== undefined || t.manifest !== undefined;

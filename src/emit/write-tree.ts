@@ -2,22 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import pLimit from 'p-limit';
-import {
-  chmodSync,
-  constants,
-  fstatSync,
-  existsSync,
-  lchownSync,
-  lstatSync,
-  lutimesSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  realpathSync,
-  renameSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, constants, fstatSync, existsSync, lchownSync, lstatSync, lutimesSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolveHostPath } from 'node:path';
 import { JailError } from '../errors.js';
 import { checkEntries } from '../model/check-entries.js';
@@ -92,7 +77,7 @@ export function recoverLeftovers(out: string): string[] {
   const parent = dirname(out);
   const prefix = `.${basename(out)}`;
   const done: string[] = [];
-  let names: string[] = [];
+  let names: string[];
   try {
     names = readdirSync(parent);
   } catch {
@@ -151,7 +136,7 @@ export async function writeTree(entries: JailEntry[], fs: SourceRoot, outPath: s
   checkReplaceable(realOut, 'a jail', options.force === true);
 
   const staging = mkdtempSync(join(parent, `.${basename(out)}${STAGING}${process.pid}-`));
-  let bytes = 0;
+  let bytes: number;
   try {
     bytes = await populate(entries, fs, staging, options);
   } catch (err) {

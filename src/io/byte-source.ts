@@ -23,11 +23,7 @@ export function checkRange(name: string, size: number, offset: number, length: n
     throw new JailError('ELF_MALFORMED', `${name}: ${what}: size ${length} is too large`, { file: name, field: what });
   }
   if (offset + length > size) {
-    throw new JailError(
-      'ELF_MALFORMED',
-      `${name}: ${what}: bytes ${offset}..${offset + length} lie past the end of the file (${size} bytes)`,
-      { file: name, field: what },
-    );
+    throw new JailError('ELF_MALFORMED', `${name}: ${what}: bytes ${offset}..${offset + length} lie past the end of the file (${size} bytes)`, { file: name, field: what });
   }
 }
 

@@ -97,10 +97,7 @@ export class LoaderContext {
     if (list === undefined) {
       list = [];
       if (this.flavor === 'glibc') {
-        const wanted = [
-          ...this.hwcaps.map((h) => `glibc-hwcaps/${h}`),
-          ...(this.platform ? [`tls/${this.platform}`, 'tls', this.platform] : ['tls']),
-        ];
+        const wanted = [...this.hwcaps.map((h) => `glibc-hwcaps/${h}`), ...(this.platform ? [`tls/${this.platform}`, 'tls', this.platform] : ['tls'])];
         for (const sub of wanted) {
           if (this.fs.lookup(joinInside(dir, sub)).kind === 'directory') list.push(sub);
         }
@@ -132,7 +129,11 @@ function glibcSystemDirs(fs: SourceRoot, arch: Arch, interpreter: string | undef
 /** musl reads /etc/ld-musl-ARCH.path (entries separated by newlines or colons), else its built-in list. */
 function muslSystemDirs(fs: SourceRoot, arch: Arch): string[] {
   const text = arch.muslArch ? fs.readText(`/etc/ld-musl-${arch.muslArch}.path`) : null;
-  if (text !== null) return text.split(/[:\n]/).map((s) => s.trim()).filter((s) => s !== '');
+  if (text !== null)
+    return text
+      .split(/[:\n]/)
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   return ['/lib', '/usr/local/lib', '/usr/lib'];
 }
 
@@ -150,7 +151,9 @@ function detectHwcaps(fs: SourceRoot, arch: Arch): string[] {
   if (fs.root !== '/' || arch.id !== 'x86_64' || process.arch !== 'x64') return [];
   let flags: Set<string>;
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('flags'));
     flags = new Set((line ?? '').split(':')[1]?.trim().split(/\s+/) ?? []);
   } catch {
     return [];
@@ -180,4 +183,3 @@ export function defaultInterpreter(fs: SourceRoot, elf: ElfInfo): string | undef
   }
   return arch.glibcInterpreters[0];
 }
-

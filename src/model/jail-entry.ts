@@ -71,10 +71,5 @@ export function modeString(e: Pick<JailEntry, 'kind' | 'mode'>): string {
   const m = e.mode;
   const bit = (b: number, c: string): string => (m & b ? c : '-');
   const x = (exec: number, special: number, on: string, off: string): string => (m & special ? (m & exec ? on : off) : bit(exec, 'x'));
-  return (
-    type +
-    bit(0o400, 'r') + bit(0o200, 'w') + x(0o100, 0o4000, 's', 'S') +
-    bit(0o40, 'r') + bit(0o20, 'w') + x(0o10, 0o2000, 's', 'S') +
-    bit(0o4, 'r') + bit(0o2, 'w') + x(0o1, 0o1000, 't', 'T')
-  );
+  return type + bit(0o400, 'r') + bit(0o200, 'w') + x(0o100, 0o4000, 's', 'S') + bit(0o40, 'r') + bit(0o20, 'w') + x(0o10, 0o2000, 's', 'S') + bit(0o4, 'r') + bit(0o2, 'w') + x(0o1, 0o1000, 't', 'T');
 }

@@ -122,7 +122,7 @@ export function reasonFromJson(value: unknown): Reason {
   if (value !== null && typeof value === 'object' && typeof (value as { kind?: unknown }).kind === 'string' && (value as { kind: string }).kind in PHRASES) {
     const v = value as Record<string, unknown>;
     const r: Reason = { kind: v.kind as ReasonKind };
-    for (const k of ['from', 'via', 'name', 'source', 'detail'] as const) if (typeof v[k] === 'string') r[k] = v[k] as string;
+    for (const k of ['from', 'via', 'name', 'source', 'detail'] as const) if (typeof v[k] === 'string') r[k] = v[k];
     if (typeof v.line === 'number') r.line = v.line;
     const o = v.origin as Record<string, unknown> | undefined;
     if (o && typeof o.file === 'string' && typeof o.pointer === 'string') r.origin = { file: o.file, pointer: o.pointer, ...(typeof o.line === 'number' ? { line: o.line } : {}) };

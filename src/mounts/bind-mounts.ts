@@ -10,9 +10,7 @@ import { bindReadOnly } from './read-only-bind.js';
 
 /** What `bindMounts` did with one mount of the profile, as it happens. */
 export type MountReport =
-  | { kind: 'mounted'; source: string; realSource: string; target: string; readOnly: boolean; links: FollowedLink[] }
-  | { kind: 'already-mounted'; target: string }
-  | { kind: 'missing-optional'; source: string };
+  { kind: 'mounted'; source: string; realSource: string; target: string; readOnly: boolean; links: FollowedLink[] } | { kind: 'already-mounted'; target: string } | { kind: 'missing-optional'; source: string };
 
 /** What `unbindMounts` did with one mount of the profile. */
 export type UnmountReport = { kind: 'unmounted'; target: string } | { kind: 'refused'; message: string };
@@ -133,7 +131,7 @@ export function unbindMounts(mounts: Located<MountSpec>[], jail: string, report:
       if (!at) continue;
       try {
         // One mount at a time, the top one first, until nothing is mounted on the point.
-        for (let on = mountOn(at); on; ) {
+        for (let on = mountOn(at); on;) {
           unmountIn(at.parent, at.name, `unmount ${at.path}`);
           report({ kind: 'unmounted', target: at.path });
           const next = mountOn(at);

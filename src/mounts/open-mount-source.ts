@@ -74,8 +74,7 @@ function readLink(dir: DirHandle, name: string): string | undefined {
  * change. Returns undefined when the source (or a folder on the way) does not exist.
  */
 export function openMountSource(req: SourceRequest): MountSource | undefined {
-  const changing = (label: string): JailError =>
-    new JailError('SOURCE_CHANGED', `${req.file}: ${req.field}: mount source ${req.source}: ${label} kept changing while it was opened`, { file: req.file, field: req.field });
+  const changing = (label: string): JailError => new JailError('SOURCE_CHANGED', `${req.file}: ${req.field}: mount source ${req.source}: ${label} kept changing while it was opened`, { file: req.file, field: req.field });
   const refuse = (why: string): JailError => new JailError('INPUT', `${req.file}: ${req.field}: mount source ${req.source}: ${why}`, { file: req.file, field: req.field });
   if (!req.source.startsWith('/')) throw refuse('must be an absolute host path');
 

@@ -49,6 +49,9 @@ export function processesInside(dir: string): ProcessInside[] {
 /** `1234 (php-fpm8.2), 1240 (php-fpm8.2)`: for messages, the first few and a count. */
 export function describeProcesses(list: ProcessInside[], shown = 8): string {
   // A process names itself (prctl PR_SET_NAME): an inmate's name must not forge lines or escapes.
-  const head = list.slice(0, shown).map((p) => `${p.pid} (${printable(p.command, 64)})`).join(', ');
+  const head = list
+    .slice(0, shown)
+    .map((p) => `${p.pid} (${printable(p.command, 64)})`)
+    .join(', ');
   return list.length > shown ? `${head} and ${list.length - shown} more` : head;
 }

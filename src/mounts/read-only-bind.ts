@@ -39,24 +39,30 @@ export function bindReadOnly(source: { fd: number; kind: 'dir' | 'file' }, point
     }
   } catch (err) {
     failure = err;
-    throw err;
-  } finally {
-    // An error here must not hide the one that brought us here.
-    try {
-      if (mounted) {
-        try {
-          unmountIn(stage, STAGE, what);
-        } catch {
-          // Busy only if someone entered it meanwhile (root: the folder is 0700): detach it anyway.
-          unmountIn(stage, STAGE, what, true);
-        }
+  }
+  // An error of the clean-up must not hide the one that brought us here.
+  const cleanup = removeStage(stage, stageDir, mounted, source.kind, what);
+  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+  if (cleanup !== undefined) throw new JailError('IO_ERROR', `${what}: mounted, but the staging folder ${stageDir} could not be removed: ${cleanup.message}`, { cause: cleanup });
+}
+
+/** Unmounts and removes the staging mount and its folder; returns what went wrong, never throws. */
+function removeStage(stage: DirHandle, stageDir: string, mounted: boolean, kind: 'dir' | 'file', what: string): Error | undefined {
+  try {
+    if (mounted) {
+      try {
+        unmountIn(stage, STAGE, what);
+      } catch {
+        // Busy only if someone entered it meanwhile (root: the folder is 0700): detach it anyway.
+        unmountIn(stage, STAGE, what, true);
       }
-      if (stage.lstat(STAGE)) (source.kind === 'dir' ? rmdirSync : unlinkSync)(stage.at(STAGE));
-      stage.close();
-      rmdirSync(stageDir);
-    } catch (err) {
-      stage.close();
-      if (failure === undefined) throw new JailError('IO_ERROR', `${what}: mounted, but the staging folder ${stageDir} could not be removed: ${(err as Error).message}`, { cause: err });
     }
+    if (stage.lstat(STAGE)) (kind === 'dir' ? rmdirSync : unlinkSync)(stage.at(STAGE));
+    stage.close();
+    rmdirSync(stageDir);
+    return undefined;
+  } catch (err) {
+    stage.close();
+    return err as Error;
   }
 }

@@ -14,7 +14,7 @@ const POOL_NAME = /^[A-Za-z0-9_.-]+$/;
 /** Absolute paths of the characters the scanner takes as plain text in a value. */
 const INI_PATH = /^\/[A-Za-z0-9._+@/-]*$/;
 const OCTAL_MODE = /^0?[0-7]{3}$/;
-const PATH_CHARACTERS = "letters, digits and . _ + @ - /";
+const PATH_CHARACTERS = 'letters, digits and . _ + @ - /';
 
 /** Why `name` cannot be a pool's `[section]`, or null. */
 export function poolNameProblem(name: string): string | null {

@@ -14,7 +14,7 @@ export function finishEntries(profile: Profile, placements: Placed[], diagnostic
   const policy = parseModeChange(profile.permissions.mode ?? 'g=u-w,o-rwx', `${profile.file}: permissions.mode`);
   const owner = toId(profile.permissions.owner, profile.file, 'permissions/owner') ?? 0;
   const firstGroup = profile.groups[0];
-  const group = toId(profile.permissions.group, profile.file, 'permissions/group') ?? (firstGroup ? (toId(firstGroup.gid, firstGroup.origin, 'gid') as number) : 0);
+  const group = toId(profile.permissions.group, profile.file, 'permissions/group') ?? (firstGroup ? (toId(firstGroup.gid, firstGroup.origin, 'gid') ?? 0) : 0);
   return placements.map((p) => {
     const isSpecial = p.kind === 'symlink' || p.kind === 'char' || p.kind === 'block';
     let mode = p.kind === 'symlink' ? 0o777 : p.exactMode || isSpecial ? p.mode : policy(p.mode, p.kind === 'directory');
@@ -42,7 +42,12 @@ function setuidVerdict(path: string, mode: number, uid: number, allowed: boolean
   const octal = (m: number): string => m.toString(8).padStart(4, '0');
   const bits = [mode & 0o4000 ? 'setuid' : '', mode & 0o2000 ? 'setgid' : ''].filter(Boolean).join(' and ');
   if (allowed) {
-    diagnostics.push({ code: 'SETUID_KEPT', severity: 'warning', path, message: `${path}: keeps its ${bits} bit (mode ${octal(mode)}, owner ${uid}): whoever runs it in the jail gets its owner's or group's rights ("allowSetuid": true)` });
+    diagnostics.push({
+      code: 'SETUID_KEPT',
+      severity: 'warning',
+      path,
+      message: `${path}: keeps its ${bits} bit (mode ${octal(mode)}, owner ${uid}): whoever runs it in the jail gets its owner's or group's rights ("allowSetuid": true)`,
+    });
     return mode;
   }
   const stripped = mode & ~0o6000;

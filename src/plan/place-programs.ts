@@ -34,7 +34,12 @@ export function placePrograms(ctx: PlanContext, onProgress?: (what: string, done
     ctx.diagnostics.push(...closure.diagnostics.filter((d) => d.severity !== 'info'));
     for (const m of closure.missing) {
       if (m.how === 'command') {
-        ctx.diagnostics.push({ code: 'COMMAND_MISSING', severity: 'warning', path: m.neededBy, message: `${m.neededBy}${m.line ? `:${m.line}` : ''}: runs ${m.name}, which is not in the root (${describeProfileLine(bin.origin)})` });
+        ctx.diagnostics.push({
+          code: 'COMMAND_MISSING',
+          severity: 'warning',
+          path: m.neededBy,
+          message: `${m.neededBy}${m.line ? `:${m.line}` : ''}: runs ${m.name}, which is not in the root (${describeProfileLine(bin.origin)})`,
+        });
       } else ctx.fail(bin.origin, `${bin.path}: ${m.how === 'PT_INTERP' ? 'interpreter' : 'library'} ${m.name} (needed by ${m.neededBy}) is not in the root`);
     }
     const info = ctx.resolver.elf.elfAt(found.path);

@@ -120,4 +120,3 @@ function describe(p: Placement): string {
   if (p.kind === 'char' || p.kind === 'block') return `a ${p.kind} device ${p.major},${p.minor}`;
   return 'a folder';
 }
-

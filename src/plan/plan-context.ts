@@ -87,7 +87,7 @@ export class PlanContext {
   /** Places one need of a closure (a file or a link) for the profile line `origin`. */
   placeNeed(need: Need, origin: Origin, extra: Partial<Placement> = {}): void {
     if (need.kind === 'symlink') {
-      this.builder.add({ path: need.path, kind: 'symlink', mode: 0o777, target: need.target as string, reason: need.reason });
+      this.builder.add({ path: need.path, kind: 'symlink', mode: 0o777, target: need.target, reason: need.reason });
       return;
     }
     this.placeSource(need.path, need.path, need.reason, extra, (privacy) => this.fail(origin, `${need.path} (${PHRASES[need.reason.kind](need.reason)}): not copied: ${keptFromOthers(privacy)}`));

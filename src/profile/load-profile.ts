@@ -99,7 +99,13 @@ function flatten(file: string, layers: RawLayer[], options: LoadProfileOptions):
     groups: [],
     permissions: {},
     mounts: [],
-    sources: [file, ...layers.slice(0, -1).map((l) => l.file).reverse()],
+    sources: [
+      file,
+      ...layers
+        .slice(0, -1)
+        .map((l) => l.file)
+        .reverse(),
+    ],
     origins,
   };
 
@@ -158,9 +164,20 @@ const HARMLESS_DEVICES = new Set(Object.values(DEVICES).map((d) => `${d.major},$
 function refuseGrant(field: ListField, item: unknown, layer: RawLayer, pointer: string, top: string): void {
   if (item === null || typeof item !== 'object') return;
   const o = item as Record<string, unknown>;
-  const grant = o.secret === true ? '"secret": true' : o.allowSetuid === true ? '"allowSetuid": true' : field === 'devices' && (o.type !== 'char' || !HARMLESS_DEVICES.has(`${String(o.major)},${String(o.minor)}`)) ? `the ${String(o.type)} device ${String(o.major)},${String(o.minor)}` : undefined;
+  const grant =
+    o.secret === true
+      ? '"secret": true'
+      : o.allowSetuid === true
+        ? '"allowSetuid": true'
+        : field === 'devices' && (o.type !== 'char' || !HARMLESS_DEVICES.has(`${String(o.major)},${String(o.minor)}`))
+          ? `the ${String(o.type)} device ${String(o.major)},${String(o.minor)}`
+          : undefined;
   if (grant === undefined) return;
-  throw new JailError('INPUT', `${layer.file}:${layer.doc.lineOf(pointer)}: ${pointer}: ${grant} can only be granted by the profile named on the command line (${top}) or a shipped one, not by a profile it extends: move it there`, { file: layer.file, field: pointer });
+  throw new JailError(
+    'INPUT',
+    `${layer.file}:${layer.doc.lineOf(pointer)}: ${pointer}: ${grant} can only be granted by the profile named on the command line (${top}) or a shipped one, not by a profile it extends: move it there`,
+    { file: layer.file, field: pointer },
+  );
 }
 
 /** Reads `file` (or takes `given`, a profile passed as a value) and, first, everything it extends. */
@@ -225,7 +242,10 @@ function expandVariables(variables: Record<string, string>, file: string): void 
       const part = expand(inner, [...stack, name]);
       length += part.length - m.length;
       if (length > MAX_VARIABLE_LENGTH) {
-        throw new JailError('INPUT', `${file}: variable ${name}: its value grows past ${MAX_VARIABLE_LENGTH} characters when its variables are expanded (${[...stack, name, inner].join(' -> ')})`, { file, field: `/variables/${name}` });
+        throw new JailError('INPUT', `${file}: variable ${name}: its value grows past ${MAX_VARIABLE_LENGTH} characters when its variables are expanded (${[...stack, name, inner].join(' -> ')})`, {
+          file,
+          field: `/variables/${name}`,
+        });
       }
       return part;
     });

@@ -51,7 +51,7 @@ function knownFields(schema: Schema, pointer: string): string[] {
       const candidates = s.oneOf ? s.oneOf.map(deref) : [s];
       for (const c of candidates) {
         if (/^\d+$/.test(part) && c.items) next.push(c.items);
-        else if (c.properties?.[part]) next.push(c.properties[part] as Schema);
+        else if (c.properties?.[part]) next.push(c.properties[part]);
       }
     }
     options = next;

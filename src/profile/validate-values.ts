@@ -12,6 +12,7 @@ const ACCOUNT_NAME = /^[a-z_][a-z0-9_-]*\$?$/;
 /** useradd's limit on Linux (and groupadd's). */
 export const ACCOUNT_NAME_MAX = 32;
 /** C0 controls, DEL and C1 controls: none belongs in an account field (nor in a config line). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Why `name` is not a user or group name useradd would accept, or null when it is one. */

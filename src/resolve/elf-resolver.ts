@@ -5,12 +5,7 @@ import { type Reason, withOrigin } from '../model/reason.js';
 import { archOf, compatibleElf } from '../loader/arch.js';
 import { lookupLdCache } from '../loader/ld-so-cache.js';
 import type { AnalysisCache } from '../cache/analysis-cache.js';
-import {
-  defaultInterpreter,
-  flavorOfInterpreter,
-  LoaderContext,
-  type LoaderSettings,
-} from '../loader/loader-context.js';
+import { defaultInterpreter, flavorOfInterpreter, LoaderContext, type LoaderSettings } from '../loader/loader-context.js';
 import { type Candidate, glibcCandidates, isMuslReservedName, muslCandidates, type SearchingObject } from '../loader/search-order.js';
 import { basenameInside, dirnameInside } from '../rootfs/inside-path.js';
 import type { Lookup, SourceRoot } from '../rootfs/source-root.js';
@@ -303,8 +298,7 @@ export class ElfResolver {
   }
 
   #firstCandidate({ ctx, name, requester, main, needs, diagnostics, reason }: SearchRequest): SearchHit | undefined {
-    const candidates: Iterable<Candidate> =
-      ctx.flavor === 'glibc' ? glibcCandidates(ctx, name, requester, main) : muslCandidates(ctx, name, requester, main);
+    const candidates: Iterable<Candidate> = ctx.flavor === 'glibc' ? glibcCandidates(ctx, name, requester, main) : muslCandidates(ctx, name, requester, main);
     for (const cand of candidates) {
       let found: Lookup;
       try {

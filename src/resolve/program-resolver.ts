@@ -251,7 +251,7 @@ export class ProgramResolver {
       env: { PATH: this.defaultPath },
       host: {
         readSource: (name, path) => {
-          const at = name.includes('/') ? this.#lookupPath(name) : this.which(name, path ?? this.defaultPath) ?? this.#lookupPath(name);
+          const at = name.includes('/') ? this.#lookupPath(name) : (this.which(name, path ?? this.defaultPath) ?? this.#lookupPath(name));
           if (!at || at.kind !== 'file' || (at.stats?.size ?? 0) > MAX_SCRIPT_BYTES) return null;
           // Never parsed: its lines would come back in warnings. The plan then refuses to copy it.
           if (this.#privacy(at.path) !== null) return null;

@@ -104,18 +104,19 @@ export class DirHandle {
 
   /** Opens the folder reached by `names`, one component at a time, following no link anywhere. */
   openPath(names: string[]): DirHandle {
-    let here: DirHandle = this;
+    // Every handle opened on the way but the last is closed; this one stays open.
+    let opened: DirHandle | undefined;
     try {
       for (const name of names) {
-        const next = here.openDir(name);
-        if (here !== this) here.close();
-        here = next;
+        const next = (opened ?? this).openDir(name);
+        opened?.close();
+        opened = next;
       }
     } catch (err) {
-      if (here !== this) here.close();
+      opened?.close();
       throw err;
     }
-    return here;
+    return opened ?? this;
   }
 
   /** Opens the regular file `name` for reading without following a link; anything else is refused. */

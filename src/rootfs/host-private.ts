@@ -48,7 +48,8 @@ function rootPrivacy(fs: RootFs): string | null {
     } catch {
       break;
     }
-    if ((st.mode & 0o001) === 0) verdict = dir === root ? `the source root ${root} (mode ${ownerText(st)}) is a folder others may not enter` : `the source root ${root} lies inside ${dir} (mode ${ownerText(st)}), which others may not enter`;
+    if ((st.mode & 0o001) === 0)
+      verdict = dir === root ? `the source root ${root} (mode ${ownerText(st)}) is a folder others may not enter` : `the source root ${root} lies inside ${dir} (mode ${ownerText(st)}), which others may not enter`;
     if (dir === '/') break;
   }
   rootVerdicts.set(fs, verdict);

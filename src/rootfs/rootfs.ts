@@ -132,8 +132,7 @@ export class RootFs extends SourceRoot {
    */
   openSeen(realPath: string): OpenedFile {
     const seen = this.lstat(realPath);
-    const changed = (why: string, cause?: unknown): JailError =>
-      new JailError('SOURCE_CHANGED', `${this.#shown(realPath)}: ${why} while it was being read`, { file: realPath, cause });
+    const changed = (why: string, cause?: unknown): JailError => new JailError('SOURCE_CHANGED', `${this.#shown(realPath)}: ${why} while it was being read`, { file: realPath, cause });
     let file: OpenedFile;
     try {
       file = this.#openNoFollow(realPath);

@@ -43,12 +43,7 @@ export function isWrapper(name: string): boolean {
 }
 
 /** What a wrapper runs: the index of its command among `args` (args[0] is the wrapper itself). */
-export type Wrapped =
-  | { kind: 'command'; index: number }
-  | { kind: 'fallback'; name: string }
-  | { kind: 'split'; text: string }
-  | { kind: 'none' }
-  | { kind: 'unknown'; index: number };
+export type Wrapped = { kind: 'command'; index: number } | { kind: 'fallback'; name: string } | { kind: 'split'; text: string } | { kind: 'none' } | { kind: 'unknown'; index: number };
 
 /**
  * Finds the command a wrapper runs. `args` are the words as far as they are known (null: not known

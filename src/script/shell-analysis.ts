@@ -1,23 +1,4 @@
-import type {
-  Assign,
-  CallExpr,
-  CaseClause,
-  CmdSubst,
-  DblQuoted,
-  DeclClause,
-  File,
-  ForClause,
-  FuncDecl,
-  IfClause,
-  Lit,
-  Node,
-  ParamExp,
-  SglQuoted,
-  Stmt,
-  Word,
-  WordIter,
-  WordPart,
-} from 'mvdan-sh';
+import type { Assign, CallExpr, CaseClause, CmdSubst, DblQuoted, DeclClause, File, ForClause, FuncDecl, IfClause, Lit, Node, ParamExp, SglQuoted, Stmt, Word, WordIter, WordPart } from 'mvdan-sh';
 import { isWrapper, shellInvocation, SHELL_NAMES, wrappedCommand } from './command-wrappers.js';
 import { isBuiltin } from './shell-builtins.js';
 import { nodeType, OP, parseShell } from './shell-parse.js';
@@ -158,7 +139,7 @@ class Walker {
       }
       case 'ForClause': {
         const f = cmd as ForClause;
-        const loop = f.Loop as unknown as Node;
+        const loop = f.Loop;
         const body = new Map(env);
         if (loop && nodeType(loop) === 'WordIter') {
           const iter = loop as unknown as WordIter;
@@ -274,7 +255,7 @@ class Walker {
         nodes.push(w);
       }
     }
-    this.run(words, nodes, cmdEnv, env, frame, 'run', c as unknown as Node);
+    this.run(words, nodes, cmdEnv, env, frame, 'run', c);
     return words;
   }
 
@@ -309,15 +290,7 @@ class Walker {
   }
 
   /** Builtins that matter: returns true when `name` is a builtin of this shell (handled here). */
-  #builtin(
-    name: string,
-    words: Values[],
-    nodes: Array<Word | null>,
-    env: Env,
-    frame: Frame,
-    at: Node,
-    single: (i: number) => string | null,
-  ): boolean {
+  #builtin(name: string, words: Values[], nodes: Array<Word | null>, env: Env, frame: Frame, at: Node, single: (i: number) => string | null): boolean {
     if (!isBuiltin(this.#opts.shell, name)) return false;
     // The builtin's arguments that have one known value.
     const operands = (): string[] => words.slice(1).flatMap((_, i) => single(i + 1) ?? []);
@@ -385,7 +358,15 @@ class Walker {
         break;
       case 'split': {
         const parts = found.text.split(/[ \t]+/).filter(Boolean);
-        this.run(parts.map(one), parts.map(() => null), cmdEnv, env, frame, `via ${name} -S`, at);
+        this.run(
+          parts.map(one),
+          parts.map(() => null),
+          cmdEnv,
+          env,
+          frame,
+          `via ${name} -S`,
+          at,
+        );
         break;
       }
       case 'unknown':
@@ -484,7 +465,7 @@ class Walker {
     let value: Values | undefined;
     if (name === '0') value = one(this.#opts.argv0);
     else if (/^[1-9]$|^[@*#?$!-]$/.test(name)) value = null;
-    else value = env.has(name) ? (env.get(name) as Values) : undefined;
+    else value = env.has(name) ? env.get(name) : undefined;
 
     const exp = p.Exp;
     if (!exp) return value === undefined ? null : value;
@@ -535,7 +516,7 @@ class Walker {
    */
   cmdSubst(c: CmdSubst, env: Env, frame: Frame): Values {
     if (this.#substDepth >= MAX_SUBST_DEPTH) {
-      this.#warn(frame, c as unknown as Node, `command substitutions nest more than ${MAX_SUBST_DEPTH} deep; the inner ones are not followed`);
+      this.#warn(frame, c, `command substitutions nest more than ${MAX_SUBST_DEPTH} deep; the inner ones are not followed`);
       return null;
     }
     this.#substDepth++;

@@ -93,7 +93,7 @@ function describeParseError(err: unknown): string {
   // mvdan-sh throws Go errors; never print their stack (it holds the whole minified parser).
   const e = err as { Error?: () => string; message?: string };
   if (typeof e?.Error === 'function') return e.Error();
-  return typeof e?.message === 'string' ? e.message.split('\n')[0] ?? 'parse error' : String(err).split('\n')[0] ?? 'parse error';
+  return typeof e?.message === 'string' ? (e.message.split('\n')[0] ?? 'parse error') : (String(err).split('\n')[0] ?? 'parse error');
 }
 
 export const nodeType = (node: unknown): string => syntaxModule().NodeType(node as never);

@@ -241,7 +241,9 @@ test('race: the owner keeps exchanging the data folder with a link to a host fol
         else outcomes.refusedLink++;
       }
     }
-    console.log(`  race: of 30 runs, ${outcomes.realFolder} mounted the real data folder, ${outcomes.refusedLink} refused the link (exit 2), ${outcomes.keptChanging} refused a folder that kept changing (exit 1); a plain mount --bind by path mounted the host folder ${naiveHits === 0 ? 'never' : `at try ${naiveTries}`}`);
+    console.log(
+      `  race: of 30 runs, ${outcomes.realFolder} mounted the real data folder, ${outcomes.refusedLink} refused the link (exit 2), ${outcomes.keptChanging} refused a folder that kept changing (exit 1); a plain mount --bind by path mounted the host folder ${naiveHits === 0 ? 'never' : `at try ${naiveTries}`}`,
+    );
   } finally {
     if (child) await stop(child);
     unmountAll(dir);

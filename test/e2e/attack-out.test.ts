@@ -38,7 +38,10 @@ test('--out or a profile\'s "out" naming a folder jailbuild did not build: refus
   // Built once: rebuilt without --force; the mark lies beside it, outside the jail.
   assert.is(jailbuild(['profile', 'base', '--out', site]).code, 0);
   assert.ok(lstatSync(join(dir, '.site.jailbuild.json')).isFile());
-  assert.not.ok(readdirSync(site).some((n) => n.includes('jailbuild')), 'no mark inside the jail');
+  assert.not.ok(
+    readdirSync(site).some((n) => n.includes('jailbuild')),
+    'no mark inside the jail',
+  );
 });
 
 test('a mark forged by another user (uid 33) in a folder anyone may write is not trusted', () => {

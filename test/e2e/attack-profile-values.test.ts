@@ -91,7 +91,8 @@ test('passwd/group: ":" and newlines in names, home, shell, gecos and members ar
 test('passwd: --set POOL with a newline, --set POOL=root and --set POOL_UID=0 on the shipped php-fpm profile are refused at its users line', () => {
   const dir = tempDir('jailbuild-attack-pool-var-');
   const text = readFileSync(PHP_FPM, 'utf8');
-  const usersLine = lineOf(text, '"users"');
+  // The line of the account itself (the list may open on the line before).
+  const usersLine = lineOf(text, '{ "name": "${POOL}", "uid"');
   const groupsLine = lineOf(text, '"groups"');
   const cases: Array<[string, string[]]> = [
     ['POOL=www-data\nroot2:x:0:0::/:/bin/sh', [`${PHP_FPM}:${usersLine}: /users/0/name: `, `${PHP_FPM}:${groupsLine}: /groups/0/name: `]],
@@ -330,7 +331,7 @@ test('pool: the injections are real: php-fpm -tt accepts a raw newline in env[PA
 
   // jailbuild refuses every one of those values.
   const set = jailbuild(['php-fpm-pool', 'php-fpm', '--name', 'wiki', '--out', jail, '--set', 'POOL=www-data\nphp_admin_value[open_basedir] = /']);
-  assertRefused(set, `${PHP_FPM}:${lineOf(readFileSync(PHP_FPM, 'utf8'), '"users"')}: /users/0/name: `, 'POOL with a php_admin_value');
+  assertRefused(set, `${PHP_FPM}:${lineOf(readFileSync(PHP_FPM, 'utf8'), '{ "name": "${POOL}", "uid"')}: /users/0/name: `, 'POOL with a php_admin_value');
   for (const [i, path] of ['/usr/bin:/bin\nchroot = /', `/usr/bin:/bin\n[evil]\nuser = www-data`, '/usr/bin:/bin\rchroot = /'].entries()) {
     const p = writeProfile(dir, `path${i}`, { extends: 'php-fpm', path });
     assertRefused(jailbuild(['php-fpm-pool', p.file, '--name', 'wiki', '--out', jail]), `${p.file}:${lineOf(p.text, '"path"')}: /path: `, `path ${JSON.stringify(path)}`);
@@ -343,7 +344,7 @@ test('pool: hostile options and profile values are refused with exit 2 naming th
   const pool = (args: string[], profile = 'php-fpm', cwd = dir): CliRun => jailbuild(['php-fpm-pool', profile, ...args], { cwd });
   const php = readFileSync(PHP_FPM, 'utf8');
   const cases: Array<[string, CliRun, string]> = [
-    ['--set POOL with a newline', pool(['--name', 'wiki', '--out', jail, '--set', 'POOL=www-data\nchroot = /']), `${PHP_FPM}:${lineOf(php, '"users"')}: /users/0/name: `],
+    ['--set POOL with a newline', pool(['--name', 'wiki', '--out', jail, '--set', 'POOL=www-data\nchroot = /']), `${PHP_FPM}:${lineOf(php, '{ "name": "${POOL}", "uid"')}: /users/0/name: `],
     ['--socket with a newline', pool(['--name', 'wiki', '--out', jail, '--socket', `${join(dir, 'wiki.sock')}\nchroot = /`]), '--socket: '],
     ['--socket relative', pool(['--name', 'wiki', '--out', jail, '--socket', 'wiki.sock']), '--socket: '],
     ["--name with ']'", pool(['--name', 'wiki]\nchroot = /\n[x', '--out', jail]), '--name: '],
@@ -361,7 +362,7 @@ test('pool: hostile options and profile values are refused with exit 2 naming th
   ];
   const noUsers = writeProfile(dir, 'no-users', { extends: 'base', variables: { POOL: 'www-data' } });
   cases.push(['POOL of a profile without users', pool(['--name', 'wiki', '--out', jail, '--set', 'POOL=www-data\n[evil]'], noUsers.file), `${noUsers.file}: variable POOL`]);
-  cases.push(['pool name as user name', pool(['--name', 'Wiki', '--out', jail], writeProfile(dir, 'bare', { extends: 'base' }).file), '--name (the pool\'s user']);
+  cases.push(['pool name as user name', pool(['--name', 'Wiki', '--out', jail], writeProfile(dir, 'bare', { extends: 'base' }).file), "--name (the pool's user"]);
   const out = writeProfile(dir, 'out', { extends: 'base', out: `${jail}\nchroot = /` });
   cases.push(['profile out with a newline', pool(['--name', 'wiki'], out.file), `${out.file}:${lineOf(out.text, '"out"')}: /out: `]);
   const named = writeProfile(dir, 'named', { extends: 'base', name: 'wiki;chroot' });

@@ -45,10 +45,7 @@ test('an inmate swapping a folder for a link to a host folder during the rebuild
   for (let round = 0; round < rounds; round++) {
     plant(out, swapper, '/tmp/swapper');
     // Two swappers: one at the top of /tmp, one deep in the tree the removal walks for long.
-    const inmates = [
-      startInJail(out, ['/tmp/swapper', '/tmp/d', '/tmp/l', victim, ...VICTIM_FILES]),
-      startInJail(out, ['/tmp/swapper', '/tmp/e', '/tmp/m', join(dir, 'victim'), 'etc', 'etc2']),
-    ];
+    const inmates = [startInJail(out, ['/tmp/swapper', '/tmp/d', '/tmp/l', victim, ...VICTIM_FILES]), startInJail(out, ['/tmp/swapper', '/tmp/e', '/tmp/m', join(dir, 'victim'), 'etc', 'etc2'])];
     try {
       await sleep(150);
       for (const inmate of inmates) assert.is(inmate.exitCode, null, 'the inmate runs in the jail');
@@ -61,7 +58,11 @@ test('an inmate swapping a folder for a link to a host folder during the rebuild
     for (const f of VICTIM_FILES) assert.ok(existsSync(join(victim, f)), `round ${round}: host file ${f} survived`);
     assert.is(readFileSync(join(victim, 'shadow'), 'utf8'), 'host shadow\n');
   }
-  assert.equal(readdirSync(dir).filter((n) => n.includes('.jailbuild-')), [], 'no leftovers');
+  assert.equal(
+    readdirSync(dir).filter((n) => n.includes('.jailbuild-')),
+    [],
+    'no leftovers',
+  );
   assert.is(named, rounds, 'every build named the processes still inside the previous jail');
   console.log(`  removal attack: ${rounds} rebuilds under a racing inmate, host files intact, inmates named every time`);
 });
@@ -84,7 +85,11 @@ test('a previous jail that resists removal is reported and left for the next bui
     for (const n of readdirSync(dir).filter((n) => n.startsWith('.jail.jailbuild-old-'))) spawnSync('chattr', ['-i', join(dir, n, 'tmp', 'pinned')]);
   }
   assert.is(jailbuild(['profile', profile, '--out', out]).code, 0);
-  assert.equal(readdirSync(dir).filter((n) => n.includes('.jailbuild-')), [], 'the next build removed it');
+  assert.equal(
+    readdirSync(dir).filter((n) => n.includes('.jailbuild-')),
+    [],
+    'the next build removed it',
+  );
 });
 
 test.run();

@@ -55,7 +55,12 @@ test('--oci, --tar and --manifest over what the build reads are refused, also wi
   mkdirSync(app);
   writeFileSync(join(app, 'index.php'), '<?php // live\n');
   const profile = profileFile(dir, 'oci', { trees: [app] });
-  for (const args of [['--oci', app, '--force'], ['--tar', join(app, 'index.php')], ['--manifest', join(app, 'index.php')], ['--oci', join(app, 'sub')]]) {
+  for (const args of [
+    ['--oci', app, '--force'],
+    ['--tar', join(app, 'index.php')],
+    ['--manifest', join(app, 'index.php')],
+    ['--oci', join(app, 'sub')],
+  ]) {
     const run = jailbuild(['profile', profile, ...args]);
     assert.is(run.code, 2, `${args.join(' ')}: ${run.stdout}`);
     assert.match(run.stderr, /which this build reads/);
@@ -75,7 +80,7 @@ test('a jail removed by hand and an unrelated folder made in its place (its inod
   assert.is(run.code, 2, run.stdout);
   assert.match(run.stderr, /did not build/);
   assert.is(readFileSync(join(site, 'htdocs', 'index.php'), 'utf8'), 'live\n');
-  console.log(`  inode reuse: the new folder ${statSync(site).ino === ino ? 'got the old jail\'s inode' : 'got another inode'}; refused either way`);
+  console.log(`  inode reuse: the new folder ${statSync(site).ino === ino ? "got the old jail's inode" : 'got another inode'}; refused either way`);
 });
 
 test('a source owner exchanging a script with a link to a root-only file while the build reads it: no secret line is ever printed', async () => {
@@ -179,7 +184,11 @@ test('an inmate nesting 600 folders in /tmp does not stop this rebuild or the ne
     assert.is(run.code, 0, run.stderr);
     assert.not.match(run.stderr, /could not be removed/);
   }
-  assert.equal(readdirSync(dir).filter((n) => n.includes('.jailbuild-')), [], 'nothing left beside the jail');
+  assert.equal(
+    readdirSync(dir).filter((n) => n.includes('.jailbuild-')),
+    [],
+    'nothing left beside the jail',
+  );
 });
 
 test('grants from an extended profile (secret, allowSetuid, a disk device) and a --set mount source /etc are refused', () => {

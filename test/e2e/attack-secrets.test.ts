@@ -13,7 +13,10 @@ import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 test.after.each(cleanupTempDirs);
 
 const POOL = { users: [{ name: 'www-data', uid: 33, gid: 33 }], groups: [{ name: 'www-data', gid: 33 }] };
-const shadowLines = (): string[] => readFileSync('/etc/shadow', 'utf8').split('\n').filter((l) => l.length > 3);
+const shadowLines = (): string[] =>
+  readFileSync('/etc/shadow', 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 3);
 
 function profileFile(dir: string, name: string, body: object): string {
   const file = join(dir, `${name}.json`);
@@ -91,15 +94,33 @@ test('a secret named directly needs "secret": true; with it, it is copied, marke
   assert.match(refused.stderr, /db\.conf: not copied: the host keeps it from others \(mode 0640, owner 0:0: others may not read it\); .*"secret": true/);
   const jail = join(dir, 'j2');
   const manifest = join(dir, 'm.json');
-  const ok = jailbuild(['profile', profileFile(dir, 'marked', { files: [{ path: conf, secret: true }, { path: '/etc/shadow', secret: true }] }), '--out', jail, '--manifest', manifest]);
+  const ok = jailbuild([
+    'profile',
+    profileFile(dir, 'marked', {
+      files: [
+        { path: conf, secret: true },
+        { path: '/etc/shadow', secret: true },
+      ],
+    }),
+    '--out',
+    jail,
+    '--manifest',
+    manifest,
+  ]);
   assert.is(ok.code, 0, ok.stderr);
   assert.is(readFileSync(join(jail, conf), 'utf8'), 'password=hunter2\n');
   const m = JSON.parse(readFileSync(manifest, 'utf8')) as Array<{ path: string; secret?: boolean }>;
   assert.is(m.find((e) => e.path === conf)?.secret, true);
   const audit = jailbuild(['audit', jail, '--manifest', manifest, '--json']);
   const findings = (JSON.parse(audit.stdout) as { findings: Array<{ rule: string; severity: string; path: string }> }).findings;
-  assert.ok(findings.some((f) => f.rule === 'secret-file' && f.severity === 'high' && f.path === '/etc/shadow'), 'shadow flagged high');
-  assert.ok(findings.some((f) => f.rule === 'secret-file' && f.severity === 'medium' && f.path === conf), 'the marked secret flagged');
+  assert.ok(
+    findings.some((f) => f.rule === 'secret-file' && f.severity === 'high' && f.path === '/etc/shadow'),
+    'shadow flagged high',
+  );
+  assert.ok(
+    findings.some((f) => f.rule === 'secret-file' && f.severity === 'medium' && f.path === conf),
+    'the marked secret flagged',
+  );
 });
 
 test('setuid bits: removed by default (an inmate gets no root shell), kept and named with "allowSetuid"', () => {

@@ -51,15 +51,18 @@ function swapAsOwner(app: string, secret: string): void {
 
 function expectRefused(err: unknown, what: string): void {
   assert.ok(err instanceof JailError, `${what}: a JailError`);
-  assert.is((err as JailError).code, 'SOURCE_CHANGED', what);
-  assert.match((err as JailError).message, /became a symbolic link since the plan was made/, what);
+  assert.is(err.code, 'SOURCE_CHANGED', what);
+  assert.match(err.message, /became a symbolic link since the plan was made/, what);
   assert.is(SECRET.length, HARMLESS.length, 'same size: only the identity check can refuse it');
 }
 
 test('a folder swapped for a link between plan and copy: tree, tarball and manifest refuse, nothing secret is written', async () => {
   const { dir, app, secret, profile } = setup();
   const plan = buildPlan(loadProfile(profile));
-  assert.ok(plan.entries.some((e) => e.source === `${app}/data/config`), 'the plan holds the harmless file');
+  assert.ok(
+    plan.entries.some((e) => e.source === `${app}/data/config`),
+    'the plan holds the harmless file',
+  );
   swapAsOwner(app, secret);
   const fs = new RootFs('/');
 

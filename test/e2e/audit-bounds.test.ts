@@ -63,7 +63,10 @@ test('audit --sbom completes over a 200 GiB sparse file, a named pipe and a link
   assert.ok(sparse, show(findings));
   assert.is(sparse?.severity, 'low');
   assert.match(sparse?.message ?? '', /sparse: 214748364800 bytes/);
-  assert.ok(findings.some((f) => f.rule === 'special-file' && f.path === '/tmp/pipe'), show(findings));
+  assert.ok(
+    findings.some((f) => f.rule === 'special-file' && f.path === '/tmp/pipe'),
+    show(findings),
+  );
 
   type Component = { name: string; hashes?: unknown[]; properties?: Array<{ name: string; value: string }>; components?: Component[] };
   const doc = JSON.parse(readFileSync(sbom, 'utf8')) as { components: Component[] };
@@ -73,7 +76,10 @@ test('audit --sbom completes over a 200 GiB sparse file, a named pipe and a link
   assert.is(listed?.hashes, undefined, 'without a hash');
   assert.match(listed?.properties?.find((p) => p.name === 'jailbuild:not-hashed')?.value ?? '', /^sparse/);
   assert.ok(files.find((f) => f.name === '/usr/bin/dash')?.hashes, 'the real files are hashed');
-  assert.not.ok(files.some((f) => f.name === '/tmp/zero' || f.name === '/tmp/pipe'), 'a link and a pipe are no files of the SBOM');
+  assert.not.ok(
+    files.some((f) => f.name === '/tmp/zero' || f.name === '/tmp/pipe'),
+    'a link and a pipe are no files of the SBOM',
+  );
 });
 
 test('files swapped after the inventory (pipe, link to /dev/zero, link to a host file, folder for a link) and sparse files are neither read nor hashed', () => {
@@ -123,11 +129,23 @@ test('over the hash limit: a not-hashed finding, and drift claims no content dif
   writeFileSync(join(jail, 'tmp/data'), Buffer.alloc(64 * 1024, 1));
   writeFileSync(manifest, JSON.stringify([{ path: '/tmp/data', kind: 'file', mode: '0644', uid: 0, gid: 0, size: 64 * 1024, sha256: '0'.repeat(64), reasons: [] }]));
   const bounded = await auditJail(jail, { manifest, hashLimit: 4096 });
-  assert.ok(bounded.findings.some((f) => f.rule === 'not-hashed' && f.path === '/tmp/data'), show(bounded.findings));
-  assert.not.ok(bounded.findings.some((f) => f.rule === 'drift-content' && f.path === '/tmp/data'), show(bounded.findings));
+  assert.ok(
+    bounded.findings.some((f) => f.rule === 'not-hashed' && f.path === '/tmp/data'),
+    show(bounded.findings),
+  );
+  assert.not.ok(
+    bounded.findings.some((f) => f.rule === 'drift-content' && f.path === '/tmp/data'),
+    show(bounded.findings),
+  );
   const full = await auditJail(jail, { manifest });
-  assert.ok(full.findings.some((f) => f.rule === 'drift-content' && f.path === '/tmp/data'), show(full.findings));
-  assert.not.ok(full.findings.some((f) => f.rule === 'not-hashed'), show(full.findings));
+  assert.ok(
+    full.findings.some((f) => f.rule === 'drift-content' && f.path === '/tmp/data'),
+    show(full.findings),
+  );
+  assert.not.ok(
+    full.findings.some((f) => f.rule === 'not-hashed'),
+    show(full.findings),
+  );
 });
 
 test.run();

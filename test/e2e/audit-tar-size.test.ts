@@ -29,13 +29,19 @@ test('tex as a folder and as a .tar.gz: the same findings, with the default budg
 
   const folder = await auditJail(jail);
   assert.ok(folder.entries > 2000, `the tex jail is large (${folder.entries} entries)`);
-  assert.not.ok(folder.findings.some((f) => f.rule === 'elf-library-missing'), show(folder.findings));
+  assert.not.ok(
+    folder.findings.some((f) => f.rule === 'elf-library-missing'),
+    show(folder.findings),
+  );
   for (const options of [{}, { contentBudget: 1024 * 1024 }]) {
     const tar = await auditJail(tgz, options);
     const label = JSON.stringify(options);
     assert.is(tar.entries, folder.entries, label);
     assert.equal(comparable(tar.findings), comparable(folder.findings), `${label}:\n${show(tar.findings)}`);
-    assert.not.ok(tar.findings.some((f) => f.rule === 'elf-library-missing' || f.rule === 'tar-content-limit'), `${label}:\n${show(tar.findings)}`);
+    assert.not.ok(
+      tar.findings.some((f) => f.rule === 'elf-library-missing' || f.rule === 'tar-content-limit'),
+      `${label}:\n${show(tar.findings)}`,
+    );
     assert.equal(scratchFiles(), [], 'no scratch file is left in the temporary folder');
   }
 });

@@ -49,7 +49,9 @@ const SHIPPED_SETS: Record<string, Record<string, string>> = {
 };
 
 test('every shipped profile builds a jail with no high finding, as a folder and as a tarball', async () => {
-  const names = readdirSync(join(TOP, 'profiles')).filter((n) => n.endsWith('.json') && n !== 'schema.json').map((n) => n.slice(0, -5));
+  const names = readdirSync(join(TOP, 'profiles'))
+    .filter((n) => n.endsWith('.json') && n !== 'schema.json')
+    .map((n) => n.slice(0, -5));
   assert.ok(names.length >= 8, names.join(' '));
   for (const name of names) {
     const started = Date.now();
@@ -60,7 +62,11 @@ test('every shipped profile builds a jail with no high finding, as a folder and 
     const tar = await auditJail(tarOf(jail));
     assert.is(tar.entries, tree.entries, `${name}: the tarball holds what the folder holds`);
     assert.equal(high(tar.findings), [], `${name} (tarball):\n${show(high(tar.findings))}`);
-    assert.equal(tar.findings.map((f) => f.rule + f.path), tree.findings.map((f) => f.rule + f.path), `${name}: same findings either way`);
+    assert.equal(
+      tar.findings.map((f) => f.rule + f.path),
+      tree.findings.map((f) => f.rule + f.path),
+      `${name}: same findings either way`,
+    );
     if (process.env.AUDIT_TEST_VERBOSE) console.log(`${name}: ${tree.entries} entries, ${tree.findings.length} findings, ${Date.now() - started} ms`);
   }
 });
@@ -132,17 +138,30 @@ test('each planted defect is found at its path, in the folder and in GNU tar tar
     }
     // What is fine stays quiet: /bin/sh's own shell, /dev/null, the sticky /tmp, libc.
     for (const path of ['/usr/bin/dash', '/dev/null', '/tmp', '/usr/lib/x86_64-linux-gnu/libc.so.6', '/usr/bin/busybox']) {
-      assert.not.ok(result.findings.some((f) => f.path === path), `${path}: ${show(result.findings.filter((f) => f.path === path))}`);
+      assert.not.ok(
+        result.findings.some((f) => f.path === path),
+        `${path}: ${show(result.findings.filter((f) => f.path === path))}`,
+      );
     }
   }
   // Over the memory budget, contents go to a scratch file: the same findings.
   const full = await auditJail(tarOf(jail));
   const spilled = await auditJail(tarOf(jail), { contentBudget: 1000 });
-  assert.equal(spilled.findings.map((f) => f.rule + f.path), full.findings.map((f) => f.rule + f.path), show(spilled.findings));
+  assert.equal(
+    spilled.findings.map((f) => f.rule + f.path),
+    full.findings.map((f) => f.rule + f.path),
+    show(spilled.findings),
+  );
   // With no room at all, contents are not kept: said once, and no library is guessed missing.
   const tight = await auditJail(tarOf(jail), { contentBudget: 0, scratchLimit: 0 });
-  assert.ok(tight.findings.some((f) => f.rule === 'tar-content-limit'), show(tight.findings));
-  assert.not.ok(tight.findings.some((f) => f.rule.startsWith('elf-')), show(tight.findings));
+  assert.ok(
+    tight.findings.some((f) => f.rule === 'tar-content-limit'),
+    show(tight.findings),
+  );
+  assert.not.ok(
+    tight.findings.some((f) => f.rule.startsWith('elf-')),
+    show(tight.findings),
+  );
   assert.ok(has(tight.findings, 'setuid', '/usr/bin/suid'), 'what needs no contents is still checked');
   // The resolver's default (as ldconfig would cache) finds the library the jail's loader misses.
   const [asLdconfig] = resolveInputs(['/usr/bin/needs-conf-only'], { root: jail });
@@ -194,7 +213,11 @@ test('drift: a source file changed since the build, a mode changed and a file ad
   writeFileSync(profile, JSON.stringify({ name: 'drift', root, files: ['/data/same.txt', '/data/edited.txt', '/data/grown.txt'], directories: ['/var/spool'] }, null, 2));
   const { jail } = await buildJail(profile);
   const before = await auditCli([jail, '--profile', profile, '--json']);
-  assert.equal((JSON.parse(before.stdout) as { findings: Finding[] }).findings.filter((f) => f.rule.startsWith('drift-')), [], before.stdout);
+  assert.equal(
+    (JSON.parse(before.stdout) as { findings: Finding[] }).findings.filter((f) => f.rule.startsWith('drift-')),
+    [],
+    before.stdout,
+  );
 
   writeFileSync(join(root, 'data/edited.txt'), 'version 2\n');
   writeFileSync(join(root, 'data/grown.txt'), 'much longer now\n');
@@ -208,7 +231,10 @@ test('drift: a source file changed since the build, a mode changed and a file ad
   assert.match(drift.find((f) => f.path === '/data/grown.txt')?.message ?? '', /bytes/);
   assert.ok(has(drift, 'drift-mode', '/var/spool'), show(drift));
   assert.ok(has(drift, 'drift-extra', '/data/planted.php'), show(drift));
-  assert.not.ok(drift.some((f) => f.path === '/data/same.txt'), show(drift));
+  assert.not.ok(
+    drift.some((f) => f.path === '/data/same.txt'),
+    show(drift),
+  );
 
   const why = await auditCli([jail, '--profile', profile, '--why', '/data/edited.txt']);
   assert.match(why.stdout, /why \/data\/edited\.txt:\n {2}\/data\/edited\.txt: drift\.json:\d+ files\[1\]/);

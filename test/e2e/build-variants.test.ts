@@ -41,7 +41,11 @@ test('the .tar and .tar.gz are byte-identical whatever --jobs, the cache, the wo
       const run = spawnSync('sh', ['-c', cmd, process.execPath, BIN], { cwd: opts.cwd ?? '/', env: { ...process.env, ...env }, encoding: 'utf8' });
       assert.is(run.status, 0, run.stderr);
     }
-    return ['tar', 'tar.gz'].map((ext) => createHash('sha256').update(readFileSync(join(dir, `j.${ext}`))).digest('hex'));
+    return ['tar', 'tar.gz'].map((ext) =>
+      createHash('sha256')
+        .update(readFileSync(join(dir, `j.${ext}`)))
+        .digest('hex'),
+    );
   };
   const reference = sums(['--jobs', '1', '--no-cache']);
   assert.equal(sums(['--jobs', '8']), reference, 'jobs 8, cold cache');

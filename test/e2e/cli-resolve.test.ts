@@ -19,7 +19,10 @@ test('resolve --json prints {"binaries": [{input, needs, missing}]} and exits 0 
   const r = jailbuild(['resolve', '--json', '/bin/sh', 'ls']);
   assert.is(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { binaries: Array<{ input: string; needs: string[]; missing: string[] }> };
-  assert.equal(out.binaries.map((b) => b.input), ['/bin/sh', 'ls']);
+  assert.equal(
+    out.binaries.map((b) => b.input),
+    ['/bin/sh', 'ls'],
+  );
   for (const b of out.binaries) {
     assert.equal(b.missing, []);
     assert.ok(b.needs.includes('/lib64'), 'the merged-/usr directory link /lib64 is listed');

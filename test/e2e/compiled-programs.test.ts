@@ -28,10 +28,8 @@ function source(name: string, text: string): string {
   return path;
 }
 
-const libSrc = (fn: string, msg: string, calls = ''): string =>
-  source(`${fn}.c`, `#include <stdio.h>\n${calls ? `void ${calls}(void);\n` : ''}void ${fn}(void) { puts("${msg}"); ${calls ? `${calls}();` : ''} }\n`);
-const mainSrc = (fns: string[]): string =>
-  source(`main-${fns.join('-')}.c`, `${fns.map((f) => `void ${f}(void);`).join('\n')}\nint main(void) { ${fns.map((f) => `${f}();`).join(' ')} return 0; }\n`);
+const libSrc = (fn: string, msg: string, calls = ''): string => source(`${fn}.c`, `#include <stdio.h>\n${calls ? `void ${calls}(void);\n` : ''}void ${fn}(void) { puts("${msg}"); ${calls ? `${calls}();` : ''} }\n`);
+const mainSrc = (fns: string[]): string => source(`main-${fns.join('-')}.c`, `${fns.map((f) => `void ${f}(void);`).join('\n')}\nint main(void) { ${fns.map((f) => `${f}();`).join(' ')} return 0; }\n`);
 
 function resolved(file: string): InputResolution {
   return resolveInputs([file], { dlopen: 'none' })[0] as InputResolution;
@@ -74,8 +72,7 @@ test('DT_RPATH is inherited, DT_RUNPATH is not: both as ldd says', () => {
   cc('gcc', ['-shared', '-fPIC', '-o', join(priv, 'libinner.so'), '-Wl,-soname,libinner.so', libSrc('inner', 'inner')]);
   // libouter needs libinner but has no path to it: only an inherited DT_RPATH can find it.
   cc('gcc', ['-shared', '-fPIC', '-o', join(dir, 'libouter.so'), '-Wl,-soname,libouter.so', libSrc('outer', 'outer', 'inner'), `-L${priv}`, '-linner']);
-  const link = (out: string, tags: string): void =>
-    cc('gcc', ['-o', out, mainSrc(['outer']), `-L${dir}`, `-L${priv}`, '-louter', `-Wl,-rpath-link,${priv}`, tags, `-Wl,-rpath,${dir}:${priv}`]);
+  const link = (out: string, tags: string): void => cc('gcc', ['-o', out, mainSrc(['outer']), `-L${dir}`, `-L${priv}`, '-louter', `-Wl,-rpath-link,${priv}`, tags, `-Wl,-rpath,${dir}:${priv}`]);
   link(join(dir, 'with-rpath'), '-Wl,--disable-new-dtags');
   link(join(dir, 'with-runpath'), '-Wl,--enable-new-dtags');
 
@@ -86,7 +83,10 @@ test('DT_RPATH is inherited, DT_RUNPATH is not: both as ldd says', () => {
 
   const run = resolved(join(dir, 'with-runpath'));
   // The program's DT_RUNPATH does not reach libouter's own needs: libinner is not found.
-  assert.equal(run.missing.map((m) => m.name), ['libinner.so']);
+  assert.equal(
+    run.missing.map((m) => m.name),
+    ['libinner.so'],
+  );
   sameAsLister(run, runLdd(run.input));
 });
 
@@ -100,7 +100,7 @@ test('gcc -m32: a 32-bit program resolves through the i386 loader, as ldd says, 
   runsInJail(r, 'hello 32\n');
 });
 
-test('musl-gcc: a musl program and its shared library, as musl\'s own --list says, and runs in a jail', () => {
+test("musl-gcc: a musl program and its shared library, as musl's own --list says, and runs in a jail", () => {
   const dir = join(work, 'musl');
   mkdirSync(dir, { recursive: true });
   cc('musl-gcc', ['-shared', '-fPIC', '-o', join(dir, 'libmhello.so'), libSrc('mhello', 'hello from musl')]);
@@ -118,7 +118,10 @@ test('a missing library is reported like ldd\'s "not found"', () => {
   cc('gcc', ['-shared', '-fPIC', '-o', join(dir, 'libgone.so'), '-Wl,-soname,libgone.so', libSrc('gone', 'gone')]);
   cc('gcc', ['-o', join(dir, 'prog'), mainSrc(['gone']), `-L${dir}`, '-lgone']);
   const r = resolved(join(dir, 'prog'));
-  assert.equal(r.missing.map((m) => m.name), ['libgone.so']);
+  assert.equal(
+    r.missing.map((m) => m.name),
+    ['libgone.so'],
+  );
   sameAsLister(r, runLdd(r.input));
 });
 

@@ -52,7 +52,10 @@ test('a cache written by ldconfig -r for a sysroot is read, and a stale cache is
   // A library added to a configured folder after ldconfig ran: the loader cannot find it.
   writeFileSync(join(root, 'usr/local/lib64/libnew.so.1'), makeElf({ soname: 'libnew.so.1', needed: ['libc.so.6'] }));
   const [r] = resolveInputs(['/usr/bin/idsgrep'], { root });
-  assert.equal(r?.missing.map((m) => m.name), ['libnew.so.1']);
+  assert.equal(
+    r?.missing.map((m) => m.name),
+    ['libnew.so.1'],
+  );
   assert.ok(r?.needs.some((n) => n.path === '/usr/local/lib64/libids.so.0' && n.reason.via === 'ld.so.cache'));
   assert.ok(r?.diagnostics.some((d) => d.code === 'LDCACHE_STALE' && d.message.includes('libnew.so.1')));
 });

@@ -109,7 +109,13 @@ function fcgi(socket: string, script: string): Promise<string> {
     child.stdout.on('data', (c) => (out += c.toString('utf8')));
     child.on('close', () => {
       clearTimeout(timer);
-      resolve(out.split(/\r?\n\r?\n/).slice(1).join('\n\n').trim());
+      resolve(
+        out
+          .split(/\r?\n\r?\n/)
+          .slice(1)
+          .join('\n\n')
+          .trim(),
+      );
     });
   });
 }
@@ -139,7 +145,9 @@ test('php-fpm in a jail: DNS, HTTPS, mail(), latex+dvipng, ps2pdf, a writable da
 
   try {
     // Services on 127.0.0.1: DNS (dnsmasq), SMTP (a sink), HTTPS (openssl s_server with a test CA).
-    const dns = spawn('dnsmasq', ['-k', '--conf-file=/dev/null', '--listen-address=127.0.0.1', '--bind-interfaces', '--port=53', '--no-resolv', '--no-hosts', '--user=root', '--address=/jailtest.example/10.11.12.13'], { stdio: 'ignore' });
+    const dns = spawn('dnsmasq', ['-k', '--conf-file=/dev/null', '--listen-address=127.0.0.1', '--bind-interfaces', '--port=53', '--no-resolv', '--no-hosts', '--user=root', '--address=/jailtest.example/10.11.12.13'], {
+      stdio: 'ignore',
+    });
     children.push(dns);
     writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:2 attempts:2\n');
     const smtp = await smtpSink();
@@ -161,7 +169,10 @@ test('php-fpm in a jail: DNS, HTTPS, mail(), latex+dvipng, ps2pdf, a writable da
     // The web root: one script per thing such pools do (DNS, HTTPS, mail, TeX, ghostscript, data).
     const php = (name: string, body: string): void => writeFileSync(join(www, name), `<?php\n${body}\n`);
     php('dns.php', "echo gethostbyname('jailtest.example');");
-    php('https.php', `$c = curl_init('https://localhost:${tlsPort}/'); curl_setopt($c, CURLOPT_RETURNTRANSFER, true); $r = curl_exec($c); echo $r === false ? 'curl error: ' . curl_error($c) : (strpos($r, 's_server') !== false ? 'TLS OK' : 'unexpected page');`);
+    php(
+      'https.php',
+      `$c = curl_init('https://localhost:${tlsPort}/'); curl_setopt($c, CURLOPT_RETURNTRANSFER, true); $r = curl_exec($c); echo $r === false ? 'curl error: ' . curl_error($c) : (strpos($r, 's_server') !== false ? 'TLS OK' : 'unexpected page');`,
+    );
     php('mail.php', "var_dump(mail('someone@example.test', 'from the jail', 'hello from php-fpm'));");
     php(
       'tex.php',
@@ -171,7 +182,7 @@ test('php-fpm in a jail: DNS, HTTPS, mail(), latex+dvipng, ps2pdf, a writable da
     );
     php(
       'gs.php',
-      "file_put_contents('/tmp/in.ps', \"%!PS\\n/Times-Roman findfont 20 scalefont setfont 72 700 moveto (jail) show showpage\\n\");\n" +
+      'file_put_contents(\'/tmp/in.ps\', "%!PS\\n/Times-Roman findfont 20 scalefont setfont 72 700 moveto (jail) show showpage\\n");\n' +
         "shell_exec('ps2pdf /tmp/in.ps /tmp/out.pdf 2>&1'); $pdf = @file_get_contents('/tmp/out.pdf'); echo $pdf !== false && substr($pdf, 0, 5) === '%PDF-' ? 'PDF' : 'no pdf';",
     );
     php('files.php', `echo file_put_contents('/srv/data/hello.txt', 'written from the jail') ? 'wrote' : 'write failed'; echo ' '; var_dump(@file_get_contents('${secret}'));`);

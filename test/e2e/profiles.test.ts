@@ -75,7 +75,7 @@ test('busybox sh runs a command', () => {
   assert.match(run.stdout, 'from busybox');
 });
 
-test('dns: getent hosts answers from the jail\'s /etc/hosts', () => {
+test("dns: getent hosts answers from the jail's /etc/hosts", () => {
   const dir = tempDir('jailbuild-dns-');
   writeFileSync(join(dir, 'hosts'), '127.0.0.1 localhost\n10.11.12.13 jailtest.example jailtest\n');
   writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');

@@ -49,7 +49,9 @@ test('ps2pdf: gs, ps2pdfwr, dirname and the shell, with every link on the way', 
 });
 
 test('every wrapper script ghostscript ships resolves completely, to gs where it runs gs', () => {
-  const listed = execFileSync('dpkg', ['-L', 'ghostscript'], { encoding: 'utf8' }).split('\n').filter((p) => p.startsWith('/usr/bin/'));
+  const listed = execFileSync('dpkg', ['-L', 'ghostscript'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((p) => p.startsWith('/usr/bin/'));
   let scripts = 0;
   for (const path of listed) {
     const st = statSync(path, { throwIfNoEntry: false });
@@ -57,7 +59,11 @@ test('every wrapper script ghostscript ships resolves completely, to gs where it
     scripts++;
     const r = resolveOne(path);
     assert.is(r.kind, 'script', path);
-    assert.equal(r.missing.map((m) => m.name), [], `${path}: nothing missing`);
+    assert.equal(
+      r.missing.map((m) => m.name),
+      [],
+      `${path}: nothing missing`,
+    );
     const text = readFileSync(path, 'utf8');
     if (/GS_EXECUTABLE|\bgs\b/.test(text)) assert.ok(filePaths(r).includes('/usr/bin/gs'), `${path} reaches gs`);
   }
@@ -105,7 +111,10 @@ test('a MediaWiki-style limit.sh: mktemp, timeout, traps, functions and variable
   for (const f of ['/usr/bin/bash', '/usr/bin/mktemp', '/usr/bin/rm', '/usr/bin/rmdir', '/usr/bin/mkdir', '/usr/bin/timeout', '/usr/bin/sleep', '/usr/bin/dash']) {
     assert.ok(files.includes(f), `${f} is needed`);
   }
-  assert.ok(r.diagnostics.some((d) => d.code === 'SCRIPT_UNKNOWN' && /limit\.sh:17: /.test(d.message)), 'sh -c "$1" is reported at its line');
+  assert.ok(
+    r.diagnostics.some((d) => d.code === 'SCRIPT_UNKNOWN' && /limit\.sh:17: /.test(d.message)),
+    'sh -c "$1" is reported at its line',
+  );
 
   const jail = tempDir('jailbuild-limit-jail-');
   layOut(r.needs, '/', jail);
@@ -116,7 +125,11 @@ test('a MediaWiki-style limit.sh: mktemp, timeout, traps, functions and variable
   const run = runInJail(jail, [script, 'echo hello from the jail']);
   assert.is(run.status, 0, run.stderr);
   assert.is(run.stdout, 'hello from the jail\n');
-  assert.equal(readdirSync(join(jail, 'tmp')).filter((n) => n.startsWith('limit')), [], 'the trap cleaned up');
+  assert.equal(
+    readdirSync(join(jail, 'tmp')).filter((n) => n.startsWith('limit')),
+    [],
+    'the trap cleaned up',
+  );
 });
 
 test('#!/usr/bin/env, an interpreter that is a script, another language, a missing interpreter', () => {
@@ -133,14 +146,17 @@ test('#!/usr/bin/env, an interpreter that is a script, another language, a missi
   const perl = write('tool.pl', '#!/usr/bin/env perl\nuse strict;\nprint "x";\n');
   const gone = write('gone', '#!/opt/nowhere/bin/python9\nprint(1)\n');
 
-  const [a, b, c, d] = resolveInputs([envSh, viaScript, perl, gone]) as InputResolution[];
+  const [a, b, c, d] = resolveInputs([envSh, viaScript, perl, gone]);
   assert.ok(filePaths(a as InputResolution).includes('/usr/bin/env'));
   assert.ok(filePaths(a as InputResolution).includes('/usr/bin/dash'), 'sh found through PATH for env');
   assert.ok(filePaths(a as InputResolution).includes('/usr/bin/tr'), 'the shell script behind env is followed');
   assert.ok(filePaths(b as InputResolution).includes(interp) && filePaths(b as InputResolution).includes('/usr/bin/cat'), 'a script interpreter is itself followed');
   assert.ok(filePaths(c as InputResolution).includes('/usr/bin/perl'));
   assert.ok(c?.diagnostics.some((x) => x.code === 'SCRIPT_NOT_FOLLOWED' && x.severity === 'warning'));
-  assert.equal(d?.missing.map((m) => m.name), ['/opt/nowhere/bin/python9']);
+  assert.equal(
+    d?.missing.map((m) => m.name),
+    ['/opt/nowhere/bin/python9'],
+  );
 });
 
 test('a script that runs itself again (sh "$0") is followed once; unquoted expansions are split into words', () => {

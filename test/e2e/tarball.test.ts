@@ -92,7 +92,10 @@ function customProfile(): string {
         { path: '/etc/big-ids', text: 'ids\n', owner: 300000, group: 400000 },
       ],
       devices: ['null', { path: '/dev/sda1', type: 'block', major: 8, minor: 1, mode: '0660' }],
-      directories: [{ path: '/tmp', mode: '1777' }, { path: '/var/shared', mode: '2770' }],
+      directories: [
+        { path: '/tmp', mode: '1777' },
+        { path: '/var/shared', mode: '2770' },
+      ],
       symlinks: [{ path: '/usr/local/bin/sh2', target: '/usr/bin/dash' }],
     }),
   );
@@ -214,8 +217,15 @@ test('headers: every mtime is SOURCE_DATE_EPOCH, owners numeric with empty names
     }
     if (label === 'custom') {
       const pax = headers.filter((h) => h.typeflag === 'x').flatMap((h) => h.records ?? []);
-      for (const name of [LONG, LONG_COMPONENT, UNICODE, `${LONG_COMPONENT.replace(/\/inner\.txt$/, '')}/`]) assert.ok(pax.some(([k, v]) => k === 'path' && v === name), `PAX path ${name}`);
-      assert.ok(pax.some(([k, v]) => k === 'linkpath' && v === LINK_TARGET), 'PAX linkpath of the non-ASCII link');
+      for (const name of [LONG, LONG_COMPONENT, UNICODE, `${LONG_COMPONENT.replace(/\/inner\.txt$/, '')}/`])
+        assert.ok(
+          pax.some(([k, v]) => k === 'path' && v === name),
+          `PAX path ${name}`,
+        );
+      assert.ok(
+        pax.some(([k, v]) => k === 'linkpath' && v === LINK_TARGET),
+        'PAX linkpath of the non-ASCII link',
+      );
       assert.ok(pax.some(([k, v]) => k === 'uid' && v === '300000') && pax.some(([k, v]) => k === 'gid' && v === '400000'), 'ids over 0777777 in PAX');
       const links = headers.filter((h) => h.typeflag === '1').map((h) => h.name);
       assert.equal(links, ['srv/data/b.txt', 'usr/local/bin/mysh'], 'same source (inode, or path) with the same mode: hard links');
@@ -248,7 +258,7 @@ test('long, non-ASCII and linked names round-trip through GNU tar and bsdtar', a
   }
 });
 
-test('OCI: skopeo and umoci read the layout; the unpacked rootfs is writeTree\'s tree; digests repeat', async () => {
+test("OCI: skopeo and umoci read the layout; the unpacked rootfs is writeTree's tree; digests repeat", async () => {
   for (const [label, profile] of profiles()) {
     const { plan, fs } = planOf(profile);
     const dir = tempDir('jailbuild-oci-');
@@ -257,7 +267,13 @@ test('OCI: skopeo and umoci read the layout; the unpacked rootfs is writeTree\'s
     assert.is(await emitOutputs(plan, fs, { oci, tar: join(dir, 'jail.tar') }, out), 0);
     const index = JSON.parse(readFileSync(join(oci, 'index.json'), 'utf8'));
     assert.is(index.manifests[0].annotations['org.opencontainers.image.ref.name'], label);
-    assert.equal(readdirSync(dir).filter((n) => !isMark(n)).sort(), ['jail.tar', 'oci'], 'the scratch layer is removed');
+    assert.equal(
+      readdirSync(dir)
+        .filter((n) => !isMark(n))
+        .sort(),
+      ['jail.tar', 'oci'],
+      'the scratch layer is removed',
+    );
 
     const inspect = run('skopeo', ['inspect', `oci:${oci}:${label}`]);
     assert.is(inspect.status, 0, `skopeo inspect: ${inspect.stderr}`);
@@ -312,7 +328,11 @@ test('--tar - streams the same bytes to standard output; .tgz and .tar.gz are gz
   assert.match(r.stderr, /wrote the tarball to standard output: .* sha256 /, 'reports go to stderr when stdout is the tar');
   assert.match(r.stderr, /wrote the manifest /);
 
-  for (const [name, gz] of [['a.tgz', true], ['b.tar.gz', true], ['c.tar', false]] as const) {
+  for (const [name, gz] of [
+    ['a.tgz', true],
+    ['b.tar.gz', true],
+    ['c.tar', false],
+  ] as const) {
     const res = await emitOutputs(plan, fs, { tar: join(dir, name), quiet: true }, { stdout: () => undefined, stderr: () => undefined });
     assert.is(res, 0);
     assert.is(readFileSync(join(dir, name)).subarray(0, 2).toString('hex') === '1f8b', gz, name);
@@ -347,7 +367,7 @@ test('a source file whose size changed since the plan: a clear error naming it, 
       }
       assert.equal(readdirSync(out), [], 'no archive and no temporary file left');
     }
-      try {
+    try {
       await writeManifest(join(out, 'm.json'), plan.entries, fs);
       assert.unreachable('the manifest notices too');
     } catch (err) {
@@ -393,7 +413,10 @@ test('the manifest: sorted, octal modes, sha256 of every file as the tarball hol
   const text = readFileSync(join(dir, 'manifest.json'), 'utf8');
   assert.equal(JSON.parse(text), manifest);
   const paths = manifest.map((m) => m.path);
-  assert.equal(paths, [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+  assert.equal(
+    paths,
+    [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+  );
   const tarFile = join(dir, 'jail.tar');
   await writeTarball(plan.entries, fs, tarFile, { mtime: plan.mtime, gzip: false });
   const into = tempDir('jailbuild-manifest-x-');

@@ -166,7 +166,10 @@ test('a source file that changes between planning and copying is detected; nothi
   const plan = buildPlan(loadProfile(profile));
   appendFileSync(join(root, 'data', 'file.txt'), 'changed meanwhile\n');
   const out = join(dir, 'jail');
-  const failed = await writeTree(plan.entries, new RootFs(root), out, { mtime: 0 }).then(() => null, (err: Error) => err);
+  const failed = await writeTree(plan.entries, new RootFs(root), out, { mtime: 0 }).then(
+    () => null,
+    (err: Error) => err,
+  );
   assert.match(failed?.message ?? 'no error', /(its size changed|it was modified) .*since the plan was made/);
   assert.not.ok(existsSync(out));
   assert.equal(leftovers(dir), []);
@@ -183,7 +186,6 @@ test('destinations that would leave the jail are refused', () => {
   assert.match(run.stderr, /\/contents\/0: path relative\/x: must be an absolute path inside the jail/);
   assert.not.ok(existsSync(out));
 });
-
 
 test('a dereferenced tree with a link back up (X11 -> .) is copied once, with a warning', () => {
   const dir = tempDir('jailbuild-loop-');

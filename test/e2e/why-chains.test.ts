@@ -51,9 +51,7 @@ test.after.each(cleanupTempDirs);
 const pathsOf = (steps: WhyStep[]): string[] => steps.map((s) => s.path);
 
 /** Every phrase reworded, the paths left as they are. */
-const REWORDED: Phrases = Object.fromEntries(
-  (Object.keys(PHRASES) as ReasonKind[]).map((k) => [k, (r: Reason) => `[${k.toUpperCase()}] ${r.from ?? ''} ${r.name ?? ''} (reworded)`]),
-) as Phrases;
+const REWORDED: Phrases = Object.fromEntries((Object.keys(PHRASES) as ReasonKind[]).map((k) => [k, (r: Reason) => `[${k.toUpperCase()}] ${r.from ?? ''} ${r.name ?? ''} (reworded)`])) as Phrases;
 
 for (const name of PROFILES) {
   test(`${name}: every entry's why chain is the former one, and rewording the reasons changes none`, async () => {
@@ -72,7 +70,10 @@ for (const name of PROFILES) {
       assert.equal(pathsOf(now.steps), formerChain(e.path, texts, fs), `${name}: ${e.path}`);
       const again = whyChain(e.path, reasons, fs, REWORDED);
       assert.equal(pathsOf(again.steps), pathsOf(now.steps), `${name}: ${e.path}, reworded`);
-      assert.ok(again.chain.every((line, i) => i >= now.chain.length || line.startsWith(now.chain[i]?.split(':')[0] ?? '')), 'the reworded chain names the same paths');
+      assert.ok(
+        again.chain.every((line, i) => i >= now.chain.length || line.startsWith(now.chain[i]?.split(':')[0] ?? '')),
+        'the reworded chain names the same paths',
+      );
       longest = Math.max(longest, now.steps.length);
       if (formerChain(e.path, reworded, fs).length !== now.steps.length) formerBroken++;
     }

@@ -17,7 +17,10 @@ export function digestsBelow(dir: string, rel = ''): Record<string, string> {
     if (isMark(name)) continue;
     const path = rel ? `${rel}/${name}` : name;
     if (statSync(join(dir, path)).isDirectory()) Object.assign(out, digestsBelow(dir, path));
-    else out[path] = createHash('sha256').update(readFileSync(join(dir, path))).digest('hex');
+    else
+      out[path] = createHash('sha256')
+        .update(readFileSync(join(dir, path)))
+        .digest('hex');
   }
   return out;
 }

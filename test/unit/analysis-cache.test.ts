@@ -89,7 +89,11 @@ test('the cache is bounded, and written atomically', () => {
   cache.save();
   const saved = JSON.parse(readFileSync(cache.file, 'utf8')) as { files: object };
   assert.is(Object.keys(saved.files).length, 3);
-  assert.equal(readdirSync(join(cache.file, '..')).filter((n) => n.endsWith('.tmp')), [], 'no temporary file left');
+  assert.equal(
+    readdirSync(join(cache.file, '..')).filter((n) => n.endsWith('.tmp')),
+    [],
+    'no temporary file left',
+  );
 });
 
 test.run();

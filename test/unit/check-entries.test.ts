@@ -41,14 +41,20 @@ const CASES: Array<[string, JailEntry[], RegExp]> = [
 ];
 
 async function rejects(run: () => Promise<unknown>, message: RegExp): Promise<void> {
-  const err = await run().then(() => null, (e: Error) => e);
+  const err = await run().then(
+    () => null,
+    (e: Error) => e,
+  );
   assert.ok(err instanceof JailError, 'refused with a JailError');
   assert.match((err as Error).message, message);
 }
 
 for (const [name, entries, message] of CASES) {
   test(`refused: ${name}`, () => {
-    assert.throws(() => checkEntries(entries), (err: Error) => err instanceof JailError && message.test(err.message));
+    assert.throws(
+      () => checkEntries(entries),
+      (err: Error) => err instanceof JailError && message.test(err.message),
+    );
   });
 }
 

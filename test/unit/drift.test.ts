@@ -60,14 +60,25 @@ test('the same jail on both sides: no finding, and no file hashed twice', () => 
     { path: '/tmp', kind: 'directory', mode: 0o1777, uid: 0, gid: 0 },
   ];
   const inv = inventory(entries);
-  assert.equal(checkDrift(entries.map((e) => want(e)), inv, 'the manifest'), []);
+  assert.equal(
+    checkDrift(
+      entries.map((e) => want(e)),
+      inv,
+      'the manifest',
+    ),
+    [],
+  );
   assert.equal(inv.hashed, ['/etc/passwd'], 'sizes agree, so the contents are compared by sha256');
 });
 
 test('missing and extra entries, named with where the expectation comes from', () => {
   const expected = [root, file('/etc-gone', 'x'), { path: '/var', kind: 'directory', mode: 0o755, uid: 0, gid: 0 } as Have];
   const inv = inventory([root, file('/planted', 'evil')]);
-  const found = checkDrift(expected.map((e) => want(e)), inv, 'the profile');
+  const found = checkDrift(
+    expected.map((e) => want(e)),
+    inv,
+    'the profile',
+  );
   assert.equal(brief(found), ['drift-extra /planted', 'drift-missing /etc-gone', 'drift-missing /var']);
   assert.is(found.find((f) => f.path === '/var')?.message, '/var: the profile has a directory here; the jail has nothing');
   assert.is(found.find((f) => f.path === '/planted')?.message, '/planted: a file that the profile does not have');
@@ -77,7 +88,11 @@ test('missing and extra entries, named with where the expectation comes from', (
 test('contents: a different size is reported without hashing; the same size with other bytes by sha256', () => {
   const expected = [root, file('/grown', 'short'), file('/edited', 'abcd'), file('/same', 'same')];
   const inv = inventory([root, file('/grown', 'much longer'), file('/edited', 'abcX'), file('/same', 'same')]);
-  const found = checkDrift(expected.map((e) => want(e)), inv, 'the manifest');
+  const found = checkDrift(
+    expected.map((e) => want(e)),
+    inv,
+    'the manifest',
+  );
   assert.equal(brief(found), ['drift-content /edited', 'drift-content /grown']);
   assert.is(found.find((f) => f.path === '/grown')?.message, '/grown: 11 bytes, the manifest 5 bytes');
   assert.match(found.find((f) => f.path === '/edited')?.message ?? '', `contents differ from the manifest (sha256 ${sha('abcX').slice(0, 12)}…, expected ${sha('abcd').slice(0, 12)}…)`);
@@ -86,12 +101,7 @@ test('contents: a different size is reported without hashing; the same size with
 });
 
 test('contents: an expectation without a size is compared by sha256; an unreadable file or an unknown hash is not guessed about', () => {
-  const expected: Expected[] = [
-    want(root),
-    { ...want(file('/nosize', 'abc')), size: undefined },
-    want(file('/unreadable', 'abc'), sha('other')),
-    want(file('/unknown', 'abc'), undefined),
-  ];
+  const expected: Expected[] = [want(root), { ...want(file('/nosize', 'abc')), size: undefined }, want(file('/unreadable', 'abc'), sha('other')), want(file('/unknown', 'abc'), undefined)];
   expected[3] = { ...(expected[3] as Expected), sha256: () => undefined };
   const inv = inventory([root, file('/nosize', 'abcdef'), file('/unreadable', 'abc'), file('/unknown', 'xyz')], ['/unreadable']);
   const found = checkDrift(expected, inv, 'the manifest');
@@ -116,7 +126,11 @@ test('mode and owner, setuid and sticky bits included; links have neither', () =
     file('/etc/owned', 'x', { uid: 1000, gid: 33 }),
     { path: '/link', kind: 'symlink', mode: 0o755, uid: 1000, gid: 1000, target: 't' },
   ]);
-  const found = checkDrift(expected.map((e) => want(e)), inv, 'the manifest');
+  const found = checkDrift(
+    expected.map((e) => want(e)),
+    inv,
+    'the manifest',
+  );
   assert.equal(brief(found), ['drift-mode /tmp', 'drift-mode /usr/bin/su', 'drift-mode /usr/bin/tool', 'drift-owner /etc/owned']);
   assert.is(found.find((f) => f.path === '/usr/bin/tool')?.message, '/usr/bin/tool: -rwxrwxr-x, the manifest -rwxr-xr-x');
   assert.is(found.find((f) => f.path === '/usr/bin/su')?.message, '/usr/bin/su: -rwsr-xr-x, the manifest -rwxr-xr-x');
@@ -141,7 +155,11 @@ test('a link to elsewhere, a device with other numbers, and a changed kind (repo
     { path: '/etc/hosts', kind: 'symlink', mode: 0o777, uid: 1000, gid: 1000, target: '/etc/shadow' },
     { path: '/var', kind: 'file', mode: 0o600, uid: 5, gid: 5, size: 1, body: 'v' },
   ]);
-  const found = checkDrift(expected.map((e) => want(e)), inv, 'the profile');
+  const found = checkDrift(
+    expected.map((e) => want(e)),
+    inv,
+    'the profile',
+  );
   assert.equal(brief(found), ['drift-changed /bin', 'drift-changed /dev/null', 'drift-changed /etc/hosts', 'drift-changed /var']);
   assert.is(found.find((f) => f.path === '/bin')?.message, '/bin: links to /host/bin, the profile to usr/bin');
   assert.is(found.find((f) => f.path === '/dev/null')?.message, '/dev/null: device 1,5, the profile 1,3');

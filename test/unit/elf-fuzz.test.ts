@@ -107,7 +107,11 @@ test('1,000 broken files in a root: each reported, the good program among them s
   assert.equal(good?.missing, []);
   assert.ok(good?.needs.some((n) => n.path === `${MA}/libc.so.6`));
   for (const r of results) {
-    if (r.kind === 'error') assert.ok(r.diagnostics.some((d) => d.message.includes(r.input)), `${r.input} is named in its error`);
+    if (r.kind === 'error')
+      assert.ok(
+        r.diagnostics.some((d) => d.message.includes(r.input)),
+        `${r.input} is named in its error`,
+      );
   }
   const errors = results.filter((r) => r.kind === 'error').length;
   console.log(`  root fuzz: 1000 broken inputs, ${errors} reported as unreadable, the rest resolved or missing libraries`);

@@ -91,13 +91,19 @@ test('a string table without a terminating NUL is an error, not a read past the 
   const at = buf.indexOf('libc.so.6\0');
   buf[at + 9] = 0x78;
   // Also shrink DT_STRSZ so the table ends right there: find it (tag 10) in the dynamic section.
-  assert.throws(() => parse(buf), (err: unknown) => err instanceof JailError && /DT_NEEDED|DT_STRTAB/.test((err as Error).message));
+  assert.throws(
+    () => parse(buf),
+    (err: unknown) => err instanceof JailError && /DT_NEEDED|DT_STRTAB/.test((err as Error).message),
+  );
 });
 
 test('huge counts are refused before anything is allocated', () => {
   const buf = makeElf({ needed: ['libc.so.6'] });
   buf.writeUInt16LE(0xfffe, 56); // e_phnum
-  assert.throws(() => parse(buf), (err: unknown) => err instanceof JailError && /program header table/.test((err as Error).message));
+  assert.throws(
+    () => parse(buf),
+    (err: unknown) => err instanceof JailError && /program header table/.test((err as Error).message),
+  );
 });
 
 test.run();

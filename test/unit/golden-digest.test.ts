@@ -77,7 +77,10 @@ function profileFor(root: string, dir: string): string {
       trees: ['/srv/site'],
       contents: [{ path: '/etc/hostname', text: 'golden\n' }],
       symlinks: [{ path: '/bin', target: 'usr/bin' }],
-      directories: [{ path: '/tmp', mode: '1777' }, { path: '/var/lib/app', mode: '0750', owner: 33, group: 33 }],
+      directories: [
+        { path: '/tmp', mode: '1777' },
+        { path: '/var/lib/app', mode: '0750', owner: 33, group: 33 },
+      ],
     }),
   );
   return file;

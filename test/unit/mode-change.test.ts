@@ -144,7 +144,12 @@ test('keep leaves every bit as it is, setuid and sticky included', () => {
 });
 
 test('an octal mode is taken as it is, whatever the start', () => {
-  for (const [spec, mode] of [['0750', 0o750], ['644', 0o644], ['4755', 0o4755], ['0000', 0]] as const) {
+  for (const [spec, mode] of [
+    ['0750', 0o750],
+    ['644', 0o644],
+    ['4755', 0o4755],
+    ['0000', 0],
+  ] as const) {
     const change = parseModeChange(spec);
     assert.is(change(0o777, false), mode);
     assert.is(change(0, true), mode);

@@ -54,7 +54,11 @@ test('the same path asked twice is kept once, with both reasons, in the order as
   b.add(link('/bin', 'usr/bin', 'profile symlinks[0]'));
   b.add(device('/dev/null', 1, 3, 'devices: null'));
   b.add(device('/dev/null', 1, 3, 'base profile'));
-  for (const [path, second] of [['/etc/motd', 'contents[1]'], ['/bin', 'symlinks[0]'], ['/dev/null', 'base profile']]) {
+  for (const [path, second] of [
+    ['/etc/motd', 'contents[1]'],
+    ['/bin', 'symlinks[0]'],
+    ['/dev/null', 'base profile'],
+  ]) {
     assert.match(reasonsOf(b, path as string), second as string);
   }
   assert.is(b.entries().length, 4);
@@ -101,7 +105,13 @@ test('paths are placed through the jail links: /bin -> usr/bin puts /bin/sh at /
   assert.is(b.place('/bin'), '/bin', 'the link itself is not followed');
   assert.is(b.place('/lib64/x/../ld.so'), '/usr/lib64/ld.so');
   assert.is(b.place('/usr/bin/../../bin/sh'), '/usr/bin/sh');
-  assert.equal(b.entries().map((e) => e.path).sort(), ['/bin', '/lib64', '/usr/bin/sh', '/usr/lib64/ld-linux-x86-64.so.2']);
+  assert.equal(
+    b
+      .entries()
+      .map((e) => e.path)
+      .sort(),
+    ['/bin', '/lib64', '/usr/bin/sh', '/usr/lib64/ld-linux-x86-64.so.2'],
+  );
   const sh = reasonsOf(b, '/usr/bin/sh');
   assert.ok(sh.includes('binaries[0]') && sh.includes('binaries[1]'), sh);
   assert.is(b.get('/bin/sh'), undefined);

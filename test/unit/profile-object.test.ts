@@ -11,7 +11,10 @@ test('a value extending a shipped profile, with variables; origins name the valu
   const ls = p.binaries.find((b) => b.path === '/usr/bin/ls');
   assert.ok(ls, 'the variable is applied');
   assert.equal(ls?.origin, { file: '/srv/profiles/inline.json', pointer: '/binaries/0', line: 8 });
-  assert.ok(p.binaries.some((b) => b.path === '/bin/sh'), 'base comes first');
+  assert.ok(
+    p.binaries.some((b) => b.path === '/bin/sh'),
+    'base comes first',
+  );
 });
 
 test('a value that breaks the schema is refused with its line and field', () => {

@@ -57,7 +57,7 @@ test('DT_RPATH is inherited by the libraries a program loads', () => {
   assert.match(reasonOf(r, '/opt/a/libB.so.1'), 'DT_RPATH of /usr/bin/prog');
 });
 
-test('DT_RUNPATH applies to the object\'s own needs only (where lddtree.py is wrong)', () => {
+test("DT_RUNPATH applies to the object's own needs only (where lddtree.py is wrong)", () => {
   const root = x64Root({
     '/usr/bin/prog': prog({ runpath: '/opt/a', needed: ['libA.so.1', 'libc.so.6'] }),
     '/opt/a/libA.so.1': lib('libA.so.1', { needed: ['libB.so.1', 'libc.so.6'] }),
@@ -79,7 +79,7 @@ test('an object with DT_RUNPATH has its DT_RPATH ignored, and stops inheritance 
   assert.equal(missing(r), ['libR.so.1']);
 });
 
-test('a library\'s DT_RPATH reaches the libraries it loads, up the chain', () => {
+test("a library's DT_RPATH reaches the libraries it loads, up the chain", () => {
   const root = x64Root({
     '/usr/bin/prog': prog({ needed: ['libA.so.1', 'libc.so.6'] }),
     [`${MA}/libA.so.1`]: lib('libA.so.1', { rpath: '/opt/x', needed: ['libC.so.1', 'libc.so.6'] }),
@@ -137,7 +137,10 @@ test('ld.so.conf with includes is searched when the root has no ld.so.cache', ()
   const r = resolve1(root, '/usr/local/bin/idsgrep');
   assert.equal(missing(r), []);
   assert.match(reasonOf(r, '/usr/local/lib64/libids.so.0'), 'ld.so.conf');
-  assert.ok(r.diagnostics.some((d) => d.code === 'LDCONF_INCLUDE_LOOP'), 'the self-include is reported');
+  assert.ok(
+    r.diagnostics.some((d) => d.code === 'LDCONF_INCLUDE_LOOP'),
+    'the self-include is reported',
+  );
 });
 
 test('directory links in the library path are kept as links', () => {
@@ -269,12 +272,7 @@ test('a big-endian 64-bit sysroot (ppc64) resolves with its own multiarch folder
   });
   const r = resolve1(root, '/usr/bin/beprog');
   assert.equal(missing(r), []);
-  assert.equal(files(r), [
-    '/lib/powerpc64-linux-gnu/ld64.so.1',
-    '/lib/powerpc64-linux-gnu/libc.so.6',
-    '/usr/bin/beprog',
-    '/usr/lib/powerpc64-linux-gnu/libbe.so.1',
-  ]);
+  assert.equal(files(r), ['/lib/powerpc64-linux-gnu/ld64.so.1', '/lib/powerpc64-linux-gnu/libc.so.6', '/usr/bin/beprog', '/usr/lib/powerpc64-linux-gnu/libbe.so.1']);
 });
 
 test('a 32-bit i386 sysroot resolves through the biarch /lib32 folders', () => {

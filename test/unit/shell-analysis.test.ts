@@ -10,8 +10,7 @@ import { cleanupTempDirs } from '../helpers/tmp.js';
 test.after.each(cleanupTempDirs);
 
 const host = {
-  readSource: (name: string) =>
-    name.endsWith('lib.sh') ? { path: '/usr/lib/x/lib.sh', text: 'helper() { sed -n p; }\nLIBVAR=/usr/bin/awk\n' } : null,
+  readSource: (name: string) => (name.endsWith('lib.sh') ? { path: '/usr/lib/x/lib.sh', text: 'helper() { sed -n p; }\nLIBVAR=/usr/bin/awk\n' } : null),
   realpath: (p: string) => (p === '/usr/local/bin/tool' ? '/opt/tool/bin/tool' : p),
 };
 
@@ -33,7 +32,8 @@ test('shebangs: arguments, spaces, env and env -S', () => {
 });
 
 test('simple commands everywhere: pipelines, lists, $(...), backticks, subshells, if, while, for, case', () => {
-  const a = analyze(`
+  const a = analyze(
+    `
     cat /etc/x | sort | uniq -c
     true && head -1 f || tail -1 f
     v=$(wc -l < f); w=\`date +%s\`
@@ -44,7 +44,9 @@ test('simple commands everywhere: pipelines, lists, $(...), backticks, subshells
     for f in *.txt; do gzip "$f"; done
     case "$1" in start) nohup sleep 1 ;; *) logger oops ;; esac
     [[ -n "$(id -u)" ]] && echo root
-  `, 'bash');
+  `,
+    'bash',
+  );
   assert.equal(names(a), ['cat', 'cp', 'date', 'grep', 'gzip', 'head', 'id', 'logger', 'mv', 'nohup', 'rm', 'sleep', 'sort', 'tail', 'tar', 'tr', 'uniq', 'wc']);
 });
 
@@ -81,8 +83,31 @@ test('programs that run their arguments: env, timeout, nice, nohup, xargs, stdbu
     busybox wget http://localhost/
   `);
   assert.equal(names(a), [
-    '/bin/jailed', 'awk', 'busybox', 'bzip2', 'chmod', 'chroot', 'convert', 'daemonish', 'echo', 'env', 'find', 'ionice',
-    'ionice-target', 'ls', 'make', 'nice', 'nohup', 'rsync', 'setsid', 'sort', 'stdbuf', 'time', 'timeout', 'uniq', 'xargs',
+    '/bin/jailed',
+    'awk',
+    'busybox',
+    'bzip2',
+    'chmod',
+    'chroot',
+    'convert',
+    'daemonish',
+    'echo',
+    'env',
+    'find',
+    'ionice',
+    'ionice-target',
+    'ls',
+    'make',
+    'nice',
+    'nohup',
+    'rsync',
+    'setsid',
+    'sort',
+    'stdbuf',
+    'time',
+    'timeout',
+    'uniq',
+    'xargs',
   ]);
   assert.ok(!names(a).includes('wget'), 'a busybox applet runs inside busybox');
 });
@@ -97,7 +122,10 @@ test('sh -c, eval, trap and . are followed', () => {
     "$LIBVAR" '{print}'
   `);
   assert.equal(names(a), ['/usr/bin/awk', 'cut', 'logger', 'rm', 'sed', 'sh', 'stat']);
-  assert.equal(a.files.map((f) => `${f.how} ${f.path} line ${f.line}`), ['source /usr/lib/x/lib.sh line 5']);
+  assert.equal(
+    a.files.map((f) => `${f.how} ${f.path} line ${f.line}`),
+    ['source /usr/lib/x/lib.sh line 5'],
+  );
 });
 
 test('constants: assignments, ${VAR:-default}, "$(dirname "$0")/x", `dirname \\"$0\\"`, ${0%/*}, concatenation', () => {
@@ -117,17 +145,7 @@ test('constants: assignments, ${VAR:-default}, "$(dirname "$0")/x", `dirname \\"
     'sh',
     '/usr/bin/ps2pdf',
   );
-  assert.equal(names(a), [
-    '/opt/tool/bin/../share/run',
-    '/usr/bin/helper-14',
-    '/usr/bin/ps2pdf14',
-    '/usr/bin/ps2pdfwr',
-    'convert',
-    'dirname',
-    'gs',
-    'less',
-    'readlink',
-  ]);
+  assert.equal(names(a), ['/opt/tool/bin/../share/run', '/usr/bin/helper-14', '/usr/bin/ps2pdf14', '/usr/bin/ps2pdfwr', 'convert', 'dirname', 'gs', 'less', 'readlink']);
   assert.equal(a.warnings, []);
 });
 
@@ -148,11 +166,7 @@ test('what cannot be known is a warning with file and line, never dropped', () =
   const a = analyze('#!/bin/sh\necho start\n"$1" --version\n$(cat /etc/cmd) run\nexec "$HANDLER"\n');
   assert.equal(
     a.warnings.map((w) => `${w.file}:${w.line}: ${w.message}`),
-    [
-      '/usr/bin/script:3: command name not known statically: "$1"',
-      '/usr/bin/script:4: command name not known statically: $(...)',
-      '/usr/bin/script:5: command run by exec not known statically: "$HANDLER"',
-    ],
+    ['/usr/bin/script:3: command name not known statically: "$1"', '/usr/bin/script:4: command name not known statically: $(...)', '/usr/bin/script:5: command run by exec not known statically: "$HANDLER"'],
   );
   assert.ok(names(a).includes('cat'), 'the command inside the substitution is still needed');
 });

@@ -23,7 +23,8 @@ export function checkSecrets(ctx: CheckContext): Finding[] {
     if (e.kind !== 'file') continue;
     const known = knownSecretPath(e.path);
     if (known !== null) out.push({ rule: 'secret-file', severity: 'high', path: e.path, message: `${e.path}: ${known}, which a jail never needs: whoever reads the jail has it` });
-    else if (ctx.declaredSecrets.has(e.path)) out.push({ rule: 'secret-file', severity: 'medium', path: e.path, message: `${e.path}: a file the host keeps from others, copied on purpose ("secret": true): whoever can read it in the jail has it` });
+    else if (ctx.declaredSecrets.has(e.path))
+      out.push({ rule: 'secret-file', severity: 'medium', path: e.path, message: `${e.path}: a file the host keeps from others, copied on purpose ("secret": true): whoever can read it in the jail has it` });
   }
   for (const file of ['/etc/shadow', '/etc/gshadow', '/etc/passwd'] as const) {
     for (const { number, fields } of readAccountLines(ctx, file) ?? []) {
