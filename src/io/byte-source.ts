@@ -68,15 +68,15 @@ export class FileSource implements ByteSource {
   }
 
   /**
-   * Opens the regular file `hostPath` for reading; `name` is how errors name it (its path inside the
+   * Opens the regular file `path` for reading; `name` is how errors name it (its path inside the
    * root). Anything else is refused (EFTYPE): a named pipe put where a file was looked up opens without
    * hanging (O_NONBLOCK) and is refused, and so is a device such as /dev/zero reached through a link.
    */
-  static open(hostPath: string, name: string): FileSource {
-    const fd = openSync(hostPath, constants.O_RDONLY | constants.O_NONBLOCK);
+  static open(path: string, name: string): FileSource {
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       const st = fstatSync(fd);
-      if (!st.isFile()) throw Object.assign(new Error(`${hostPath}: not a regular file`), { code: 'EFTYPE', path: hostPath });
+      if (!st.isFile()) throw Object.assign(new Error(`${path}: not a regular file`), { code: 'EFTYPE', path });
       return new FileSource(name, fd, st.size);
     } catch (err) {
       closeSync(fd);
