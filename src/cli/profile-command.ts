@@ -7,6 +7,7 @@ import { buildPlan, type Plan } from '../plan/build-plan.js';
 import { RootFs } from '../rootfs/rootfs.js';
 import { emitOutputs, wantsOutputs } from './output-options.js';
 import { describeProcesses } from '../mounts/processes-inside.js';
+import { describeAccess } from '../plan/jail-access.js';
 import { Progress } from './progress.js';
 import { formatDiagnostic } from './resolve-command.js';
 import type { Output } from './output.js';
@@ -93,6 +94,7 @@ export async function runProfile(nameOrPath: string, opts: ProfileCommandOptions
           bytes: result.bytes,
           ...counts,
           diagnostics: plan.diagnostics,
+          access: plan.access,
           processesInPrevious: result.processesInPrevious,
           ...(result.previousLeft ? { previousLeft: result.previousLeft } : {}),
         },
@@ -106,6 +108,7 @@ export async function runProfile(nameOrPath: string, opts: ProfileCommandOptions
       out.stdout(
         `jailbuild: ${result.replaced ? 'rebuilt' : 'built'} ${result.out} from ${profile.file}: ${counts.files} files, ${counts.symlinks} links, ${counts.directories} folders, ${counts.devices} devices (${result.bytes} bytes)\n`,
       );
+      out.stdout(`jailbuild: ${describeAccess(plan.access)}\n`);
       if (profile.mounts.length > 0) out.stdout(`jailbuild: this jail expects ${profile.mounts.length} bind mount(s): jailbuild mount ${profileArg(nameOrPath, opts)}--out ${result.out}\n`);
     }
   }

@@ -4,6 +4,7 @@ import { JailError } from '../errors.js';
 import type { Profile } from '../profile/profile-types.js';
 import { checkDestinations } from './check-destinations.js';
 import { finishEntries } from './finish-entries.js';
+import { jailAccess } from './jail-access.js';
 import { planJailLdCache } from './jail-ld-cache.js';
 import { placeFilesAndTrees } from './place-copies.js';
 import { placeLiterals } from './place-literals.js';
@@ -40,7 +41,7 @@ export function buildPlan(profile: Profile, options: PlanOptions = {}): Plan {
     return st?.isDirectory() ? st.mode & 0o7777 : 0o755;
   });
   const entries = finishEntries(profile, placements, ctx.diagnostics);
-  const plan: Plan = { profile, entries, diagnostics: ctx.diagnostics, mtime: options.mtime ?? sourceDateEpoch() ?? profile.mtime ?? 0, reads: planReads(profile, ctx.fs) };
+  const plan: Plan = { profile, entries, diagnostics: ctx.diagnostics, mtime: options.mtime ?? sourceDateEpoch() ?? profile.mtime ?? 0, reads: planReads(profile, ctx.fs), access: jailAccess(entries, profile) };
   const programs = reference ?? referenceProgram(ctx.resolver);
   if (programs) plan.architecture = archOf(programs.elf).id;
   return plan;

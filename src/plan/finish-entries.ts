@@ -6,12 +6,22 @@ import { parseModeChange } from './mode-policy.js';
 import type { Placed } from './plan-builder.js';
 
 /**
+ * The mode change a profile's entries get when it sets none: a jail for accounts it names (users or
+ * groups) is for them alone, `g=u-w,o-rwx` (root's, readable by the jail's group); a jail that names
+ * none is for anyone, read-only: the source's read and execute bits kept, write taken from group and
+ * others (`go-w`).
+ */
+export function defaultModeChange(profile: Profile): string {
+  return profile.users.length > 0 || profile.groups.length > 0 ? 'g=u-w,o-rwx' : 'go-w';
+}
+
+/**
  * The jail entries of the placements: owner, group and mode from the profile's policy (default: root,
- * the profile's first group, `g=u-w,o-rwx`) unless an entry sets its own; links and devices keep theirs;
- * setuid and setgid bits only where allowed.
+ * the profile's first group, and defaultModeChange) unless an entry sets its own; links and devices
+ * keep theirs; setuid and setgid bits only where allowed.
  */
 export function finishEntries(profile: Profile, placements: Placed[], diagnostics: Diagnostic[]): JailEntry[] {
-  const policy = parseModeChange(profile.permissions.mode ?? 'g=u-w,o-rwx', `${profile.file}: permissions.mode`);
+  const policy = parseModeChange(profile.permissions.mode ?? defaultModeChange(profile), `${profile.file}: permissions.mode`);
   const owner = toId(profile.permissions.owner, profile.file, 'permissions/owner') ?? 0;
   const firstGroup = profile.groups[0];
   const group = toId(profile.permissions.group, profile.file, 'permissions/group') ?? (firstGroup ? (toId(firstGroup.gid, firstGroup.origin, 'gid') ?? 0) : 0);

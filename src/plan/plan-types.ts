@@ -2,6 +2,7 @@ import type { AnalysisCache } from '../cache/analysis-cache.js';
 import type { Diagnostic } from '../errors.js';
 import type { JailEntry } from '../model/jail-entry.js';
 import type { Profile } from '../profile/profile-types.js';
+import type { JailAccess } from './jail-access.js';
 
 /** What a profile builds: the sorted entries, and what was found on the way. */
 export interface Plan {
@@ -21,6 +22,8 @@ export interface Plan {
    * lie inside none of them (see checkOutputPlace).
    */
   reads: string[];
+  /** Who may use the jail and where they may write (see jailAccess). */
+  access: JailAccess;
 }
 
 export interface PlanOptions {

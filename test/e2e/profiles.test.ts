@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resolveInputs } from '../../src/index.js';
 import { jailbuild } from '../helpers/cli.js';
-import { layOut, runInJail } from '../helpers/jail.js';
+import { layOut, runInJail, runInJailAs } from '../helpers/jail.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
 test.after.each(cleanupTempDirs);
@@ -37,7 +37,10 @@ test('base: /bin/sh runs, /dev/null is a real device, /tmp is 1777, owners and m
   const stat = (p: string): string => execFileSync('stat', ['-c', '%A %u:%g %t,%T', join(jail, p)], { encoding: 'utf8' }).trim();
   assert.is(stat('dev/null'), 'crw-rw-rw- 0:0 1,3');
   assert.is(stat('tmp').split(' ')[0], 'drwxrwxrwt');
-  assert.is(stat('usr/bin/dash').split(' ')[0], '-rwxr-x---', 'g=u-w,o-rwx');
+  assert.is(stat('usr/bin/dash').split(' ')[0], '-rwxr-xr-x', 'a profile naming no account: go-w, anyone may run it');
+  // A profile naming no account is for anyone, read-only but for /tmp.
+  const nobody = runInJailAs(jail, ['/bin/sh', '-c', 'echo in; echo x > /tmp/ok && echo wrote tmp; echo y > /etc/x || echo refused etc'], '65534:65534', { env: ENV });
+  assert.is(nobody.stdout, 'in\nwrote tmp\nrefused etc\n', nobody.stderr);
   assert.is(execFileSync('readlink', [join(jail, 'bin')], { encoding: 'utf8' }).trim(), 'usr/bin');
 });
 
