@@ -7,7 +7,7 @@ import { JailError } from '../errors.js';
 import type { JailEntry } from '../model/jail-entry.js';
 import { basenameInside, dirnameInside, joinInside } from '../rootfs/inside-path.js';
 import type { SourceRoot } from '../rootfs/source-root.js';
-import { type DebPackage, dpkgOwners, readDpkgStatus, readOsRelease } from './dpkg-database.js';
+import { type DebPackage, dpkgOwners, readDpkgStatus, readOsRelease } from '../packages/dpkg-database.js';
 
 export interface SbomFile {
   /** Path in the jail. */

@@ -61,7 +61,7 @@ export interface Reason {
   via?: string;
   /** The path in the source root a tree's file, an installed program or a mount point stands for. */
   source?: string;
-  /** Free text for 'generated' and 'text' reasons. */
+  /** Free text: what was generated, an older manifest's reason, or why a tool added a profile line (`because`). */
   detail?: string;
 }
 
@@ -76,7 +76,7 @@ export function describeProfileLine(o: ProfileLine): string {
 export type Phrases = Record<ReasonKind, (r: Reason) => string>;
 
 export const PHRASES: Phrases = {
-  profile: (r) => (r.source !== undefined ? `${r.source}` : 'asked for'),
+  profile: (r) => [r.source, r.detail !== undefined ? `because ${r.detail}` : undefined].filter((x) => x !== undefined).join(', ') || 'asked for',
   input: () => 'input',
   needed: (r) => `${r.name ?? '?'}, needed by ${r.from ?? '?'}, found through ${r.via ?? '?'}`,
   dlopened: (r) => `${r.name ?? '?'}, dlopened by ${r.from ?? '?'}, found through ${r.via ?? '?'}`,
@@ -100,7 +100,7 @@ export function describeReason(r: Reason, phrases: Phrases = PHRASES): string {
   const what = phrases[r.kind](r);
   if (r.origin === undefined) return what;
   const line = describeProfileLine(r.origin);
-  return r.kind === 'profile' && r.source === undefined ? line : `${line}: ${what}`;
+  return r.kind === 'profile' && r.source === undefined && r.detail === undefined ? line : `${line}: ${what}`;
 }
 
 /** A key that is equal for equal reasons (for deduplication). */

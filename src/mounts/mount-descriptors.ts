@@ -43,3 +43,14 @@ export function unmountIn(dir: DirHandle, name: string, what: string, lazy = fal
   dir.at(name);
   run('umount', ['--no-canonicalize', ...(lazy ? ['--lazy'] : []), `/proc/self/fd/3/${name}`], [dir.fd], what);
 }
+
+/** Mounts a read-only proc (each user sees only its own processes: hidepid=2) on the open folder. */
+export function mountProcOn(pointFd: number, what: string): void {
+  run('mount', ['--no-canonicalize', '-t', 'proc', '-o', 'ro,nosuid,nodev,noexec,hidepid=2', 'proc', '/proc/self/fd/3'], [pointFd], what);
+}
+
+/** Mounts an empty tmpfs on the open folder, with the folder's own mode and owner (no devices, no setuid). */
+export function mountTmpfsOn(pointFd: number, mode: number, uid: number, gid: number, what: string): void {
+  const options = `nosuid,nodev,size=50%,mode=${(mode & 0o7777).toString(8)},uid=${uid},gid=${gid}`;
+  run('mount', ['--no-canonicalize', '-t', 'tmpfs', '-o', options, 'tmpfs', '/proc/self/fd/3'], [pointFd], what);
+}

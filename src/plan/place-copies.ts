@@ -13,6 +13,7 @@ interface CopyRequest {
   optional: boolean;
   exclude: string[];
   origin: Origin;
+  because?: string;
   extra: Partial<Placement>;
   /** Called for every regular file placed (trees with "resolve" resolve them). */
   onFile?: (path: string) => void;
@@ -21,7 +22,16 @@ interface CopyRequest {
 /** Places the profile's `files` and `trees`; trees with "resolve" bring in what their programs need. */
 export function placeFilesAndTrees(ctx: PlanContext): void {
   for (const spec of ctx.profile.files) {
-    placeCopy(ctx, { path: spec.path, dest: spec.dest, dereference: spec.dereference ?? false, optional: spec.optional ?? false, exclude: [], origin: spec.origin, extra: ctx.overrides(spec, spec.origin) });
+    placeCopy(ctx, {
+      path: spec.path,
+      dest: spec.dest,
+      dereference: spec.dereference ?? false,
+      optional: spec.optional ?? false,
+      exclude: [],
+      origin: spec.origin,
+      ...(spec.because !== undefined ? { because: spec.because } : {}),
+      extra: ctx.overrides(spec, spec.origin),
+    });
   }
   for (const spec of ctx.profile.trees) {
     const onFile = (file: string): void => {
@@ -38,6 +48,7 @@ export function placeFilesAndTrees(ctx: PlanContext): void {
       optional: spec.optional ?? false,
       exclude: spec.exclude ?? [],
       origin: spec.origin,
+      ...(spec.because !== undefined ? { because: spec.because } : {}),
       extra: ctx.overrides(spec, spec.origin),
       ...(spec.resolve ? { onFile } : {}),
     });
@@ -71,7 +82,7 @@ function placeCopy(ctx: PlanContext, req: CopyRequest): void {
   }
   const base = target ?? (req.dereference ? joinInside('/', req.path) : found.path);
   const excluded = new Set(req.exclude.map((e) => joinInside(found.path, e)));
-  const here = (src: string): ReturnType<PlanContext['asked']> => ctx.asked(req.origin, src);
+  const here = (src: string): ReturnType<PlanContext['asked']> => ctx.asked(req.origin, src, req.because);
 
   // Folders being walked on the current branch: with dereference, a link back up (/usr/bin/X11 -> .)
   // would otherwise be walked forever.

@@ -25,5 +25,6 @@ export function placeLiterals(ctx: PlanContext): void {
     builder.add({ path: '/etc/passwd', kind: 'file', mode: 0o644, content: Buffer.from(accounts.passwd), size: accounts.passwd.length, reason });
     builder.add({ path: '/etc/group', kind: 'file', mode: 0o644, content: Buffer.from(accounts.group), size: accounts.group.length, reason });
   }
+  if (p.proc) builder.add({ path: '/proc', kind: 'directory', mode: 0o555, exactMode: true, reason: { kind: 'mount-point', source: 'proc' } });
   for (const m of p.mounts) builder.add({ path: joinInside('/', m.target), kind: 'directory', mode: 0o755, reason: { kind: 'mount-point', source: m.source, origin: m.origin } });
 }

@@ -30,7 +30,7 @@ export function placePrograms(ctx: PlanContext, onProgress?: (what: string, done
       if (!bin.optional) ctx.fail(bin.origin, `${bin.path}: not found in the root ${p.root}${found.kind === 'missing' ? '' : ` (a ${found.kind})`}`);
       continue;
     }
-    const closure = ctx.resolver.closure(found, ctx.asked(bin.origin));
+    const closure = ctx.resolver.closure(found, ctx.asked(bin.origin, undefined, bin.because));
     ctx.diagnostics.push(...closure.diagnostics.filter((d) => d.severity !== 'info'));
     for (const m of closure.missing) {
       if (m.how === 'command') {

@@ -38,9 +38,9 @@ export class PlanContext {
     this.problems.push({ code, severity: 'error', path: origin.file, message: `${describeOrigin(origin)}: ${message}` });
   }
 
-  /** The reason a profile line gives for what it asks for directly. */
-  asked(origin: Origin, source?: string): Reason {
-    return source === undefined ? { kind: 'profile', origin } : { kind: 'profile', origin, source };
+  /** The reason a profile line gives for what it asks for directly (with the `because` a tool wrote there). */
+  asked(origin: Origin, source?: string, because?: string): Reason {
+    return { kind: 'profile', origin, ...(source !== undefined ? { source } : {}), ...(because !== undefined ? { detail: because } : {}) };
   }
 
   /** The per-entry mode, owner, group and setuid allowance a profile entry sets. */

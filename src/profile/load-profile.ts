@@ -22,7 +22,7 @@ const DEVICES: Record<DeviceName, { major: number; minor: number; mode: string }
   tty: { major: 5, minor: 0, mode: '0666' },
 };
 
-const LIST_FIELDS = ['binaries', 'libraries', 'files', 'trees', 'contents', 'symlinks', 'directories', 'devices', 'users', 'groups', 'mounts'] as const;
+const LIST_FIELDS = ['binaries', 'libraries', 'files', 'trees', 'contents', 'symlinks', 'directories', 'devices', 'users', 'groups', 'mounts', 'tests'] as const;
 type ListField = (typeof LIST_FIELDS)[number];
 
 /**
@@ -99,6 +99,8 @@ function flatten(file: string, layers: RawLayer[], options: LoadProfileOptions):
     groups: [],
     permissions: {},
     mounts: [],
+    proc: false,
+    tests: [],
     sources: [
       file,
       ...layers
@@ -125,6 +127,7 @@ function flatten(file: string, layers: RawLayer[], options: LoadProfileOptions):
     }
     if (b.description !== undefined) profile.description = sub(b.description, '/description');
     if (b.mtime !== undefined) profile.mtime = b.mtime;
+    if (b.proc !== undefined) profile.proc = b.proc;
     if (b.permissions) profile.permissions = { ...profile.permissions, ...sub(b.permissions, '/permissions') };
     const trusted = layer === top || dirname(layer.file) === SHIPPED_PROFILES;
     for (const field of LIST_FIELDS) {

@@ -13,6 +13,8 @@ export interface EntryOverrides {
 
 export interface BinarySpec extends EntryOverrides {
   path: string;
+  /** Why the entry is there, when a tool added it (`jailbuild test --fix`, `jailbuild trace`): kept in reasons. */
+  because?: string;
   as?: string;
   optional?: boolean;
   /** The file is one the host keeps from others, and is meant to be in the jail. */
@@ -21,6 +23,8 @@ export interface BinarySpec extends EntryOverrides {
 
 export interface FileSpec extends EntryOverrides {
   path: string;
+  /** Why the entry is there, when a tool added it (`jailbuild test --fix`, `jailbuild trace`): kept in reasons. */
+  because?: string;
   dest?: string;
   dereference?: boolean;
   optional?: boolean;
@@ -86,6 +90,30 @@ export interface MountSpec {
   allowLinks?: boolean;
 }
 
+/** A file a test puts in the jail before it runs (owned by the test's user). */
+export interface TestFileSpec {
+  path: string;
+  text: string;
+  mode?: string;
+}
+
+/** A test of a jail: a command run inside it, and what must come of it. */
+export interface TestSpec {
+  name: string;
+  /** Run by the jail's `/bin/sh -c`. */
+  run: string;
+  /** Account (name or number) it runs as: default the profile's first user, else 65534. */
+  user?: IdValue;
+  group?: IdValue;
+  env?: Record<string, string>;
+  /** Folder it starts in (default `/tmp`). */
+  cwd?: string;
+  files?: TestFileSpec[];
+  /** Seconds before it is stopped (default 60). */
+  timeout?: number;
+  expect?: { exit?: number; stdout?: string; files?: string[] };
+}
+
 export interface ProfileDocument {
   $schema?: string;
   name?: string;
@@ -108,6 +136,9 @@ export interface ProfileDocument {
   permissions?: PermissionPolicy;
   mounts?: MountSpec[];
   mtime?: number;
+  /** A read-only /proc (hidepid=2) in the jail, mounted by `jailbuild mount` and the test runner. */
+  proc?: boolean;
+  tests?: TestSpec[];
 }
 
 /** Where a request in a profile came from: the file, the JSON path and its line, for reasons and errors. */
@@ -137,6 +168,9 @@ export interface Profile {
   permissions: PermissionPolicy;
   mounts: Located<MountSpec>[];
   mtime?: number;
+  /** A read-only /proc (hidepid=2) at run time. */
+  proc: boolean;
+  tests: Located<TestSpec>[];
   /** Every profile file read, the profile itself first. */
   sources: string[];
   /** Where the single-valued fields that others write into config files came from (the last layer that set them). */
