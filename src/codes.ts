@@ -38,6 +38,7 @@ export const CODES = {
   PATH_ESCAPE: 'a path climbs out of its root',
   SOURCE_CHANGED: 'a source file is no longer the file the plan saw (exit 1): run again',
   IO_ERROR: 'reading or writing failed (exit 1)',
+  INTERRUPTED: 'stopped by Ctrl-C (SIGINT) or SIGTERM: what it started is killed, nothing is left mounted (exit 130)',
 } as const;
 
 export type Code = keyof typeof CODES;

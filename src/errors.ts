@@ -4,7 +4,7 @@ import type { Code } from './codes.js';
  * Errors are values with a code, the file they concern and, where it applies, the field.
  * The CLI prints `message` on one line; `--debug` adds the stack.
  */
-export type ErrorCode = Extract<Code, 'ELF_NOT_ELF' | 'ELF_MALFORMED' | 'ELF_UNSUPPORTED' | 'IO_ERROR' | 'NOT_FOUND' | 'SYMLINK_LOOP' | 'PATH_ESCAPE' | 'LDCACHE_MALFORMED' | 'SOURCE_CHANGED' | 'USAGE' | 'INPUT'>;
+export type ErrorCode = Extract<Code, 'ELF_NOT_ELF' | 'ELF_MALFORMED' | 'ELF_UNSUPPORTED' | 'IO_ERROR' | 'NOT_FOUND' | 'SYMLINK_LOOP' | 'PATH_ESCAPE' | 'LDCACHE_MALFORMED' | 'SOURCE_CHANGED' | 'USAGE' | 'INPUT' | 'INTERRUPTED'>;
 
 export interface ErrorDetails {
   file?: string;

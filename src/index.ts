@@ -55,6 +55,8 @@ export type {
   GroupSpec,
   PermissionPolicy,
   MountSpec,
+  TestSpec,
+  TestFileSpec,
 } from './profile/profile-types.js';
 export { loadConfig, type JailbuildConfig } from './config/load-config.js';
 export { loadProfileWithSettings, outputFolder } from './config/profile-settings.js';
@@ -90,3 +92,17 @@ export { bindMounts, unbindMounts, type MountReport, type UnmountReport } from '
 export { openMountSource, systemFolder, type MountSource, type FollowedLink } from './mounts/open-mount-source.js';
 export { mountsBelow, readMountTable, type MountEntry } from './mounts/mounts-below.js';
 export { processesInside, describeProcesses, type ProcessInside } from './mounts/processes-inside.js';
+export { mountProc, unmountProc, mountFreshTmp } from './mounts/run-time-mounts.js';
+
+// Tests in jails, diagnosis, fixes and traces.
+export { testProfile, extendsReference, type TestProfileOptions, type TestReport, type TestRound, type TestEvent } from './jailtest/test-profile.js';
+export { runTests, testsOf, testUser, type RunTestsOptions, type TestOutcome, type TestUser } from './jailtest/run-tests.js';
+export { runInNamespaces, type JailCommand, type JailRunResult } from './jailtest/namespace-run.js';
+export { diagnose, describeDiagnosis, permissionAtFault, type Diagnosis, type DiagnoseContext, type PermissionProblem } from './jailtest/diagnose.js';
+export { needOf, type AccessNeed, type NeedContext, type Refusal } from './jailtest/access-needs.js';
+export { traceCommand, additionsFromTrace, type TraceOptions, type TraceResult } from './jailtest/trace-run.js';
+export { readTrace, parseProcessTrace, straceArgs, decodeCString, type Access, type AccessKind } from './jailtest/strace-log.js';
+export { addToProfileText, writeAdditions, presentInText } from './jailtest/profile-patch.js';
+export { profileValue, describeAddition, mergeAdditions, additionKey, type Addition, type AdditionField } from './jailtest/profile-additions.js';
+export { packageFolder, isSharedFolder } from './jailtest/package-folders.js';
+export { PackageIndex } from './packages/package-index.js';

@@ -11,6 +11,8 @@ const load = {
   profile: () => import('./profile-command.js'),
   mount: () => import('./mount-command.js'),
   pool: () => import('./php-fpm-pool-command.js'),
+  test: () => import('./test-command.js'),
+  trace: () => import('./trace-command.js'),
 };
 
 /** Exit codes: 0 success, 1 something the command checks failed (missing libraries), 2 usage or input error. */
@@ -195,6 +197,115 @@ Example:
       );
     });
 
+  program
+    .command('test')
+    .description(
+      "Build a profile's jail and run its tests inside it: each in fresh mount, PID and network namespaces, chrooted, as the test's user. A failing test is traced with strace and explained: the profile line that adds what it looked for.",
+    )
+    .argument('<PROFILE>', 'a profile with "tests" (a file, or the name of a shipped or configured profile)')
+    .option('--out <DIR>', 'build the jail here and keep it (a folder jailbuild built, an empty folder or a new path); default: a temporary folder, removed afterwards')
+    .option('--fix <FILE>', 'write what the diagnosis finds into FILE (a profile extending PROFILE, made when missing), rebuild from it and test again, until the tests pass or a round finds nothing new')
+    .option('--rounds <N>', 'at most N build-and-test rounds with --fix (default 8)', (v: string) => wholeNumber('--rounds', v, 1, 100))
+    .option('--only <NAME>', 'run only this test (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option(
+      '--serve <COMMAND>',
+      "start this host command (sh -c, as root, outside the jail) in each test's network namespace first: a local stand-in for a server the jail talks to (repeatable)",
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
+    .option('--root <DIR>', "the source root the files come from (default: the profile's root, else /)")
+    .option('--keep', 'keep the temporary jail and print where it is')
+    .option('--force', 'replace --out DIR even when jailbuild did not build it')
+    .addOption(setOption())
+    .option('--json', 'print one JSON report: every round, test, output and diagnosis')
+    .addHelpText(
+      'after',
+      `
+Each test runs the jail's /bin/sh -c RUN as its user (default: the profile's first user, else 65534),
+with only PATH, HOME=/tmp and its env, in /tmp (or its cwd), after its input files are placed; it
+passes when the exit status, standard output and files are as "expect" says. Nothing of the host is
+reachable but the jail: no host process, no network but the namespace's own loopback; /proc (with
+"proc": true) and the profile's mounts are made in that namespace only and vanish with it.
+
+A failing test is run again under strace (Debian package strace); every path it could not open,
+run, list or reach that the source root has becomes a suggested line (a program as binaries, a file
+of a package's folder as that folder's tree, /dev/NAME as devices, /proc as proc), with the owning
+package; a path the jail has but the user may not read names the mode at fault.
+
+Exit status: 0 every test passed; 1 a test failed; 2 a usage or profile error (no tests, strace
+missing); 130 interrupted (every process of the tests is killed, nothing stays mounted).
+
+--serve starts a server the tests can reach at 127.0.0.1 (the only network they have); it runs on
+the host's files, as root, and dies with the test. The test should retry until it answers
+(curl --retry 5 --retry-connrefused).
+
+Examples:
+  jailbuild test tex
+  jailbuild test ./lilypond.json --fix ./lilypond.fixed.json
+  jailbuild test ./wiki.json --set POOL=wiki --out /srv/php-fpm/chroot/wiki --json
+  jailbuild test curl --serve 'openssl s_server -accept 127.0.0.1:4433 -cert srv.crt -key srv.key -www'`,
+    )
+    .action(async (name: string, o: Record<string, unknown>) => {
+      const { runTestCommand } = await load.test();
+      setCode(
+        await runTestCommand(
+          name,
+          {
+            ...(typeof o.out === 'string' ? { out: o.out } : {}),
+            ...(typeof o.fix === 'string' ? { fix: o.fix } : {}),
+            ...(typeof o.rounds === 'number' ? { rounds: o.rounds } : {}),
+            ...(Array.isArray(o.only) ? { only: o.only as string[] } : {}),
+            ...(Array.isArray(o.serve) ? { serve: o.serve as string[] } : {}),
+            ...(typeof o.root === 'string' ? { root: o.root } : {}),
+            ...(o.set ? { set: o.set as Record<string, string> } : {}),
+            keep: Boolean(o.keep),
+            force: Boolean(o.force),
+            json: Boolean(o.json),
+          },
+          out,
+        ),
+      );
+    });
+
+  program
+    .command('trace')
+    .description('Run a working command under strace and print the profile that would hold it: the programs it ran, the files and folders it read (a package folder whole when it read several files there), devices, /proc.')
+    .argument('<COMMAND...>', 'the command and its arguments (put -- before it)')
+    .option('--root <DIR>', 'run it chrooted into this source root (default: on the host)')
+    .option('--user <USER>', 'run it as this account: a name or uid[:gid] (default: whoever runs jailbuild); trace as the jail will run it')
+    .option('--write <FILE>', 'merge the lines into this profile file, keeping its comments and layout (made as {"extends": "base"} when missing)')
+    .option('--json', 'print the lines, the refusals and the count of accesses as JSON')
+    .addHelpText(
+      'after',
+      `
+The command's own output goes to standard error; the profile goes to standard output. What it
+reads or writes in its working folder and /tmp is its input and output, and is left out; so are the
+libraries its programs link (the profile's static resolution brings them) and the host's account
+files and private files (named on standard error). Each line says why it is there:
+read by lilypond during "lilypond --png x.ly".
+
+Exit status: 0 the command succeeded; 1 it failed (the lines are printed all the same); 2 usage.
+
+Examples:
+  jailbuild trace -- lilypond --png x.ly
+  jailbuild trace --user 33 --write wiki.json -- php /srv/www/wiki/cron.php
+  jailbuild trace --root /srv/sysroot -- /usr/bin/convert in.png -thumbnail 64x64 out.jpg`,
+    )
+    .action(async (command: string[], o: Record<string, unknown>) => {
+      const { runTraceCommand } = await load.trace();
+      setCode(
+        await runTraceCommand(
+          command,
+          {
+            ...(typeof o.root === 'string' ? { root: o.root } : {}),
+            ...(typeof o.user === 'string' ? { user: o.user } : {}),
+            ...(typeof o.write === 'string' ? { write: o.write } : {}),
+            json: Boolean(o.json),
+          },
+          out,
+        ),
+      );
+    });
+
   registerAudit(program, out, setCode);
 
   return program;
@@ -229,6 +340,7 @@ export async function main(argv: string[], out: Output = processOutput): Promise
     }
     out.stderr(`jailbuild: ${describeError(err)}\n`);
     if (debug && err instanceof Error && err.stack) out.stderr(err.stack + '\n');
+    if (err instanceof JailError && err.code === 'INTERRUPTED') return 130;
     return err instanceof JailError && (err.code === 'USAGE' || err.code === 'INPUT') ? EXIT_USAGE : EXIT_FAILED;
   }
 }

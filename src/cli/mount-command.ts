@@ -1,6 +1,7 @@
 import { bindMounts, type MountReport, unbindMounts } from '../mounts/bind-mounts.js';
 import type { Output } from './output.js';
 import { loadProfileWithSettings, outputFolder } from '../config/profile-settings.js';
+import { mountProc, unmountProc } from '../mounts/run-time-mounts.js';
 
 interface MountOptions {
   out?: string;
@@ -17,7 +18,7 @@ function describeMount(r: MountReport): string | undefined {
   return `jailbuild: mounted ${r.realSource} on ${r.target}${r.readOnly ? ' (read-only)' : ''}${through}\n`;
 }
 
-/** `jailbuild mount`: makes the profile's bind mounts inside the jail (read-only where asked). */
+/** `jailbuild mount`: makes the profile's bind mounts inside the jail (read-only where asked), and its /proc when it has "proc": true. */
 export function runMount(nameOrPath: string, opts: MountOptions, out: Output): number {
   const profile = loadProfileWithSettings(nameOrPath, opts);
   const jail = outputFolder(profile, opts.out);
@@ -25,6 +26,7 @@ export function runMount(nameOrPath: string, opts: MountOptions, out: Output): n
     const line = describeMount(r);
     if (line) out.stdout(line);
   });
+  if (profile.proc) out.stdout(mountProc(jail) ? `jailbuild: mounted a read-only proc (hidepid=2) on ${jail}/proc\n` : `jailbuild: ${jail}/proc is already mounted\n`);
   return 0;
 }
 
@@ -35,6 +37,7 @@ export function runMount(nameOrPath: string, opts: MountOptions, out: Output): n
 export function runUmount(nameOrPath: string, opts: MountOptions, out: Output): number {
   const profile = loadProfileWithSettings(nameOrPath, opts);
   const jail = outputFolder(profile, opts.out);
+  if (profile.proc && unmountProc(jail)) out.stdout(`jailbuild: unmounted ${jail}/proc\n`);
   const left = unbindMounts(profile.mounts, jail, (r) => {
     if (r.kind === 'unmounted') out.stdout(`jailbuild: unmounted ${r.target}\n`);
     else out.stderr(`jailbuild: ${r.message}\n`);

@@ -109,7 +109,8 @@ export async function runProfile(nameOrPath: string, opts: ProfileCommandOptions
         `jailbuild: ${result.replaced ? 'rebuilt' : 'built'} ${result.out} from ${profile.file}: ${counts.files} files, ${counts.symlinks} links, ${counts.directories} folders, ${counts.devices} devices (${result.bytes} bytes)\n`,
       );
       out.stdout(`jailbuild: ${describeAccess(plan.access)}\n`);
-      if (profile.mounts.length > 0) out.stdout(`jailbuild: this jail expects ${profile.mounts.length} bind mount(s): jailbuild mount ${profileArg(nameOrPath, opts)}--out ${result.out}\n`);
+      const expects = [...(profile.mounts.length > 0 ? [`${profile.mounts.length} bind mount(s)`] : []), ...(profile.proc ? ['a /proc'] : [])].join(' and ');
+      if (expects !== '') out.stdout(`jailbuild: this jail expects ${expects}: jailbuild mount ${profileArg(nameOrPath, opts)}--out ${result.out}\n`);
     }
   }
   if (wantsOutputs(targets)) return emitOutputs(plan, fs, targets, out);
