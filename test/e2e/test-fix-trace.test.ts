@@ -23,8 +23,11 @@ interface Program {
   tests: TestSpec[];
 }
 
-/** The jail's PATH (and so the host's for the traced run: /usr/bin/python3, not a python of /usr/local). */
-const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/**
+ * The host's PATH for the traced run: Debian's folders only, so that the programs traced are the ones
+ * the jail's PATH finds there (/usr/bin/python3, not a python or a convert wrapper of /usr/local).
+ */
+const PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
 const PROGRAMS: Record<string, Program> = {
   lilypond: {
