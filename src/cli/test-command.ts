@@ -2,7 +2,7 @@ import { describeDiagnosis } from '../jailtest/diagnose.js';
 import { describeAddition } from '../jailtest/profile-additions.js';
 import type { TestOutcome } from '../jailtest/run-tests.js';
 import { type TestEvent, testProfile, type TestReport } from '../jailtest/test-profile.js';
-import { JailError } from '../errors.js';
+import { JailError, printable } from '../errors.js';
 import type { Output } from './output.js';
 
 export interface TestCommandOptions {
@@ -74,8 +74,10 @@ function reportJson(report: TestReport): unknown {
  * or profile error, 130 interrupted.
  */
 export async function runTestCommand(nameOrPath: string, opts: TestCommandOptions, out: Output): Promise<number> {
+  // Paths and output come from the program under test: control characters are shown escaped, so
+  // that nothing it prints or names can forge a line of jailbuild's or move the terminal's cursor.
   const say = (line: string): void => {
-    if (!opts.json) out.stdout(`${line}\n`);
+    if (!opts.json) out.stdout(`${printable(line, 4000)}\n`);
   };
   const onEvent = (e: TestEvent): void => {
     if (e.type === 'round') say(`jailbuild: round ${e.round}: building ${e.profile}`);

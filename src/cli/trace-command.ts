@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { JailError } from '../errors.js';
+import { JailError, printable } from '../errors.js';
 import { writeFileWhole } from '../io/write-whole.js';
 import { parseJsonDocument } from '../profile/json-document.js';
 import { basename, dirname, resolve as resolveHostPath } from 'node:path';
@@ -58,7 +58,7 @@ export async function runTraceCommand(command: string[], opts: TraceCommandOptio
   }
   const failed = result.status !== 0;
   if (failed) out.stderr(`jailbuild: warning: the command exited with status ${String(result.status)}: what it used before that is below, but a jail built from it may lack what a successful run needs\n`);
-  for (const r of result.refusals) out.stderr(`jailbuild: not added: ${r.path}: ${r.why}\n`);
+  for (const r of result.refusals) out.stderr(`jailbuild: not added: ${printable(r.path, 400)}: ${printable(r.why, 400)}\n`);
   if (opts.write !== undefined) {
     const existing = existsSync(opts.write) ? readFileSync(opts.write, 'utf8') : `${JSON.stringify({ extends: 'base' }, null, 2)}\n`;
     // What the profile has already, through what it extends too, is not added again.
@@ -69,7 +69,7 @@ export async function runTraceCommand(command: string[], opts: TraceCommandOptio
     const { text, added } = addToProfileText(existing, wanted);
     writeFileWhole(opts.write, text);
     if (opts.json) out.stdout(`${JSON.stringify({ status: result.status, file: opts.write, added, refusals: result.refusals }, null, 2)}\n`);
-    else out.stdout(`jailbuild: ${added.length} line(s) added to ${opts.write}${added.length > 0 ? `: ${added.map(describeAddition).join(', ')}` : ''}\n`);
+    else out.stdout(`jailbuild: ${added.length} line(s) added to ${opts.write}${added.length > 0 ? `: ${printable(added.map(describeAddition).join(', '), 8000)}` : ''}\n`);
   } else if (opts.json) {
     out.stdout(`${JSON.stringify({ status: result.status, profile: asProfile(result), additions: result.additions, refusals: result.refusals, accesses: result.accesses.length }, null, 2)}\n`);
   } else out.stdout(`${JSON.stringify(asProfile(result), null, 2)}\n`);

@@ -8,8 +8,8 @@ import { type JailbuildConfig, loadConfig } from './load-config.js';
  * profiles that set none) and the default permissions (for profiles that set none); `root` (the
  * command line's --root) wins over both.
  */
-export function loadProfileWithSettings(nameOrPath: string, opts: { set?: Record<string, string>; root?: string }, config: JailbuildConfig = loadConfig()): Profile {
-  const profile = loadProfile(nameOrPath, { set: opts.set ?? {}, searchPath: config.profilePath });
+export function loadProfileWithSettings(nameOrPath: string, opts: { set?: Record<string, string>; root?: string; alsoTrusted?: string[] }, config: JailbuildConfig = loadConfig()): Profile {
+  const profile = loadProfile(nameOrPath, { set: opts.set ?? {}, searchPath: config.profilePath, ...(opts.alsoTrusted ? { alsoTrusted: opts.alsoTrusted } : {}) });
   if (opts.root !== undefined) profile.root = resolveHostPath(opts.root);
   else if (config.root !== undefined && profile.root === '/') profile.root = config.root;
   if (config.permissions && Object.keys(profile.permissions).length === 0) profile.permissions = { ...config.permissions };

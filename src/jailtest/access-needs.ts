@@ -14,10 +14,10 @@ const NAMED_DEVICES = new Set<DeviceName>(['null', 'zero', 'full', 'random', 'ur
 const DESCRIPTOR_LINKS: Record<string, string> = { '/dev/fd': '/proc/self/fd', '/dev/stdin': '/proc/self/fd/0', '/dev/stdout': '/proc/self/fd/1', '/dev/stderr': '/proc/self/fd/2' };
 
 /** Folders whose content is made at run time, never copied: what a program finds missing there is its own business. */
-const RUN_TIME = /^\/(tmp|var\/tmp|run|var\/run|dev\/shm|home)(\/|$)/;
+const RUN_TIME = /^\/(tmp|var\/tmp|run|var\/run|var\/lock|dev\/shm|home)(\/|$)/;
 
 /** Files the loader or the tool itself makes (the jail's cache is generated at build time), and what no profile can give. */
-const NEVER = /^\/(etc\/ld\.so\.(cache|preload)|sys(\/|$))/;
+const NEVER = /^\/(etc\/ld\.so\.(cache|preload)|sys(\/|$)|proc(\/|$)|dev(\/|$))/;
 
 /** The account databases. */
 const ACCOUNTS = /^\/etc\/(passwd|group|shadow|gshadow)-?$/;
@@ -92,10 +92,18 @@ export function needOf(path: string, kind: AccessKind, ctx: NeedContext): Access
     throw err;
   }
   if (found.kind === 'missing') return null;
+  // Where the path really leads decides too: a link anyone planted in /run/lock must not turn a
+  // program's miss into /sys, /proc, the host's accounts or a folder of run-time files.
+  if (found.path !== path) {
+    if (ACCOUNTS.test(found.path)) return { refusal: { path, why: `it leads to ${found.path}, the host's accounts` } };
+    if (RUN_TIME.test(found.path) || NEVER.test(found.path)) return { refusal: { path, why: `it leads to ${found.path}, which no profile line brings` } };
+  }
   const privacy = ctx.fs.privacyOf(found.path);
   if (privacy !== null) return { refusal: { path, why: `the host keeps it from others (${privacy}); add it by hand with "secret": true if the jail must hold it` } };
   if (found.kind === 'socket') {
     const dir = dirnameInside(found.path);
+    const mode = found.stats?.mode ?? 0;
+    if ((mode & 0o002) === 0) return { refusal: { path, why: 'a socket others may not connect to: mount its folder by hand if the jail must reach it' } };
     if (isSharedFolder(dir)) return { refusal: { path, why: `a socket in ${dir}: bind-mount its folder by hand` } };
     return { addition: { field: 'mounts', path: dir, ...owners(ctx, found.path) } };
   }

@@ -4,10 +4,10 @@
  * mounts where asked — inside the new mount namespace only, so they vanish with it — places the
  * test's input files, runs the command, checks the files it must leave, and writes what came of it
  * to the result file (outside the jail: nothing inside can forge it). It exits with the command's
- * status. Its one argument is the request, as JSON (see NamespaceRequest).
+ * status. Its one argument is the file that holds the request, as JSON (see NamespaceRequest).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadProfileWithSettings } from '../config/profile-settings.js';
 import { describeError } from '../errors.js';
 import { bindMounts } from '../mounts/bind-mounts.js';
@@ -20,7 +20,7 @@ export interface NamespaceRequest {
   proc: boolean;
   /** Mount an empty tmpfs on the jail's /tmp first. */
   freshTmp: boolean;
-  mounts?: { profile: string; set: Record<string, string> };
+  mounts?: { profile: string; set: Record<string, string>; alsoTrusted?: string[] };
   /** Input files, placed owned by uid:gid. */
   files: TestFileSpec[];
   uid: number;
@@ -41,7 +41,7 @@ export interface NamespaceResult {
   missing?: string[];
 }
 
-const request = JSON.parse(process.argv[2] ?? '{}') as NamespaceRequest;
+const request = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as NamespaceRequest;
 
 function report(result: NamespaceResult): void {
   writeFileSync(request.resultFile, JSON.stringify(result));
@@ -58,18 +58,20 @@ for (const text of request.serve) {
   const server = spawn('sh', ['-c', text], { cwd: request.cwd, stdio: ['ignore', 'ignore', 'inherit'], detached: false });
   server.on('error', (err) => setupFailed(`starting ${text}`, err));
 }
+// The input files go into the fresh /tmp before any mount of the profile is made: never into a
+// host folder mounted in the jail.
 const steps: Array<[string, () => unknown]> = [
   ['mounting an empty /tmp in the jail', () => request.freshTmp && mountFreshTmp(request.jail)],
   ['mounting /proc in the jail', () => request.proc && mountProc(request.jail)],
+  ["placing the test's files", () => placeTestFiles(request.jail, request.files, request.uid, request.gid)],
   [
     "making the profile's mounts",
     () => {
       if (!request.mounts) return;
-      const profile = loadProfileWithSettings(request.mounts.profile, { set: request.mounts.set });
+      const profile = loadProfileWithSettings(request.mounts.profile, { set: request.mounts.set, ...(request.mounts.alsoTrusted ? { alsoTrusted: request.mounts.alsoTrusted } : {}) });
       bindMounts(profile.mounts, request.jail, () => undefined);
     },
   ],
-  ["placing the test's files", () => placeTestFiles(request.jail, request.files, request.uid, request.gid)],
 ];
 for (const [what, step] of steps) {
   try {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,7 @@ export interface JailCommand {
   /** Mount a read-only /proc (hidepid=2) in the jail first. */
   proc: boolean;
   /** The profile's bind mounts, made first (the profile file and its --set values). */
-  mounts?: { profile: string; set: Record<string, string> };
+  mounts?: { profile: string; set: Record<string, string>; alsoTrusted?: string[] };
   /** Run under strace, writing PREFIX.PID files (see strace-log.ts). */
   tracePrefix?: string;
   /** Input files placed first, owned by uid:gid. */
@@ -64,7 +64,56 @@ export function programPath(name: string): string | undefined {
 }
 
 /** The Debian package of each program the runner uses, for the error when one is missing. */
-const PACKAGES: Record<string, string> = { unshare: 'util-linux', chroot: 'coreutils', env: 'coreutils', strace: 'strace', ip: 'iproute2' };
+const PACKAGES: Record<string, string> = { unshare: 'util-linux', setpriv: 'util-linux', prlimit: 'util-linux', chroot: 'coreutils', env: 'coreutils', strace: 'strace', ip: 'iproute2' };
+
+/** The programs every test run needs. */
+export const RUNNER_PROGRAMS = ['unshare', 'setpriv', 'prlimit', 'env', 'chroot'];
+
+/**
+ * Processes the test's uid may have at once (RLIMIT_NPROC, counted host-wide for that uid: there is
+ * no user namespace): a fork bomb stops there instead of taking every process id of the host.
+ */
+export const MAX_PROCESSES = 2048;
+
+/**
+ * What the jail's /bin/sh does first, as the test's user: go to the test's folder, take the test's
+ * variables from its arguments (they never pass through the environment of the host programs that
+ * start it, which run as root: LD_PRELOAD there would be root's), then run the test's text.
+ */
+const IN_JAIL = 'cd "$1" || exit 126; run=$2; shift 2; for kv do export "$kv" || exit 126; done; exec /bin/sh -c "$run"';
+
+/**
+ * The command that enters the jail: no new privileges for anything it starts (setuid bits and file
+ * capabilities count for nothing, in the jail and in its mounts), a bounding set with only what
+ * chroot and the change of user need (all gone once the user is not root), a process limit, an
+ * empty environment, then chroot as uid:gid with that one group.
+ */
+export function jailCommand(cmd: Pick<JailCommand, 'jail' | 'run' | 'uid' | 'gid' | 'env' | 'cwd'>): string[] {
+  const where = (name: string): string => programPath(name) as string;
+  const envArgs = Object.entries(cmd.env).map(([k, v]) => `${k}=${v}`);
+  return [
+    where('setpriv'),
+    '--no-new-privs',
+    '--bounding-set=-all,+sys_chroot,+setuid,+setgid,+dac_override,+dac_read_search',
+    '--',
+    where('prlimit'),
+    `--nproc=${MAX_PROCESSES}`,
+    '--',
+    where('env'),
+    '-i',
+    where('chroot'),
+    `--userspec=${cmd.uid}:${cmd.gid}`,
+    `--groups=${cmd.gid}`,
+    cmd.jail,
+    '/bin/sh',
+    '-c',
+    IN_JAIL,
+    'sh',
+    cmd.cwd,
+    cmd.run,
+    ...envArgs,
+  ];
+}
 
 /** Refuses clearly when a program the runner needs is missing. */
 export function requirePrograms(names: string[]): void {
@@ -74,7 +123,7 @@ export function requirePrograms(names: string[]): void {
 }
 
 /**
- * Runs one command in a jail: in fresh mount, PID and network namespaces (`unshare`: the only network
+ * Runs one command in a jail: in fresh mount, PID, network, IPC and UTS namespaces (`unshare`: the only network
  * is the namespace's own loopback, no host process is visible, and the mounts made for the run vanish
  * with it: an empty tmpfs on the jail's /tmp, /proc, the profile's mounts), chrooted, as `uid:gid`,
  * with exactly its environment, under a timeout. On the timeout, or
@@ -82,14 +131,14 @@ export function requirePrograms(names: string[]): void {
  * kernel kills every process left in it. Resolves when all have exited.
  */
 export function runInNamespaces(cmd: JailCommand, onStart?: (child: ChildProcess) => void): Promise<JailRunResult> {
-  requirePrograms(['unshare', 'chroot', 'env', ...(cmd.tracePrefix !== undefined ? ['strace'] : [])]);
-  const envArgs = Object.entries(cmd.env).map(([k, v]) => `${k}=${v}`);
-  // The jail's own /bin/sh starts in the test's folder, then runs the test's text.
-  // env -i empties PATH too: chroot is named by its full path.
-  const chroot = ['env', '-i', ...envArgs, programPath('chroot') as string, `--userspec=${cmd.uid}:${cmd.gid}`, cmd.jail, '/bin/sh', '-c', 'cd "$1" && exec /bin/sh -c "$2"', 'sh', cmd.cwd, cmd.run];
-  // The result comes back through a file outside the jail: nothing inside can reach it to forge it.
+  requirePrograms([...RUNNER_PROGRAMS, ...(cmd.tracePrefix !== undefined ? ['strace'] : [])]);
+  if (cmd.uid === 0 || cmd.gid === 0) throw new JailError('INPUT', `a test never runs as root (uid ${cmd.uid}, gid ${cmd.gid}): there is no user namespace, root in the jail is root on the host`, { field: 'tests' });
+  const chroot = jailCommand(cmd);
+  // The request and the result pass through files in a folder only root may enter: nothing inside
+  // the jail can reach them to forge the result, and a request of any size fits.
   const resultDir = mkdtempSync(join(tmpdir(), 'jailbuild-run-'));
   const resultFile = join(resultDir, 'result.json');
+  const requestFile = join(resultDir, 'request.json');
   const request: NamespaceRequest = {
     jail: cmd.jail,
     proc: cmd.proc,
@@ -104,7 +153,8 @@ export function runInNamespaces(cmd: JailCommand, onStart?: (child: ChildProcess
     resultFile,
     command: cmd.tracePrefix !== undefined ? ['strace', ...straceArgs(cmd.tracePrefix), ...chroot] : chroot,
   };
-  const args = ['--mount', '--pid', '--net', '--fork', '--mount-proc', '--kill-child', process.execPath, INSIDE, JSON.stringify(request)];
+  writeFileSync(requestFile, JSON.stringify(request), { mode: 0o600 });
+  const args = ['--mount', '--pid', '--net', '--ipc', '--uts', '--fork', '--mount-proc', '--kill-child', process.execPath, INSIDE, requestFile];
   return new Promise((resolve) => {
     const child = spawn('unshare', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
     onStart?.(child);

@@ -35,7 +35,7 @@ export function profileValue(a: Addition): unknown {
     case 'directories':
       return { path: a.path, ...(a.mode !== undefined ? { mode: a.mode } : {}) };
     case 'mounts':
-      return { source: a.path, target: a.path };
+      return { source: a.path, target: a.path, readOnly: true };
     case 'trees':
       return { path: a.path, ...(a.resolve ? { resolve: true } : {}), because: a.because };
     default:

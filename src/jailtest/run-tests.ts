@@ -1,12 +1,26 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { runInNewContext } from 'node:vm';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JailError } from '../errors.js';
 import type { Located, Profile, TestSpec } from '../profile/profile-types.js';
 import { DEFAULT_PATH } from '../resolve/program-resolver.js';
 import { type JailRunResult, runInNamespaces } from './namespace-run.js';
-import { type Access, readTrace } from './strace-log.js';
+import { type Access, MAX_TRACE_BYTES, readTrace } from './strace-log.js';
+
+/** Bytes of the files in a folder (not below it). */
+function folderBytes(dir: string): number {
+  let sum = 0;
+  for (const name of readdirSync(dir)) {
+    try {
+      sum += statSync(join(dir, name)).size;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return sum;
+}
 
 /** Who a test runs as. */
 export interface TestUser {
@@ -33,7 +47,7 @@ export interface RunTestsOptions {
   /** Host path of the built jail. */
   jail: string;
   /** The profile file and --set values, for the mounts made inside the test's namespaces. */
-  profileRef: { profile: string; set: Record<string, string> };
+  profileRef: { profile: string; set: Record<string, string>; alsoTrusted?: string[] };
   /** Run a failing test again under strace and keep what it accessed. */
   trace?: boolean;
   /** Tests to run (by name); default all. */
@@ -75,13 +89,29 @@ export function testUser(test: TestSpec, profile: Profile): TestUser {
   };
   const first = profile.users[0];
   const user = test.user !== undefined ? account(test.user) : first ? { uid: Number(first.uid), gid: Number(first.gid), name: first.name } : { uid: NOBODY, gid: NOBODY };
+  if (user.uid === 0) throw new JailError('INPUT', `${test.name}: a test never runs as root (uid 0): there is no user namespace, root in the jail is root on the host`, { field: 'tests' });
   if (test.group !== undefined) {
     const g = test.group;
     const gid = typeof g === 'number' || /^\d+$/.test(g) ? Number(g) : Number(profile.groups.find((x) => x.name === g)?.gid ?? NaN);
     if (!Number.isInteger(gid)) throw new JailError('INPUT', `${test.name}: group ${JSON.stringify(g)} is no group of the profile`, { field: 'tests' });
     user.gid = gid;
   }
+  if (user.gid === 0) throw new JailError('INPUT', `${test.name}: a test never runs with group 0 (root's)`, { field: 'tests' });
   return user;
+}
+
+/** How long a test's `expect.stdout` pattern may run on the output (the output is the program's: it may be made to make a pattern backtrack forever). */
+const PATTERN_SECONDS = 2;
+
+/** Whether `pattern` (multi-line) matches `text`; undefined when it ran out of time. */
+function matchesWithin(pattern: string, text: string): boolean | undefined {
+  const re = new RegExp(pattern, 'm');
+  try {
+    return runInNewContext('re.test(text)', { re, text }, { timeout: PATTERN_SECONDS * 1000 }) as boolean;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return undefined;
+    throw err;
+  }
 }
 
 /** What did not come of a run as the test expected. */
@@ -91,7 +121,11 @@ function checkExpectations(test: TestSpec, result: JailRunResult): string[] {
   if (result.timedOut) return [`stopped after ${test.timeout ?? 60} s`];
   const exit = test.expect?.exit ?? 0;
   if (result.status !== exit) failures.push(`exit status ${String(result.status)}, expected ${exit}`);
-  if (test.expect?.stdout !== undefined && !new RegExp(test.expect.stdout, 'm').test(result.stdout)) failures.push(`standard output does not match ${JSON.stringify(test.expect.stdout)}`);
+  if (test.expect?.stdout !== undefined) {
+    const matched = matchesWithin(test.expect.stdout, result.stdout);
+    if (matched === undefined) failures.push(`the pattern ${JSON.stringify(test.expect.stdout)} took over ${PATTERN_SECONDS} s on the output: write a simpler one`);
+    else if (!matched) failures.push(`standard output does not match ${JSON.stringify(test.expect.stdout)}`);
+  }
   for (const f of result.missingFiles) failures.push(`${f} was not made`);
   return failures;
 }
@@ -130,7 +164,19 @@ export async function runTests(profile: Profile, options: RunTestsOptions): Prom
       const dir = mkdtempSync(join(tmpdir(), 'jailbuild-trace-'));
       try {
         // The second run starts as the first did: from an empty /tmp with the inputs in it.
-        await runInNamespaces({ ...command, tracePrefix: join(dir, 'trace') }, options.onChild);
+        // A trace grows as fast as the program makes calls: past MAX_TRACE_BYTES the run is stopped.
+        let child: ChildProcess | undefined;
+        const watch = setInterval(() => {
+          if (folderBytes(dir) > MAX_TRACE_BYTES) child?.kill('SIGKILL');
+        }, 500);
+        try {
+          await runInNamespaces({ ...command, tracePrefix: join(dir, 'trace') }, (c) => {
+            child = c;
+            options.onChild?.(c);
+          });
+        } finally {
+          clearInterval(watch);
+        }
         if (options.signal?.aborted) throw interrupted();
         outcome.accesses = readTrace(join(dir, 'trace'), options.jail);
       } finally {

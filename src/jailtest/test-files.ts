@@ -1,23 +1,38 @@
-import { closeSync, constants, fchmodSync, fchownSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, lchownSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { JailError } from '../errors.js';
 import type { TestFileSpec } from '../profile/profile-types.js';
 import { DirHandle, isPlainName } from '../rootfs/dir-handle.js';
 import { splitInside } from '../rootfs/inside-path.js';
 import { RootFs } from '../rootfs/rootfs.js';
 
+/** Whether a test's input file path is one placeTestFiles takes: plain names below /tmp. */
+export function isTestFilePath(path: string): boolean {
+  const parts = splitInside(path);
+  return parts.length >= 2 && parts[0] === 'tmp' && parts.every((p) => isPlainName(p));
+}
+
 /**
- * Puts a test's input files in the jail, owned by its user: folder by folder without following links
- * (a link planted in the jail must not send root's write elsewhere), each file new (O_EXCL).
+ * Puts a test's input files in the jail's /tmp (the test's own empty tmpfs), owned by its user:
+ * folder by folder without following links, missing folders made (0755, the user's), each file new
+ * (O_EXCL, O_NOFOLLOW), its mode at most 0777 (no setuid, setgid or sticky bit).
  */
 export function placeTestFiles(jail: string, files: TestFileSpec[], uid: number, gid: number): void {
   for (const f of files) {
+    if (!isTestFilePath(f.path)) throw new JailError('INPUT', `file ${f.path}: a test's input files go below /tmp, by plain names`, { field: 'tests' });
     const parts = splitInside(f.path);
-    const name = parts.pop();
-    if (name === undefined || !isPlainName(name) || parts.some((p) => !isPlainName(p))) throw new JailError('INPUT', `file ${f.path}: not a plain path in the jail`, { field: 'tests' });
+    const name = parts.pop() as string;
     const root = DirHandle.open(jail, { followLast: true });
-    let dir: DirHandle | undefined;
+    let dir: DirHandle = root;
     try {
-      dir = root.openPath(parts);
+      for (const part of parts) {
+        if (!dir.lstat(part)) {
+          mkdirSync(dir.at(part), { mode: 0o755 });
+          lchownSync(dir.at(part), uid, gid);
+        }
+        const next = dir.openDir(part);
+        if (dir !== root) dir.close();
+        dir = next;
+      }
       let fd: number;
       try {
         fd = openSync(dir.at(name), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
@@ -27,12 +42,12 @@ export function placeTestFiles(jail: string, files: TestFileSpec[], uid: number,
       try {
         writeSync(fd, f.text);
         fchownSync(fd, uid, gid);
-        fchmodSync(fd, parseInt(f.mode ?? '0644', 8));
+        fchmodSync(fd, parseInt(f.mode ?? '0644', 8) & 0o777);
       } finally {
         closeSync(fd);
       }
     } finally {
-      if (dir !== root) dir?.close();
+      if (dir !== root) dir.close();
       root.close();
     }
   }

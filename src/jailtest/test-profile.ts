@@ -120,14 +120,15 @@ export async function testProfile(nameOrPath: string, options: TestProfileOption
     for (let round = 1; round <= maxRounds; round++) {
       // The fix file, once there is one, is what is built: it extends the profile and adds the fixes.
       const profileRef = options.fix !== undefined && existsSync(options.fix) ? resolveHostPath(options.fix) : nameOrPath;
-      const profile = round === 1 && profileRef === nameOrPath ? first : loadProfileWithSettings(profileRef, settings, config);
+      // The fix file extends the profile named: that one keeps its right to grant (secrets, setuid bits, devices).
+      const profile = round === 1 && profileRef === nameOrPath ? first : loadProfileWithSettings(profileRef, { ...settings, alsoTrusted: [first.file] }, config);
       options.onEvent?.({ type: 'round', round, profile: profile.file });
       const plan = await build(profile, dest, Boolean(options.force));
       if (options.signal?.aborted) throw aborted();
       options.onEvent?.({ type: 'built', round, jail: realpathSync(dest), entries: plan.entries.length });
       const outcomes = await runTests(profile, {
         jail: realpathSync(dest),
-        profileRef: { profile: profile.file, set },
+        profileRef: { profile: profile.file, set, alsoTrusted: [first.file] },
         trace: true,
         ...(options.only ? { only: options.only } : {}),
         ...(options.serve ? { serve: options.serve } : {}),

@@ -2,11 +2,11 @@ import { existsSync, fstatSync } from 'node:fs';
 import { JailError } from '../errors.js';
 import type { Located, MountSpec } from '../profile/profile-types.js';
 import { DirHandle, errnoOf } from '../rootfs/dir-handle.js';
-import { bindOnDescriptor, unmountIn } from './mount-descriptors.js';
+import { unmountIn } from './mount-descriptors.js';
 import { type MountEntry, mountOfDescriptor, mountsBelow } from './mounts-below.js';
 import { type FollowedLink, type MountSource, openMountSource } from './open-mount-source.js';
 import { type MountPointParent, openMountPoint, openMountPointParent, pathOfDescriptor } from './open-mount-point.js';
-import { bindReadOnly } from './read-only-bind.js';
+import { bindRestricted } from './restricted-bind.js';
 
 /** What `bindMounts` did with one mount of the profile, as it happens. */
 export type MountReport =
@@ -85,16 +85,16 @@ function bindOne(m: Located<MountSpec>, source: MountSource, jailDir: DirHandle,
     const what = `mount ${source.realPath} on ${at.path}`;
     const point = openMountPoint(at, source.kind, targetField);
     try {
-      if (m.readOnly) bindReadOnly(source, point.fd, what);
-      else bindOnDescriptor(source.fd, point.fd, what);
+      bindRestricted(source, point.fd, Boolean(m.readOnly), what);
       // What is mounted there now must be the source that was checked, read-only where asked.
       const made = mountOn(at);
       if (!made || made.dev !== source.stats.dev || made.ino !== source.stats.ino) {
         throw new JailError('SOURCE_CHANGED', `${what}: the mount point was moved while it was mounted (by whoever can write in ${pathOfDescriptor(at.parent.fd)}); the mount is at ${pathOfDescriptor(point.fd)} now`);
       }
-      if (m.readOnly && !made.mount.options.includes('ro')) {
+      const lacking = ['nosuid', 'nodev', ...(m.readOnly ? ['ro'] : [])].filter((o) => !made.mount.options.includes(o));
+      if (lacking.length > 0) {
         unmountIn(at.parent, at.name, what);
-        throw new JailError('IO_ERROR', `${what}: the mount came out writable; it was removed`);
+        throw new JailError('IO_ERROR', `${what}: the mount came out without ${lacking.join(', ')}; it was removed`);
       }
     } finally {
       point.close();

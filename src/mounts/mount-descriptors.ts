@@ -32,10 +32,10 @@ export function bindInFolder(sourceFd: number, dir: DirHandle, name: string, wha
   run('mount', ['--no-canonicalize', '--bind', '/proc/self/fd/3', `/proc/self/fd/4/${name}`], [sourceFd, dir.fd], what);
 }
 
-/** Makes the mount on top of `name` in the open folder `dir` read-only. */
-export function remountReadOnlyIn(dir: DirHandle, name: string, what: string): void {
+/** Makes the mount on top of `name` in the open folder `dir` ignore setuid bits and devices, and read-only with `readOnly`. */
+export function remountRestrictedIn(dir: DirHandle, name: string, readOnly: boolean, what: string): void {
   dir.at(name);
-  run('mount', ['--no-canonicalize', '-o', 'remount,bind,ro', `/proc/self/fd/3/${name}`], [dir.fd], what);
+  run('mount', ['--no-canonicalize', '-o', `remount,bind,nosuid,nodev${readOnly ? ',ro' : ''}`, `/proc/self/fd/3/${name}`], [dir.fd], what);
 }
 
 /** Unmounts the mount on top of `name` in the open folder `dir` (with `lazy`, detaches it even while busy). */
@@ -49,8 +49,8 @@ export function mountProcOn(pointFd: number, what: string): void {
   run('mount', ['--no-canonicalize', '-t', 'proc', '-o', 'ro,nosuid,nodev,noexec,hidepid=2', 'proc', '/proc/self/fd/3'], [pointFd], what);
 }
 
-/** Mounts an empty tmpfs on the open folder, with the folder's own mode and owner (no devices, no setuid). */
-export function mountTmpfsOn(pointFd: number, mode: number, uid: number, gid: number, what: string): void {
-  const options = `nosuid,nodev,size=50%,mode=${(mode & 0o7777).toString(8)},uid=${uid},gid=${gid}`;
+/** Mounts an empty tmpfs of at most `sizeBytes` (and 64 Ki files) on the open folder, with the folder's own mode and owner (no devices, no setuid). */
+export function mountTmpfsOn(pointFd: number, mode: number, uid: number, gid: number, sizeBytes: number, what: string): void {
+  const options = `nosuid,nodev,size=${sizeBytes},nr_inodes=65536,mode=${(mode & 0o7777).toString(8)},uid=${uid},gid=${gid}`;
   run('mount', ['--no-canonicalize', '-t', 'tmpfs', '-o', options, 'tmpfs', '/proc/self/fd/3'], [pointFd], what);
 }

@@ -43,6 +43,8 @@ export function systemFolder(realPath: string): string | undefined {
   if (realPath === '/') return "the host's root folder";
   if (/^\/(etc|root|boot|proc|sys|dev)(\/|$)/.test(realPath)) return `inside /${realPath.split('/')[1]}, a system folder`;
   if (/^\/(usr|bin|sbin|lib|lib32|lib64|libx32|var|home|run|srv|opt|tmp)$/.test(realPath)) return 'a whole system folder';
+  // The host's programs and libraries: mounted, they would give an inmate every program of the host.
+  if (/^\/(usr\/)?(bin|sbin|lib|lib32|lib64|libx32|libexec)(\/|$)/.test(realPath) || /^\/usr\/local\/(bin|sbin|lib)(\/|$)/.test(realPath)) return "inside a folder of the host's programs and libraries";
   return undefined;
 }
 

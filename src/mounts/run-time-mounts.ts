@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { DirHandle } from '../rootfs/dir-handle.js';
 import { JailError } from '../errors.js';
 import { mountProcOn, mountTmpfsOn, unmountIn } from './mount-descriptors.js';
@@ -45,19 +46,24 @@ export function unmountProc(jail: string): boolean {
   }
 }
 
+/** A test's /tmp: a quarter of the memory, at most 1 GiB (its pages are the host's memory). */
+export function defaultTmpSize(): number {
+  return Math.min(Math.floor(totalmem() / 4), 1024 * 1024 * 1024);
+}
+
 /**
  * Mounts an empty tmpfs on the jail's /tmp (its own folder, opened without following links), with
  * that folder's mode and owner: a test starts from an empty /tmp and leaves the jail's own untouched
  * (a jail in service keeps its sessions there). Nothing is done when the jail has no /tmp folder.
  * Meant for a mount namespace of its own: the tmpfs vanishes with it.
  */
-export function mountFreshTmp(jail: string): boolean {
+export function mountFreshTmp(jail: string, sizeBytes = defaultTmpSize()): boolean {
   const root = DirHandle.open(jail, { followLast: true });
   try {
     if (!root.lstat('tmp')?.isDirectory()) return false;
     const point = root.openDir('tmp');
     try {
-      mountTmpfsOn(point.fd, point.stats.mode, point.stats.uid, point.stats.gid, `${jail}/tmp`);
+      mountTmpfsOn(point.fd, point.stats.mode, point.stats.uid, point.stats.gid, sizeBytes, `${jail}/tmp`);
       return true;
     } finally {
       point.close();

@@ -11,6 +11,11 @@ export interface LoadProfileOptions {
   set?: Record<string, string>;
   /** Folders searched for profiles named without a path, before the shipped ones. */
   searchPath?: string[];
+  /**
+   * Profile files that may grant (secrets, setuid bits, devices) like the one named: `jailbuild test
+   * --fix` builds the fix file, which extends the profile the admin named, and that one keeps its say.
+   */
+  alsoTrusted?: string[];
 }
 
 const DEVICES: Record<DeviceName, { major: number; minor: number; mode: string }> = {
@@ -129,7 +134,7 @@ function flatten(file: string, layers: RawLayer[], options: LoadProfileOptions):
     if (b.mtime !== undefined) profile.mtime = b.mtime;
     if (b.proc !== undefined) profile.proc = b.proc;
     if (b.permissions) profile.permissions = { ...profile.permissions, ...sub(b.permissions, '/permissions') };
-    const trusted = layer === top || dirname(layer.file) === SHIPPED_PROFILES;
+    const trusted = layer === top || dirname(layer.file) === SHIPPED_PROFILES || (options.alsoTrusted ?? []).includes(layer.file);
     for (const field of LIST_FIELDS) {
       const items = (b[field] ?? []) as unknown[];
       items.forEach((item, i) => {

@@ -6,7 +6,7 @@
  * placement of input files through a link).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -15,6 +15,7 @@ import { mountsBelow } from '../../src/mounts/mounts-below.js';
 import { runTests } from '../../src/jailtest/run-tests.js';
 import { loadProfile } from '../../src/profile/load-profile.js';
 import { BIN, jailbuild } from '../helpers/cli.js';
+import { compileStatic } from '../helpers/inmate.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
 test.after.each(cleanupTempDirs);
@@ -185,27 +186,102 @@ test('attack: a program under test cannot forge its result (a fake setup line, e
   assert.equal(outcome(report, 'dangling').failures, ['/tmp/made was not made']);
 });
 
-test('attack: input files are never written through a link an earlier test planted in the jail (O_NOFOLLOW, O_EXCL, folder by folder)', () => {
+test("attack: a test's input files go only into its own fresh /tmp, with no setuid bit; a link an earlier test planted there is gone", () => {
   const dir = tempDir();
   const canary = join(dir, 'canary');
   writeFileSync(canary, 'host file\n');
+  const outside = jailbuild(['test', profile(dir, { extends: 'base', tests: [{ name: 'place', run: 'true', files: [{ path: '/srv/in.txt', text: 'x' }] }] }, 'outside')]);
+  assert.is(outside.code, 2);
+  assert.match(outside.stderr, /outside\.json:\d+: \/tests\/0\/files\/0\/path: must match pattern "\^\/tmp\/"/);
+  const setuid = jailbuild(['test', profile(dir, { extends: 'base', tests: [{ name: 'place', run: 'true', files: [{ path: '/tmp/x', text: 'x', mode: '4755' }] }] }, 'setuid')]);
+  assert.is(setuid.code, 2);
+  assert.match(setuid.stderr, /\/tests\/0\/files\/0\/mode: must be/);
   const p = profile(dir, {
     extends: 'busybox',
-    directories: [{ path: '/srv/drop', mode: '1777' }],
     tests: [
-      // The program under test leaves links where the next test's inputs go: to a host file, to a host folder.
-      { name: 'plant', run: `busybox ln -s ${canary} /srv/drop/in.txt && busybox ln -s ${dir} /srv/drop/sub` },
-      { name: 'place', run: 'true', files: [{ path: '/srv/drop/in.txt', text: 'overwritten\n' }] },
-      { name: 'folder', run: 'true', files: [{ path: '/srv/drop/sub/in.txt', text: 'overwritten\n' }] },
+      // The program under test leaves a link where the next test's input goes.
+      { name: 'plant', run: `busybox ln -s ${canary} /tmp/in.txt && busybox ln -s ${dir} /tmp/sub` },
+      {
+        name: 'place',
+        run: 'busybox cat /tmp/in.txt /tmp/sub/in.txt',
+        files: [
+          { path: '/tmp/in.txt', text: 'mine\n' },
+          { path: '/tmp/sub/in.txt', text: 'also mine\n', mode: '0600' },
+        ],
+        expect: { stdout: '^mine\nalso mine$' },
+      },
     ],
   });
-  const { code, report } = runJson([p]);
-  assert.is(code, 1);
-  assert.is(outcome(report, 'plant').passed, true);
-  assert.match(outcome(report, 'place').setupError ?? '', /placing the test's files: cannot put \/srv\/drop\/in\.txt in the jail/);
-  assert.match(outcome(report, 'folder').setupError ?? '', /placing the test's files/);
+  const { code, report, stderr } = runJson([p]);
+  assert.is(code, 0, stderr + JSON.stringify(report.rounds[0]?.tests));
   assert.is(readFileSync(canary, 'utf8'), 'host file\n');
   assert.ok(!existsSync(join(dir, 'in.txt')));
+});
+
+test("attack: a test's env never reaches the host programs that start it as root (LD_PRELOAD), and no test runs as root", () => {
+  const dir = tempDir();
+  const marker = join(dir, 'ran-as-root');
+  const src = join(dir, 'evil.c');
+  writeFileSync(src, `#include <stdio.h>\n#include <unistd.h>\n__attribute__((constructor)) static void evil(void) { if (geteuid() == 0) { FILE *f = fopen("${marker}", "w"); if (f) { fputs("root", f); fclose(f); } } }\n`);
+  const lib = join(dir, 'evil.so');
+  spawnSync('gcc', ['-shared', '-fPIC', '-o', lib, src]);
+  assert.ok(existsSync(lib));
+  const p = profile(dir, { extends: 'base', tests: [{ name: 'preload', run: 'echo "$LD_PRELOAD"', env: { LD_PRELOAD: lib, LD_LIBRARY_PATH: dir }, expect: { stdout: `^${lib}$` } }] });
+  const { code, report, stderr } = runJson([p]);
+  assert.is(code, 0, stderr + JSON.stringify(report.rounds[0]?.tests));
+  assert.ok(!existsSync(marker), 'the library was never loaded by a root process');
+  const root = jailbuild(['test', profile(dir, { extends: 'base', tests: [{ name: 'as-root', run: 'true', user: 0 }] }, 'root')]);
+  assert.is(root.code, 2);
+  assert.match(root.stderr, /\/tests\/0\/user/);
+  const throughVariable = jailbuild(['test', profile(dir, { extends: 'base', variables: { WHO: '1' }, tests: [{ name: 'as-root', run: 'true', user: '${WHO}', group: 0 }] }, 'var')]);
+  assert.is(throughVariable.code, 2);
+  const viaSet = jailbuild(['test', profile(dir, { extends: 'base', variables: { WHO: '1' }, tests: [{ name: 'as-root', run: 'true', user: '${WHO}' }] }, 'set'), '--set', 'WHO=0']);
+  assert.is(viaSet.code, 2, viaSet.stdout);
+  assert.match(viaSet.stderr, /as-root: a test never runs as root/);
+});
+
+test('attack: a setuid program in a mounted host folder gives nothing (nosuid, no new privileges); SysV IPC and the process count stay in the test', () => {
+  const dir = tempDir();
+  const host = tempDir('jailbuild-mounted-');
+  const whoami = compileStatic('euid', '#include <stdio.h>\n#include <unistd.h>\nint main(void) { printf("euid %d\\n", (int)geteuid()); return 0; }\n');
+  const shm = compileStatic('shm', '#include <stdio.h>\n#include <sys/shm.h>\nint main(void) { int id = shmget(IPC_PRIVATE, 7654321, IPC_CREAT | 0600); printf("shm %d\\n", id >= 0); return id < 0; }\n');
+  for (const [bin, name] of [
+    [whoami, 'euid'],
+    [shm, 'shm'],
+  ] as const) {
+    writeFileSync(join(host, name), readFileSync(bin));
+    chmodSync(join(host, name), 0o4755);
+  }
+  const p = profile(dir, {
+    extends: 'base',
+    mounts: [{ source: host, target: '/hostbin', readOnly: true }],
+    tests: [{ name: 'setuid', run: '/hostbin/euid; /hostbin/shm; ulimit -p', expect: { stdout: '^euid 65534\nshm 1\n2048$' } }],
+  });
+  const { code, report, stderr } = runJson([p]);
+  assert.is(code, 0, stderr + JSON.stringify(report.rounds[0]?.tests));
+  assert.not.match(readFileSync('/proc/sysvipc/shm', 'utf8'), /\b7654321\b/, 'the shared memory went with the test');
+});
+
+test('attack: output and paths of the program under test are printed with control characters escaped', () => {
+  const dir = tempDir();
+  const p = profile(dir, { extends: 'base', tests: [{ name: 'paint', run: "printf 'ok\\033[2K\\rjailbuild: 0 of 9 test(s) failed\\n'; exit 1" }] });
+  const run = jailbuild(['test', p]);
+  assert.is(run.code, 1);
+  assert.not.ok(run.stdout.includes(String.fromCharCode(27)));
+  assert.match(run.stdout, /ok\\x1b\[2K\\x0djailbuild: 0 of 9/);
+});
+
+test('--fix keeps the right of the profile named to grant: its allowSetuid still counts from the fix file', () => {
+  const dir = tempDir();
+  const p = profile(dir, {
+    extends: 'busybox',
+    binaries: [{ path: '/usr/bin/busybox', allowSetuid: true }],
+    tests: [{ name: 'papersize', run: 'busybox cat /etc/papersize' }],
+  });
+  const fix = join(dir, 'fixed.json');
+  const { code, report, stderr } = runJson([p, '--fix', fix]);
+  assert.is(code, 0, stderr + JSON.stringify(report.rounds));
+  assert.is(report.rounds.length, 2);
 });
 
 test.run();

@@ -5,10 +5,11 @@
  * not a failure; the host's accounts and private files are refused; a path the jail has but its user
  * may not read names the mode at fault.
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { needOf } from '../../src/jailtest/access-needs.js';
 import { describeDiagnosis, diagnose } from '../../src/jailtest/diagnose.js';
 import { packageFolder } from '../../src/jailtest/package-folders.js';
 import type { TestOutcome } from '../../src/jailtest/run-tests.js';
@@ -164,6 +165,19 @@ test('diagnose: a path in the jail the test user may not reach names the folder 
     d.permissions.map((p) => p.why),
     ['/usr/share/app is mode 0750, owner 0:0: 33:33 may not enter it', '/usr/bin/tool is mode 0640, owner 0:0: 33:33 may not run it'],
   );
+});
+
+test('needOf: where a path really leads decides too (a link planted in a world-writable folder toward /proc, /sys or the accounts)', () => {
+  const root = sysroot({ 'proc/sys/kernel/x': 'k', 'sys/kernel/y': 'k', 'etc/passwd': 'root:x:0:0::/root:/bin/sh\n', 'usr/share/app/real.txt': 'r' });
+  symlinkSync('/proc/sys', join(root, 'usr/share/app/to-proc'));
+  symlinkSync('/etc', join(root, 'usr/share/app/to-etc'));
+  const fs = new RootFs(root);
+  const ctx = { fs, treeForOne: true };
+  assert.match(JSON.stringify(needOf('/usr/share/app/to-proc/kernel/x', 'open', ctx)), /leads to \/proc\/sys\/kernel\/x, which no profile line brings/);
+  assert.match(JSON.stringify(needOf('/usr/share/app/to-etc/passwd', 'open', ctx)), /leads to \/etc\/passwd, the host's accounts/);
+  assert.is(needOf('/sys/kernel/y', 'open', ctx), null);
+  assert.is(needOf('/var/lock/x', 'open', ctx), null);
+  assert.equal(needOf('/usr/share/app/real.txt', 'open', { fs, treeForOne: false }), { addition: { field: 'files', path: '/usr/share/app/real.txt' } });
 });
 
 test('additionsFromTrace: files read together become their package folder, one file stays a file, writes and the working folder are left out', () => {

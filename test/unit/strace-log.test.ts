@@ -97,4 +97,18 @@ test('readTrace without a jail: host paths as they are, from the first line', ()
   );
 });
 
+test('parseProcessTrace: names that hold quotes, ">" or a fake outcome cannot move what is read (strace 6.1 escapes them: a quote as backslash-quote, ">" in octal)', () => {
+  const text = [
+    // A folder named st"x>y: the path is read after its annotation, not from inside it.
+    'openat(AT_FDCWD</tmp/st\\"x\\76y>, "data", O_RDONLY) = -1 ENOENT (No such file or directory)',
+    // A successful open whose returned descriptor names a file called ") = -1 ENOENT (x)".
+    'openat(AT_FDCWD</w>, "ok", O_RDONLY) = 3</w/) = -1 ENOENT (No such file or directory)>',
+    // Flags are read before the call's closing parenthesis, never from the outcome's annotation.
+    'openat(AT_FDCWD</w>, "read-only", O_RDONLY) = 4</w/O_WRONLY|O_DIRECTORY>',
+    'execve("/usr/bin/x", ["x"], 0x1 /* 1 var */) = 0',
+  ].join('\n');
+  const seen = parseProcessTrace(text, 1, undefined, true).accesses.map((a) => `${a.kind} ${a.path} ${a.errno ?? 'ok'}${a.writes ? ' w' : ''}`);
+  assert.equal(seen, ['open /tmp/st"x>y/data ENOENT', 'open /w/ok ok', 'open /w/read-only ok', 'exec /usr/bin/x ok']);
+});
+
 test.run();

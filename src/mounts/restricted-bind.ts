@@ -3,21 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JailError } from '../errors.js';
 import { DirHandle } from '../rootfs/dir-handle.js';
-import { bindInFolder, bindOnDescriptor, remountReadOnlyIn, unmountIn } from './mount-descriptors.js';
+import { bindInFolder, bindOnDescriptor, remountRestrictedIn, unmountIn } from './mount-descriptors.js';
 import { mountOfDescriptor } from './mounts-below.js';
 
 /** The staging mount's name inside its private folder. */
 const STAGE = 'm';
 
 /**
- * Bind-mounts the open source on the open mount point read-only from its first moment: never a
- * writable mount inside the jail, not even for the time between a bind and its read-only remount (a
- * jailed process could open a file for writing then, keep it, and make the remount fail as busy).
- * The source is bind-mounted first in a private root-only folder outside the jail, remounted
- * read-only there, and that read-only mount is bound into the jail: a bind mount copies the
- * read-only flag of the mount it is made from. The staging mount is removed afterwards.
+ * Bind-mounts the open source on the open mount point with its restrictions from its first moment:
+ * setuid bits and devices never count in it (nosuid, nodev: a setuid program of a mounted host
+ * folder gives an inmate nothing), and with `readOnly` it is never writable inside the jail, not even
+ * for the time between a bind and its remount (a jailed process could open a file for writing then,
+ * keep it, and make the remount fail as busy). The source is bind-mounted first in a private
+ * root-only folder outside the jail, remounted there, and that mount is bound into the jail: a bind
+ * mount copies the flags of the mount it is made from. The staging mount is removed afterwards.
  */
-export function bindReadOnly(source: { fd: number; kind: 'dir' | 'file' }, pointFd: number, what: string): void {
+export function bindRestricted(source: { fd: number; kind: 'dir' | 'file' }, pointFd: number, readOnly: boolean, what: string): void {
   // mkdtemp makes it 0700: nobody but root can reach the staging mount or change the name in it.
   const stageDir = mkdtempSync(join(tmpdir(), 'jailbuild-stage-'));
   const stage = DirHandle.open(stageDir);
@@ -28,11 +29,13 @@ export function bindReadOnly(source: { fd: number; kind: 'dir' | 'file' }, point
     else closeSync(openSync(stage.at(STAGE), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
     bindInFolder(source.fd, stage, STAGE, what);
     mounted = true;
-    remountReadOnlyIn(stage, STAGE, what);
+    remountRestrictedIn(stage, STAGE, readOnly, what);
     const staged = source.kind === 'dir' ? stage.openDir(STAGE) : stage.openFile(STAGE);
     try {
       const mount = mountOfDescriptor(staged.fd);
-      if (!mount?.options.includes('ro')) throw new JailError('IO_ERROR', `${what}: the staging mount in ${stageDir} is not read-only after its read-only remount; nothing was mounted in the jail`);
+      const wanted = ['nosuid', 'nodev', ...(readOnly ? ['ro'] : [])];
+      if (!mount || wanted.some((o) => !mount.options.includes(o)))
+        throw new JailError('IO_ERROR', `${what}: the staging mount in ${stageDir} lacks ${wanted.filter((o) => !mount?.options.includes(o)).join(', ')} after its remount; nothing was mounted in the jail`);
       bindOnDescriptor(staged.fd, pointFd, what);
     } finally {
       staged.close();
