@@ -9,6 +9,7 @@ packages=(
   strace busybox curl openssl ca-certificates       # the strace, busybox, https profiles
   libarchive-tools skopeo umoci                     # bsdtar, and OCI tools that read the tarball tests' layouts
   php8.2-fpm php8.2-curl libfcgi-bin dnsmasq-base   # the PHP-FPM pool test: php-fpm, cgi-fcgi, a DNS server
+  openjdk-17-jre-headless perl                      # out of the box: java without /proc, Perl modules
   iproute2                                          # jailbuild test: the loopback of each test's network namespace
   lilypond imagemagick groff python3 git tcl        # jailbuild test --fix and trace on programs no shipped profile covers
 )

@@ -13,14 +13,16 @@ export const CODES = {
   LDCACHE_MALFORMED: "the root's ld.so.cache cannot be read; ld.so.conf is used instead",
   LDCACHE_STALE: 'a library is in a folder ld.so.conf names but not in ld.so.cache',
   LDCONF_INCLUDE_LOOP: 'an ld.so.conf file includes itself; it is read once',
-  ORIGIN_NEEDS_PROC: "the program's search path uses `$ORIGIN`: the jail needs `/proc`",
+  ORIGIN_NEEDS_PROC: "the program's search path uses `$ORIGIN`: without the jail's own ld.so.cache listing it (a build makes one) the jail needs `/proc`",
   NOT_FOUND: 'an input is not in the root',
   // Scripts.
   INTERPRETER_MISSING: "a script's `#!` interpreter is not in the root",
   SCRIPT_UNKNOWN: 'a command, sourced file or `sh -c` text of a script is not known statically (file:line)',
   SCRIPT_PARSE: 'a shell script could not be parsed; the programs it runs are not followed',
   SCRIPT_UNREADABLE: 'a shell script is too large or unreadable; the programs it runs are not followed',
-  SCRIPT_NOT_FOLLOWED: 'a script in another language: its interpreter is included, its modules are not',
+  SCRIPT_NOT_FOLLOWED: 'a script in a language other than sh, bash, Python or Perl: its interpreter is included, its modules are not',
+  MODULE_MISSING: 'a Python or Perl file imports a module the root does not have on the module path (file:line; the build goes on)',
+  MODULE_UNKNOWN: 'a Python or Perl file imports a module named at run time, which no reading can know (file:line)',
   CHAIN_TOO_DEEP: 'programs running programs more than 24 levels deep',
   COMMAND_MISSING: "a command a program's script runs is not in the root (the build goes on)",
   // Placing files.

@@ -28,6 +28,8 @@ import { readTarInventory } from './read-tar-inventory.js';
 import { readTreeInventory } from './read-tree-inventory.js';
 import { buildSbom, sbomFiles, type SbomSummary, writeSbom } from './sbom.js';
 import { type WhyAnswer, whyChain } from './why.js';
+import { dpkgOwners, readDpkgStatus } from '../packages/dpkg-database.js';
+import { basenameInside, dirnameInside, joinInside } from '../rootfs/inside-path.js';
 
 export interface AuditOptions {
   /** A manifest of the jail (src/emit/write-manifest.ts): reasons, declared owners, expected contents. */
@@ -139,6 +141,19 @@ export async function auditJail(target: string, options: AuditOptions = {}): Pro
   }
 }
 
+/** The packages that own a path of the source root (through its folders' links); empty without a dpkg database. */
+function packageOwnersOf(source: RootFs, path: string): string[] {
+  let real = path;
+  try {
+    const dir = source.lookup(dirnameInside(path));
+    if (dir.kind === 'directory') real = joinInside(dir.path, basenameInside(path));
+  } catch (err) {
+    if (!(err instanceof JailError)) throw err;
+  }
+  const owners = dpkgOwners(source, new Set([real]), readDpkgStatus(source)).get(real) ?? [];
+  return owners.map((p) => p.name);
+}
+
 /** The checks, drift, --why and the SBOM over one inventory. */
 function audit(target: string, inv: Inventory, manifest: ReturnType<typeof readManifest> | undefined, options: AuditOptions): AuditResult {
   const byPath = indexByPath(inv.entries);
@@ -172,7 +187,15 @@ function audit(target: string, inv: Inventory, manifest: ReturnType<typeof readM
   if (manifest) findings.push(...checkDrift(manifest, inv, 'the manifest'));
 
   const result: AuditResult = { target, format: inv.format, entries: inv.entries.length, findings: [], counts: { high: 0, medium: 0, low: 0 }, inventory: inv.entries };
-  if (options.why !== undefined) result.why = whyChain(options.why, reasons, inv.fs);
+  if (options.why !== undefined) {
+    result.why = whyChain(options.why, reasons, inv.fs);
+    // The package that owns it in the source root: where the file comes from, in Debian's words.
+    const source = new RootFs(options.root ?? profile?.root ?? '/');
+    const file = result.why.steps.find((step) => 'reasons' in step)?.path ?? result.why.path;
+    const real = sources.get(file) ?? file;
+    const owners = packageOwnersOf(source, real);
+    if (owners.length > 0) result.why.packages = owners;
+  }
   if (options.sbom !== undefined) {
     const source = new RootFs(options.root ?? profile?.root ?? '/');
     const files = sbomFiles(

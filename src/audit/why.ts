@@ -14,6 +14,8 @@ export interface WhyAnswer {
   steps: WhyStep[];
   /** The same, one line per step, as people read it. */
   chain: string[];
+  /** The Debian packages of the source root that own the file, when its database says. */
+  packages?: string[];
 }
 
 /**

@@ -58,6 +58,7 @@ function formatHuman(r: AuditResult, failOn: Severity): string {
   if (r.why) {
     lines.push(`why ${r.why.path}:`);
     for (const step of r.why.chain) lines.push(`  ${step}`);
+    if (r.why.packages) lines.push(`  package: ${r.why.packages.join(', ')} (in the source root's dpkg database)`);
   }
   if (r.sbom) lines.push(`sbom: wrote ${r.sbom.file}: ${r.sbom.files} files, ${r.sbom.packages} Debian packages, ${r.sbom.unowned} files from no package`);
   const failing = r.findings.filter((f) => reaches(f.severity, failOn)).length;

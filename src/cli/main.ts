@@ -40,6 +40,7 @@ function buildProgram(out: Output, setCode: (code: number) => void): Command {
     .option('--platform <NAME>', 'value of $PLATFORM (AT_PLATFORM), e.g. x86_64')
     .option('--path <DIRS>', 'PATH inside the root used to find bare program names')
     .option('--no-cache', 'neither read nor write the analysis cache (see "cacheDir" in the settings)')
+    .option('--packages', "name the Debian package that owns each file (reads the root's dpkg database: about half a second more)")
     .addHelpText(
       'after',
       `
@@ -62,6 +63,7 @@ Examples:
         ...(typeof o.platform === 'string' ? { platform: o.platform } : {}),
         ...(typeof o.path === 'string' ? { path: o.path } : {}),
         useCache: o.cache !== false,
+        packages: Boolean(o.packages),
       };
       setCode(runResolve(paths, opts, out));
     });

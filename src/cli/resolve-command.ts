@@ -6,9 +6,13 @@ import type { LoadedObject } from '../resolve/elf-resolver.js';
 import { type InputResolution, type ResolveOptions, resolveInputs } from '../resolve/resolve-inputs.js';
 import { describeReason } from '../model/reason.js';
 import type { Output } from './output.js';
+import { PackageIndex } from '../packages/package-index.js';
+import { RootFs } from '../rootfs/rootfs.js';
 
 export interface ResolveCommandOptions extends ResolveOptions {
   json?: boolean;
+  /** Name the Debian package that owns each file (reads the root's dpkg database: about half a second). */
+  packages?: boolean;
   /** false: do not read or write the analysis cache. */
   useCache?: boolean;
 }
@@ -18,23 +22,25 @@ export function runResolve(paths: string[], opts: ResolveCommandOptions, out: Ou
   const cache = opts.useCache === false ? undefined : AnalysisCache.open(loadConfig().cacheDir, resolveHostPath(opts.root ?? '/'));
   const results = resolveInputs(paths, { ...opts, ...(cache ? { cache } : {}) });
   cache?.save();
+  const index = opts.packages ? PackageIndex.ofDpkg(new RootFs(resolveHostPath(opts.root ?? '/'))) : undefined;
+  const owners = (realPath: string): string[] => index?.ownersOf(realPath) ?? [];
   if (opts.json) {
-    out.stdout(JSON.stringify({ binaries: results.map(toJson) }, null, 2) + '\n');
+    out.stdout(JSON.stringify({ binaries: results.map((r) => toJson(r, index ? owners : undefined)) }, null, 2) + '\n');
   } else {
-    for (const r of results) out.stdout(formatHuman(r));
+    for (const r of results) out.stdout(formatHuman(r, index ? owners : undefined));
   }
   for (const r of results) for (const d of r.diagnostics) if (!opts.json) out.stderr(formatDiagnostic(d));
   const failed = results.some((r) => r.missing.length > 0 || r.kind === 'missing' || r.kind === 'error');
   return failed ? 1 : 0;
 }
 
-function toJson(r: InputResolution): object {
+function toJson(r: InputResolution, owners?: (realPath: string) => string[]): object {
   return {
     input: r.input,
     kind: r.kind,
     needs: r.needs.map((n) => n.path),
     missing: r.missing.map((m) => m.name),
-    entries: r.needs,
+    entries: owners ? r.needs.map((n) => ({ ...n, packages: owners(n.path) })) : r.needs,
     missingDetails: r.missing,
     diagnostics: r.diagnostics,
   };
@@ -44,7 +50,11 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `jailbuild: ${d.severity}: ${d.message}\n`;
 }
 
-function formatHuman(r: InputResolution): string {
+function formatHuman(r: InputResolution, owners?: (realPath: string) => string[]): string {
+  const pkg = (realPath: string): string => {
+    const list = owners?.(realPath) ?? [];
+    return list.length > 0 ? `  (${list.join(', ')})` : '';
+  };
   const lines: string[] = [];
   const head = r.kind === 'static' ? ' (statically linked)' : r.kind === 'file' ? ' (neither ELF nor script)' : r.kind === 'library' ? ' (shared library)' : r.kind === 'script' ? ' (script)' : '';
   lines.push(`${r.input}${head}`);
@@ -53,7 +63,7 @@ function formatHuman(r: InputResolution): string {
       for (const child of obj.children) {
         const shown = child.realPath === child.path ? child.path : `${child.path} -> ${child.realPath}`;
         const name = child.how === 'interpreter' ? 'interpreter' : (child.elf.soname ?? child.path.split('/').pop());
-        lines.push(`${'    '.repeat(depth + 1)}${name} => ${shown}  [${child.via}]`);
+        lines.push(`${'    '.repeat(depth + 1)}${name} => ${shown}  [${child.via}]${pkg(child.realPath)}`);
         walk(child, depth + 1);
       }
     };
@@ -61,7 +71,7 @@ function formatHuman(r: InputResolution): string {
   }
   if (r.kind === 'script') {
     // A script has no load tree: list each program and file with what brought it in.
-    for (const n of r.needs) if (n.role === 'program' || n.role === 'data') lines.push(`    ${n.path}  [${describeReason(n.reason)}]`);
+    for (const n of r.needs) if (n.role === 'program' || n.role === 'data') lines.push(`    ${n.path}  [${describeReason(n.reason)}]${pkg(n.path)}`);
   }
   for (const m of r.missing) {
     if (m.how === 'input') lines.push(`    ${m.name} => not found in the root`);

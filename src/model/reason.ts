@@ -30,6 +30,8 @@ export type ReasonKind =
   | 'run-by'
   /** A file the script `from` reads with `.` or `source`, at `line`. */
   | 'sourced-by'
+  /** A module (`name`) a Python or Perl file `from` imports, at `line`; or the interpreter's start-up. */
+  | 'imported'
   /** A symbolic link met on the way to `from`. */
   | 'link-on-way'
   /** A folder that holds `from`. */
@@ -76,7 +78,7 @@ export function describeProfileLine(o: ProfileLine): string {
 export type Phrases = Record<ReasonKind, (r: Reason) => string>;
 
 export const PHRASES: Phrases = {
-  profile: (r) => [r.source, r.detail !== undefined ? `because ${r.detail}` : undefined].filter((x) => x !== undefined).join(', ') || 'asked for',
+  profile: (r) => [r.source, r.name !== undefined ? `package ${r.name}` : undefined, r.detail !== undefined ? `because ${r.detail}` : undefined].filter((x) => x !== undefined).join(', ') || 'asked for',
   input: () => 'input',
   needed: (r) => `${r.name ?? '?'}, needed by ${r.from ?? '?'}, found through ${r.via ?? '?'}`,
   dlopened: (r) => `${r.name ?? '?'}, dlopened by ${r.from ?? '?'}, found through ${r.via ?? '?'}`,
@@ -85,6 +87,7 @@ export const PHRASES: Phrases = {
   'env-program': (r) => `run by env in the #! line of ${r.from ?? '?'}`,
   'run-by': (r) => `run by ${r.from ?? '?'} line ${r.line ?? '?'}`,
   'sourced-by': (r) => `read by ${r.from ?? '?'} line ${r.line ?? '?'}`,
+  imported: (r) => (r.line !== undefined ? `${r.name ?? '?'}, imported by ${r.from ?? '?'} line ${r.line}` : `${r.name ?? '?'}, loaded by ${r.from ?? '?'}`),
   'link-on-way': (r) => `link on the way to ${r.from ?? '?'}`,
   'folder-of': (r) => `folder of ${r.from ?? '?'}`,
   'installed-as': (r) => `${r.source ?? '?'} installed here`,
@@ -100,7 +103,7 @@ export function describeReason(r: Reason, phrases: Phrases = PHRASES): string {
   const what = phrases[r.kind](r);
   if (r.origin === undefined) return what;
   const line = describeProfileLine(r.origin);
-  return r.kind === 'profile' && r.source === undefined && r.detail === undefined ? line : `${line}: ${what}`;
+  return r.kind === 'profile' && r.source === undefined && r.detail === undefined && r.name === undefined ? line : `${line}: ${what}`;
 }
 
 /** A key that is equal for equal reasons (for deduplication). */

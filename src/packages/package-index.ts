@@ -1,6 +1,6 @@
 import { JailError } from '../errors.js';
 import { basenameInside, dirnameInside, joinInside } from '../rootfs/inside-path.js';
-import { compareBytes, type SourceRoot } from '../rootfs/source-root.js';
+import type { SourceRoot } from '../rootfs/source-root.js';
 import { readDpkgStatus } from './dpkg-database.js';
 
 /**
@@ -20,7 +20,9 @@ export class PackageIndex {
   private constructor(owners: Map<string, string[]>, source: Map<string, string>) {
     this.#owners = owners;
     this.#source = source;
-    this.#sorted = [...owners.keys()].sort(compareBytes);
+    // Any lexicographic order keeps what lies below a folder contiguous; JavaScript's own (by UTF-16
+    // unit) is the fast one, and the searches below use the same.
+    this.#sorted = [...owners.keys()].sort();
   }
 
   /** The index of a root's dpkg database; empty when the root has none. */
@@ -50,8 +52,14 @@ export class PackageIndex {
       if (!pkg) continue;
       for (const line of (fs.readText(`/var/lib/dpkg/info/${name}`) ?? '').split('\n')) {
         if (!line.startsWith('/') || line === '/.') continue;
-        const listed = joinInside('/', line);
-        const path = joinInside(realDir(dirnameInside(listed)), basenameInside(listed));
+        // dpkg writes clean absolute paths; anything else is taken apart the careful way.
+        const clean = !line.includes('//') && !line.endsWith('/') && !/\/\.\.?(\/|$)/.test(line);
+        const listed = clean ? line : joinInside('/', line);
+        const cut = listed.lastIndexOf('/');
+        const dir = clean ? listed.slice(0, cut) || '/' : dirnameInside(listed);
+        const base = clean ? listed.slice(cut + 1) : basenameInside(listed);
+        const real = realDir(dir);
+        const path = real === '/' ? `/${base}` : `${real}/${base}`;
         const list = owners.get(path) ?? [];
         if (!list.includes(pkg.name)) list.push(pkg.name);
         owners.set(path, list);
@@ -59,6 +67,28 @@ export class PackageIndex {
     }
     return new PackageIndex(owners, source);
   }
+
+  /** Every installed package's name, sorted. */
+  packageNames(): string[] {
+    return [...this.#source.keys()].sort();
+  }
+
+  /** The real paths a package lists (folders included), sorted; empty for a package not installed. */
+  pathsOf(pkg: string): string[] {
+    if (this.#byPackage === undefined) {
+      const by = new Map<string, string[]>();
+      for (const path of this.#sorted)
+        for (const o of this.#owners.get(path) ?? []) {
+          let list = by.get(o);
+          if (!list) by.set(o, (list = []));
+          list.push(path);
+        }
+      this.#byPackage = by;
+    }
+    return this.#byPackage.get(pkg) ?? [];
+  }
+
+  #byPackage: Map<string, string[]> | undefined;
 
   /** The packages that list this path (a file or a folder), empty when none does. */
   ownersOf(realPath: string): string[] {
@@ -108,7 +138,7 @@ export class PackageIndex {
     let hi = this.#sorted.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (compareBytes(this.#sorted[mid] as string, prefix) < 0) lo = mid + 1;
+      if ((this.#sorted[mid] as string) < prefix) lo = mid + 1;
       else hi = mid;
     }
     for (let i = lo; i < this.#sorted.length; i++) {

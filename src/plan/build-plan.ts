@@ -7,6 +7,7 @@ import { finishEntries } from './finish-entries.js';
 import { jailAccess } from './jail-access.js';
 import { planJailLdCache } from './jail-ld-cache.js';
 import { placeFilesAndTrees } from './place-copies.js';
+import { placePackages } from './place-packages.js';
 import { placeLiterals } from './place-literals.js';
 import { placeLibraries, placePrograms } from './place-programs.js';
 import { PlanContext } from './plan-context.js';
@@ -31,6 +32,7 @@ export function buildPlan(profile: Profile, options: PlanOptions = {}): Plan {
   let reference = placePrograms(ctx, options.onProgress);
   reference = placeLibraries(ctx, reference);
   placeFilesAndTrees(ctx);
+  placePackages(ctx);
   placeLiterals(ctx);
   if (ctx.problems.length > 0) {
     throw new JailError('INPUT', ctx.problems.map((p) => p.message).join('\n'), { file: profile.file, problems: ctx.problems });

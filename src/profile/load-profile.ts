@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve as resolveHostPath } from 'node:path';
 import { JailError } from '../errors.js';
 import { parseJsonDocument, type JsonDocument } from './json-document.js';
-import type { DeviceName, DeviceSpec, IdValue, Located, Origin, Profile, ProfileDocument } from './profile-types.js';
+import type { DeviceName, DeviceSpec, IdValue, Located, Origin, PackageSpec, Profile, ProfileDocument } from './profile-types.js';
 import { SHIPPED_PROFILES, validateProfileDocument } from './validate-profile.js';
 import { accountProblems } from './validate-values.js';
 
@@ -27,7 +27,7 @@ const DEVICES: Record<DeviceName, { major: number; minor: number; mode: string }
   tty: { major: 5, minor: 0, mode: '0666' },
 };
 
-const LIST_FIELDS = ['binaries', 'libraries', 'files', 'trees', 'contents', 'symlinks', 'directories', 'devices', 'users', 'groups', 'mounts', 'tests'] as const;
+const LIST_FIELDS = ['binaries', 'libraries', 'files', 'trees', 'packages', 'contents', 'symlinks', 'directories', 'devices', 'users', 'groups', 'mounts', 'tests'] as const;
 type ListField = (typeof LIST_FIELDS)[number];
 
 /**
@@ -106,6 +106,7 @@ function flatten(file: string, layers: RawLayer[], options: LoadProfileOptions):
     mounts: [],
     proc: false,
     tests: [],
+    packages: [],
     sources: [
       file,
       ...layers
@@ -304,6 +305,9 @@ function addItem(profile: Profile, field: ListField, value: unknown, origin: Ori
       break;
     case 'libraries':
       profile.libraries.push(located({ soname: value as string }));
+      break;
+    case 'packages':
+      profile.packages.push(located(typeof value === 'string' ? { name: value } : (value as PackageSpec)));
       break;
     case 'devices': {
       if (typeof value === 'string') {

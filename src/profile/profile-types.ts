@@ -32,6 +32,17 @@ export interface FileSpec extends EntryOverrides {
   secret?: boolean;
 }
 
+/** A package installed in the source root whose files the jail gets (see place-packages.ts). */
+export interface PackageSpec extends EntryOverrides {
+  /** The package's name; `*` matches any characters (`libgs*-common`: whatever version the root has). */
+  name: string;
+  /** Keep its documentation, manual pages, info pages and translations too (left out by default). */
+  docs?: boolean;
+  optional?: boolean;
+  /** Why the entry is there, when a tool added it: kept in reasons. */
+  because?: string;
+}
+
 export interface TreeSpec extends FileSpec {
   resolve?: boolean;
   exclude?: string[];
@@ -127,6 +138,7 @@ export interface ProfileDocument {
   libraries?: string[];
   files?: Array<string | FileSpec>;
   trees?: Array<string | TreeSpec>;
+  packages?: Array<string | PackageSpec>;
   contents?: ContentSpec[];
   symlinks?: SymlinkSpec[];
   directories?: Array<string | DirectorySpec>;
@@ -159,6 +171,7 @@ export interface Profile {
   libraries: Located<{ soname: string }>[];
   files: Located<FileSpec>[];
   trees: Located<TreeSpec>[];
+  packages: Located<PackageSpec>[];
   contents: Located<ContentSpec>[];
   symlinks: Located<SymlinkSpec>[];
   directories: Located<DirectorySpec>[];

@@ -6,6 +6,7 @@ import { analyzeShellScript, type ShellAnalysis } from '../script/shell-analysis
 import { shellKindOf, type ShellKind } from '../script/shell-builtins.js';
 import { envTarget, parseShebang } from '../script/shebang.js';
 import { ElfResolver, type ElfResolverOptions, type LoadedObject, type MissingLibrary } from './elf-resolver.js';
+import { followPerlUses, followPythonImports, type ModuleHost } from './interpreter-modules.js';
 import { NeedSet } from './need-set.js';
 
 /** The PATH used to find a bare program name inside the root when nothing else sets one. */
@@ -140,6 +141,7 @@ export class ProgramResolver {
 
     let shell: ShellKind | null = shellKindOf(shebang.interpreter, shebang.argument);
     let language = shebang.interpreter.split('/').pop() ?? shebang.interpreter;
+    let interpreterPath = interp.path;
     if (language === 'env') {
       const target = envTarget(shebang.argument ?? '');
       if (!target.program) {
@@ -154,6 +156,15 @@ export class ProgramResolver {
         return;
       }
       this.#visit(program, program.requested, withOrigin({ kind: 'env-program', from: file }, reason.origin), walk, depth + 1);
+      interpreterPath = program.path;
+    }
+    if (shell === null && /^python[0-9.]*$/.test(language)) {
+      followPythonImports(this.#moduleHost(walk, depth), found, interpreterPath, reason);
+      return;
+    }
+    if (shell === null && /^perl[0-9.]*$/.test(language)) {
+      followPerlUses(this.#moduleHost(walk, depth), found, reason);
+      return;
     }
     if (shell === null) {
       walk.diagnostics.push({
@@ -214,6 +225,20 @@ export class ProgramResolver {
         walk.diagnostics.push({ code: 'SCRIPT_UNKNOWN', severity: 'warning', path: use.file, message: `${use.file}:${use.line}: ${printable(use.name)} is relative to the working directory, which is not known` });
       }
     }
+  }
+
+  /** How module following (Python, Perl) adds to this program's walk. */
+  #moduleHost(walk: Walk, depth: number): ModuleHost {
+    return {
+      fs: this.fs,
+      lookup: (path) => this.#lookupPath(path),
+      addFile: (at, why) => walk.needs.addLookup(at, why, 'data'),
+      addProgram: (at, why) => {
+        this.#visit(at, at.requested, why, walk, depth + 1);
+      },
+      diagnostics: walk.diagnostics,
+      isPrivate: (realPath) => this.#privacy(realPath) !== null,
+    };
   }
 
   #command(name: string, searchPath: string): Lookup | undefined {

@@ -38,6 +38,11 @@ test('base: /bin/sh runs, /dev/null is a real device, /tmp is 1777, owners and m
   assert.is(stat('dev/null'), 'crw-rw-rw- 0:0 1,3');
   assert.is(stat('tmp').split(' ')[0], 'drwxrwxrwt');
   assert.is(stat('usr/bin/dash').split(' ')[0], '-rwxr-xr-x', 'a profile naming no account: go-w, anyone may run it');
+  // Nothing in the tree is writable by an ordinary user but /tmp and the character devices.
+  const writable = execFileSync('find', [jail, '-perm', '-o+w', '!', '-type', 'l', '!', '-type', 'c', '-printf', '/%P\n'], { encoding: 'utf8' });
+  assert.is(writable, '/tmp\n', 'only /tmp is writable by others');
+  const foreignOwners = execFileSync('find', [jail, '!', '-uid', '0', '-printf', '/%P\n'], { encoding: 'utf8' });
+  assert.is(foreignOwners, '', 'root owns every entry');
   // A profile naming no account is for anyone, read-only but for /tmp.
   const nobody = runInJailAs(jail, ['/bin/sh', '-c', 'echo in; echo x > /tmp/ok && echo wrote tmp; echo y > /etc/x || echo refused etc'], '65534:65534', { env: ENV });
   assert.is(nobody.stdout, 'in\nwrote tmp\nrefused etc\n', nobody.stderr);

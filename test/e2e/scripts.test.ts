@@ -144,15 +144,23 @@ test('#!/usr/bin/env, an interpreter that is a script, another language, a missi
   const interp = write('interp', '#!/bin/sh\nexec cat "$@"\n');
   const viaScript = write('via-script', `#!${interp}\nhello\n`);
   const perl = write('tool.pl', '#!/usr/bin/env perl\nuse strict;\nprint "x";\n');
+  const tcl = write('tool.tcl', '#!/usr/bin/env tclsh\nputs x\n');
   const gone = write('gone', '#!/opt/nowhere/bin/python9\nprint(1)\n');
 
-  const [a, b, c, d] = resolveInputs([envSh, viaScript, perl, gone]);
+  const [a, b, c, d, e] = resolveInputs([envSh, viaScript, perl, gone, tcl]);
   assert.ok(filePaths(a as InputResolution).includes('/usr/bin/env'));
   assert.ok(filePaths(a as InputResolution).includes('/usr/bin/dash'), 'sh found through PATH for env');
   assert.ok(filePaths(a as InputResolution).includes('/usr/bin/tr'), 'the shell script behind env is followed');
   assert.ok(filePaths(b as InputResolution).includes(interp) && filePaths(b as InputResolution).includes('/usr/bin/cat'), 'a script interpreter is itself followed');
   assert.ok(filePaths(c as InputResolution).includes('/usr/bin/perl'));
-  assert.ok(c?.diagnostics.some((x) => x.code === 'SCRIPT_NOT_FOLLOWED' && x.severity === 'warning'));
+  assert.ok(
+    filePaths(c as InputResolution).some((p) => p.endsWith('/strict.pm')),
+    "a Perl script's modules are followed",
+  );
+  assert.ok(
+    e?.diagnostics.some((x) => x.code === 'SCRIPT_NOT_FOLLOWED' && x.severity === 'warning'),
+    'a Tcl script: its interpreter only, with a warning',
+  );
   assert.equal(
     d?.missing.map((m) => m.name),
     ['/opt/nowhere/bin/python9'],

@@ -1,0 +1,298 @@
+import type { Diagnostic } from '../errors.js';
+import { printable } from '../errors.js';
+import { type Reason, withOrigin } from '../model/reason.js';
+import { basenameInside, dirnameInside, joinInside } from '../rootfs/inside-path.js';
+import type { Lookup, SourceRoot } from '../rootfs/source-root.js';
+import { perlModuleFile, scanPerlUses } from '../script/perl-uses.js';
+import { scanPythonImports } from '../script/python-imports.js';
+
+/** What following an interpreter's modules needs from the program resolver. */
+export interface ModuleHost {
+  fs: SourceRoot;
+  /** A path of the root, links followed; undefined when missing. */
+  lookup(path: string): Lookup | undefined;
+  /** Puts a module file (source, data) in the jail. */
+  addFile(found: Lookup, reason: Reason): void;
+  /** Resolves a compiled module (an ELF shared object) like a program: what it loads comes too. */
+  addProgram(found: Lookup, reason: Reason): void;
+  diagnostics: Diagnostic[];
+  /** Whether the file is one the host keeps from others (it is then not read). */
+  isPrivate(realPath: string): boolean;
+}
+
+/** Source files larger than this are not read: no module is that big. */
+const MAX_MODULE_BYTES = 4 * 1024 * 1024;
+/** Modules followed from one script, at most (a runaway import graph stops there, with a warning). */
+const MAX_MODULES = 20000;
+
+/**
+ * Modules CPython 3.11 as Debian builds it has compiled in (`sys.builtin_module_names`): imported,
+ * they are no file. Other builds compile in fewer; a module missing from this list and from the
+ * module path is reported, never fatal.
+ */
+const PYTHON_BUILTINS = new Set(
+  (
+    '_abc _ast _bisect _blake2 _codecs _collections _csv _datetime _elementtree _functools _heapq _imp _io _locale _md5 _opcode ' +
+    '_operator _pickle _posixsubprocess _random _sha1 _sha256 _sha3 _sha512 _signal _socket _sre _stat _statistics _string _struct ' +
+    '_symtable _thread _tokenize _tracemalloc _warnings _weakref array atexit binascii builtins cmath errno faulthandler fcntl gc grp ' +
+    'itertools marshal math posix pwd pyexpat select spwd sys syslog time unicodedata xxsubtype zlib _frozen_importlib _frozen_importlib_external __main__'
+  ).split(' '),
+);
+
+function readText(host: ModuleHost, found: Lookup): string | null {
+  if (found.kind !== 'file' || (found.stats?.size ?? 0) > MAX_MODULE_BYTES || host.isPrivate(found.path)) return null;
+  return host.fs.readText(found.path);
+}
+
+function isDir(host: ModuleHost, path: string): boolean {
+  return host.lookup(path)?.kind === 'directory';
+}
+
+/** Where CPython looks for modules, as Debian builds it, for the interpreter at `realInterpreter`. */
+export function pythonModulePath(host: ModuleHost, realInterpreter: string, scriptDir: string): { path: string[]; own: string[] } {
+  const version = /python(\d+\.\d+)/.exec(basenameInside(realInterpreter))?.[1];
+  const prefix = dirnameInside(dirnameInside(realInterpreter));
+  if (version === undefined) return { path: [scriptDir], own: [] };
+  const major = version.split('.')[0] as string;
+  const own = [`${prefix}/lib/python${version}`, `${prefix}/lib/python${version}/lib-dynload`];
+  const site = [`/usr/local/lib/python${version}/dist-packages`, `${prefix}/lib/python${major}/dist-packages`, `${prefix}/lib/python${version}/dist-packages`, `${prefix}/lib/python${version}/site-packages`];
+  const path = [scriptDir, ...own, ...site].filter((d) => isDir(host, d));
+  return { path, own: [...own, ...site].filter((d) => isDir(host, d)) };
+}
+
+interface FoundModule {
+  /** The module's file: `x.py`, `pkg/__init__.py`, `x.cpython-311-x86_64-linux-gnu.so`; undefined for a namespace package. */
+  file?: Lookup;
+  /** For a package, its folder. */
+  packageDir?: string;
+  /** `__init__.py` files of the packages on the way (`a/__init__.py` for `a.b`). */
+  inits: Lookup[];
+}
+
+/** A module named `name` directly in `dir`: `name.py`, `name/__init__.py`, a compiled `name.*.so`, or a namespace folder. */
+function moduleIn(host: ModuleHost, dir: string, name: string): FoundModule | undefined {
+  const init = host.lookup(`${dir}/${name}/__init__.py`);
+  if (init?.kind === 'file') return { file: init, packageDir: `${dir}/${name}`, inits: [] };
+  const source = host.lookup(`${dir}/${name}.py`);
+  if (source?.kind === 'file') return { file: source, inits: [] };
+  const listing = host.fs.readdir(dir) ?? [];
+  const compiled = listing.find((f) => f.startsWith(`${name}.`) && /\.so$/.test(f) && /^[^.]+\.(cpython-[^.]+\.|abi\d+\.)?so$/.test(f));
+  if (compiled !== undefined) {
+    const at = host.lookup(`${dir}/${compiled}`);
+    if (at?.kind === 'file') return { file: at, inits: [] };
+  }
+  if (isDir(host, `${dir}/${name}`)) return { packageDir: `${dir}/${name}`, inits: [] };
+  return undefined;
+}
+
+/** Finds a dotted module on the module path, package by package. */
+function findPythonModule(host: ModuleHost, dotted: string, path: string[]): FoundModule | undefined {
+  const parts = dotted.split('.');
+  let found: FoundModule | undefined;
+  for (const dir of path) {
+    found = moduleIn(host, dir, parts[0] as string);
+    if (found) break;
+  }
+  const inits: Lookup[] = [];
+  for (const part of parts.slice(1)) {
+    if (!found?.packageDir) return undefined;
+    if (found.file) inits.push(found.file);
+    found = moduleIn(host, found.packageDir, part);
+  }
+  return found ? { ...found, inits } : undefined;
+}
+
+/**
+ * Follows a Python script's imports, recursively through the modules found: every module file (and
+ * the `__init__.py` of each package on the way) goes in the jail, compiled modules are resolved as ELF
+ * files, and so do the interpreter's own start-up modules (`site` and what it imports, the whole
+ * `encodings` package, `sitecustomize`). A module found nowhere, or imported by a name computed at run
+ * time, is a warning naming the file and line, for the script and its own modules only (the standard
+ * library imports many modules only where they exist).
+ */
+export function followPythonImports(host: ModuleHost, script: Lookup, realInterpreter: string, reason: Reason): void {
+  const { path, own } = pythonModulePath(host, realInterpreter, dirnameInside(script.path));
+  const isOwn = (file: string): boolean => own.some((d) => file.startsWith(`${d}/`));
+  // path → whether the program's own files import it directly (then its lazy imports count too).
+  const done = new Map<string, boolean>();
+  const queue: Array<{ file: Lookup; module: string; isPackage: boolean; direct: boolean }> = [{ file: script, module: '__main__', isPackage: false, direct: true }];
+  const add = (m: FoundModule, name: string, why: Reason, direct = false): void => {
+    m.inits.forEach((init, i) =>
+      enqueue(
+        init,
+        name
+          .split('.')
+          .slice(0, i + 1)
+          .join('.'),
+        true,
+        why,
+        direct,
+      ),
+    );
+    if (m.file) enqueue(m.file, name, m.packageDir !== undefined, why, direct);
+  };
+  const enqueue = (file: Lookup, module: string, isPackage: boolean, why: Reason, direct = false): void => {
+    const seen = done.get(file.path);
+    if (seen === true || (seen === false && !direct)) return;
+    done.set(file.path, direct);
+    if (file.path.endsWith('.so')) {
+      if (seen === undefined) host.addProgram(file, why);
+    } else {
+      if (seen === undefined) host.addFile(file, why);
+      queue.push({ file, module, isPackage, direct });
+    }
+  };
+  // The interpreter's start-up: site (and so os, codecs, ...), every codec, the local customizations.
+  const startup = withOrigin({ kind: 'imported', from: realInterpreter, name: 'site' }, reason.origin);
+  for (const name of ['site', 'sitecustomize']) {
+    const m = findPythonModule(host, name, path.slice(1));
+    if (m) add(m, name, { ...startup, name });
+  }
+  const encodings = findPythonModule(host, 'encodings', path.slice(1));
+  if (encodings?.packageDir) {
+    add(encodings, 'encodings', { ...startup, name: 'encodings' });
+    for (const f of host.fs.readdir(encodings.packageDir) ?? []) {
+      if (!f.endsWith('.py')) continue;
+      const at = host.lookup(`${encodings.packageDir}/${f}`);
+      if (at?.kind === 'file') enqueue(at, `encodings.${f.slice(0, -3)}`, false, { ...startup, name: `encodings.${f.slice(0, -3)}` });
+    }
+  }
+  while (queue.length > 0) {
+    if (done.size > MAX_MODULES) {
+      host.diagnostics.push({ code: 'MODULE_UNKNOWN', severity: 'warning', path: script.path, message: `${script.path}: more than ${MAX_MODULES} modules imported; not followed further` });
+      break;
+    }
+    const { file, module, isPackage, direct } = queue.shift() as { file: Lookup; module: string; isPackage: boolean; direct: boolean };
+    const text = readText(host, file);
+    if (text === null) continue;
+    const report = !isOwn(file.path);
+    const scanned = scanPythonImports(text);
+    for (const imp of scanned.imports) {
+      // The interpreter's own library imports much inside functions, for what few programs call:
+      // followed from the program's own files and from the modules they import themselves (gettext's
+      // `import locale` inside install()), not deeper.
+      if (imp.lazy && !report && !direct) continue;
+      let name = imp.module;
+      if (imp.level > 0) {
+        // Relative to the package this file is in (a package's __init__ is in the package itself).
+        const pkg = (isPackage ? module : module.split('.').slice(0, -1).join('.')).split('.').filter(Boolean);
+        if (module === '__main__' || imp.level - 1 > pkg.length) continue;
+        const base = pkg.slice(0, pkg.length - (imp.level - 1));
+        name = [...base, ...(imp.module ? [imp.module] : [])].join('.');
+      }
+      const why = withOrigin({ kind: 'imported', from: file.path, line: imp.line, name }, reason.origin);
+      const top = name.split('.')[0] as string;
+      const found = name === '' ? undefined : findPythonModule(host, name, path);
+      if (found) add(found, name, why, report);
+      else if (name !== '' && report && !PYTHON_BUILTINS.has(top) && !PYTHON_BUILTINS.has(name)) {
+        host.diagnostics.push({ code: 'MODULE_MISSING', severity: 'warning', path: file.path, message: `${file.path}:${imp.line}: imports ${printable(name)}, which is not on the module path in the root (${path.join(', ')})` });
+      }
+      // `from package import name`: each name may be a submodule.
+      for (const sub of imp.names ?? []) {
+        if (sub === '*' || !(found?.packageDir || name === '')) continue;
+        const full = name === '' ? sub : `${name}.${sub}`;
+        const m = findPythonModule(host, full, path);
+        if (m?.file) add({ ...m, inits: [] }, full, { ...why, name: full }, report);
+      }
+    }
+    if (report) {
+      for (const d of scanned.dynamic) {
+        host.diagnostics.push({
+          code: 'MODULE_UNKNOWN',
+          severity: 'warning',
+          path: file.path,
+          message: `${file.path}:${d.line}: ${printable(d.text, 80)} imports a module named at run time: add it to the profile if the jail needs it`,
+        });
+      }
+    }
+  }
+}
+
+/** Where Perl looks for modules (`@INC`) as Debian builds it, from the folders the root has. */
+export function perlModulePath(host: ModuleHost): { path: string[]; own: string[] } {
+  const versions = (host.fs.readdir('/usr/share/perl') ?? []).filter((v) => /^\d+\.\d+$/.test(v));
+  const full = (host.fs.readdir('/usr/share/perl') ?? []).filter((v) => /^\d+\.\d+\.\d+$/.test(v));
+  const triplets = (host.fs.readdir('/usr/lib') ?? []).filter((t) => /-linux-/.test(t) && isDir(host, `/usr/lib/${t}/perl-base`));
+  const path: string[] = ['/etc/perl'];
+  for (const t of triplets) for (const v of full) path.push(`/usr/local/lib/${t}/perl/${v}`);
+  for (const v of full) path.push(`/usr/local/share/perl/${v}`);
+  for (const t of triplets) for (const v of versions) path.push(`/usr/lib/${t}/perl5/${v}`);
+  path.push('/usr/share/perl5');
+  for (const t of triplets) path.push(`/usr/lib/${t}/perl-base`);
+  for (const t of triplets) for (const v of versions) path.push(`/usr/lib/${t}/perl/${v}`);
+  for (const v of versions) path.push(`/usr/share/perl/${v}`);
+  path.push('/usr/local/lib/site_perl');
+  const existing = path.filter((d) => isDir(host, d));
+  return { path: existing, own: existing.filter((d) => !d.startsWith('/usr/local/') && d !== '/etc/perl') };
+}
+
+/**
+ * Follows a Perl script's `use` and `require`, recursively, on the root's @INC (and the script's
+ * literal `use lib` folders): every module file goes in the jail, with its compiled part
+ * (`auto/Module/Name/Name.so`, resolved as an ELF file) when it loads one, and its `auto/` folder when
+ * it uses AutoLoader. A module found nowhere, or required by a computed name, is a warning naming the
+ * file and line, for the script and its own modules only.
+ */
+export function followPerlUses(host: ModuleHost, script: Lookup, reason: Reason): void {
+  const inc = perlModulePath(host);
+  const isOwn = (file: string): boolean => inc.own.some((d) => file.startsWith(`${d}/`));
+  const done = new Set<string>([script.path]);
+  const queue: Array<{ file: Lookup; module?: string }> = [{ file: script }];
+  let path = inc.path;
+  const findFile = (relative: string): Lookup | undefined => {
+    for (const dir of path) {
+      const at = host.lookup(joinInside(dir, relative));
+      if (at?.kind === 'file') return at;
+    }
+    return undefined;
+  };
+  while (queue.length > 0) {
+    if (done.size > MAX_MODULES) break;
+    const { file, module } = queue.shift() as { file: Lookup; module?: string };
+    const text = readText(host, file);
+    if (text === null) continue;
+    const scanned = scanPerlUses(text);
+    const report = !isOwn(file.path);
+    if (file === script && scanned.libs.length > 0) path = [...scanned.libs, ...path];
+    if (module !== undefined && (scanned.xs || scanned.autoload)) {
+      const auto = `auto/${module.split('::').join('/')}`;
+      const last = module.split('::').pop() as string;
+      for (const dir of path) {
+        if (!isDir(host, joinInside(dir, auto))) continue;
+        const why = withOrigin({ kind: 'imported', from: file.path, name: module }, reason.origin);
+        for (const f of host.fs.readdir(joinInside(dir, auto)) ?? []) {
+          const at = host.lookup(joinInside(dir, `${auto}/${f}`));
+          if (at?.kind !== 'file') continue;
+          if (f === `${last}.so`) host.addProgram(at, why);
+          else if (scanned.autoload || f.endsWith('.bs')) host.addFile(at, why);
+        }
+        break;
+      }
+    }
+    for (const use of scanned.uses) {
+      const relative = use.file ? use.module : perlModuleFile(use.module);
+      if (relative.startsWith('/')) continue;
+      const found = findFile(relative);
+      const why = withOrigin({ kind: 'imported', from: file.path, line: use.line, name: use.module }, reason.origin);
+      if (!found) {
+        if (report)
+          host.diagnostics.push({ code: 'MODULE_MISSING', severity: 'warning', path: file.path, message: `${file.path}:${use.line}: loads ${printable(use.module)}, which is not in @INC in the root (${path.join(', ')})` });
+        continue;
+      }
+      if (done.has(found.path)) continue;
+      done.add(found.path);
+      host.addFile(found, why);
+      queue.push({ file: found, ...(use.file ? {} : { module: use.module }) });
+    }
+    if (report) {
+      for (const d of scanned.dynamic) {
+        host.diagnostics.push({
+          code: 'MODULE_UNKNOWN',
+          severity: 'warning',
+          path: file.path,
+          message: `${file.path}:${d.line}: ${printable(d.text, 80)} loads a module named at run time: add it to the profile if the jail needs it`,
+        });
+      }
+    }
+  }
+}

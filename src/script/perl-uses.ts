@@ -1,0 +1,119 @@
+/**
+ * The modules a Perl file loads, found statically as Module::ScanDeps does at its simplest: `use
+ * Module`, `no Module`, `require Module`, `require "Some/File.pm"`, the parents of `use parent` and
+ * `use base`, the module of `use if COND, Module`, and `use lib` folders. POD and everything after
+ * `__END__` or `__DATA__` are skipped. Written here: no npm package reads Perl.
+ */
+
+export interface PerlUse {
+  /** A module name (`Digest::SHA`) or, for `require "file"`, the file as written. */
+  module: string;
+  /** True when `module` is a file name (`require "Config_heavy.pl"`). */
+  file?: boolean;
+  line: number;
+}
+
+export interface PerlUses {
+  uses: PerlUse[];
+  /** Folders `use lib` adds to the search path, literal ones only. */
+  libs: string[];
+  /** `require $name` and its kind: which module it loads is known only at run time. */
+  dynamic: Array<{ line: number; text: string }>;
+  /** The file loads compiled code of its own (XSLoader::load, bootstrap): its auto/.../NAME.so. */
+  xs: boolean;
+  /** The file uses AutoLoader/SelfLoader: its auto/.../ folder holds subroutines split out. */
+  autoload: boolean;
+}
+
+const MODULE = /^[A-Za-z_]\w*(?:::\w+)*$/;
+
+/** Words of a `qw(...)` list or quoted strings, as written after `use parent` / `use base`. */
+function listedNames(text: string): string[] {
+  const qw = /\bqw\s*([([{</|!])([^)\]}>/|!]*)/.exec(text);
+  if (qw) return (qw[2] as string).split(/\s+/).filter(Boolean);
+  return [...text.matchAll(/['"]([^'"]+)['"]/g)].map((m) => m[1] as string);
+}
+
+/** The source without POD, comments (roughly: `#` outside quotes) and what follows __END__/__DATA__, line by line. */
+function codeLines(source: string): string[] {
+  const lines = source.split('\n');
+  const out: string[] = [];
+  let pod = false;
+  for (const raw of lines) {
+    if (pod) {
+      out.push('');
+      if (/^=cut\b/.test(raw)) pod = false;
+      continue;
+    }
+    if (/^=[a-zA-Z]/.test(raw)) {
+      pod = !/^=cut\b/.test(raw);
+      out.push('');
+      continue;
+    }
+    if (/^__(END|DATA)__\b/.test(raw)) break;
+    // Cut a comment: a # that is not inside quotes on this line (good enough for use/require lines).
+    let inQuote: string | undefined;
+    let cut = raw.length;
+    for (let i = 0; i < raw.length; i++) {
+      const c = raw[i];
+      if (inQuote) {
+        if (c === '\\') i++;
+        else if (c === inQuote) inQuote = undefined;
+      } else if (c === '"' || c === "'") inQuote = c;
+      else if (c === '#' && (i === 0 || raw[i - 1] !== '$')) {
+        cut = i;
+        break;
+      }
+    }
+    out.push(raw.slice(0, cut));
+  }
+  return out;
+}
+
+/** The modules a Perl file loads (see the module's comment). */
+export function scanPerlUses(source: string): PerlUses {
+  const lines = codeLines(source);
+  const result: PerlUses = { uses: [], libs: [], dynamic: [], xs: false, autoload: false };
+  lines.forEach((text, index) => {
+    const line = index + 1;
+    if (/\bXSLoader::load\b|\bbootstrap\s+[\w:]+|->bootstrap\b|\bDynaLoader\b/.test(text)) result.xs = true;
+    if (/\b(AutoLoader|SelfLoader)\b/.test(text)) result.autoload = true;
+    for (const m of text.matchAll(/(?:^|[;{}]\s*|\bBEGIN\s*\{\s*)(use|no)\s+([A-Za-z_][\w:]*)([^;]*)/g)) {
+      const name = m[2] as string;
+      const rest = m[3] ?? '';
+      if (name === 'lib') {
+        for (const dir of listedNames(rest)) if (dir.startsWith('/')) result.libs.push(dir);
+        continue;
+      }
+      if (name === 'parent' || name === 'base') {
+        if (name === 'parent') result.uses.push({ module: 'parent', line });
+        else result.uses.push({ module: 'base', line });
+        if (/-norequire/.test(rest)) continue;
+        for (const parent of listedNames(rest)) if (MODULE.test(parent)) result.uses.push({ module: parent, line });
+        continue;
+      }
+      if (name === 'if') {
+        result.uses.push({ module: 'if', line });
+        const target = /,\s*['"]?([A-Za-z_][\w:]*)['"]?/.exec(rest);
+        if (target && MODULE.test(target[1] as string)) result.uses.push({ module: target[1] as string, line });
+        continue;
+      }
+      if (/^v?\d/.test(name)) continue; // use 5.010; use v5.36
+      result.uses.push({ module: name, line });
+    }
+    for (const m of text.matchAll(/\brequire\s+([^;}]+?)\s*(?:;|\}|$|\bor\b|\bif\b|\bunless\b)/g)) {
+      const arg = (m[1] as string).trim();
+      if (/^v?\d[\d._]*$/.test(arg)) continue; // require 5.006
+      const quoted = /^(['"])([^'"$@]+)\1$/.exec(arg);
+      if (quoted) result.uses.push({ module: quoted[2] as string, file: true, line });
+      else if (MODULE.test(arg)) result.uses.push({ module: arg, line });
+      else result.dynamic.push({ line, text: `require ${arg.slice(0, 60)}` });
+    }
+  });
+  return result;
+}
+
+/** `Digest::SHA` → `Digest/SHA.pm`. */
+export function perlModuleFile(module: string): string {
+  return `${module.split('::').join('/')}.pm`;
+}

@@ -1,0 +1,182 @@
+/**
+ * Reading what Python and Perl files import (src/script/python-imports.ts, perl-uses.ts) and finding
+ * those modules on a module path inside a root built in the test (src/resolve/interpreter-modules.ts):
+ * packages and their __init__, relative imports, compiled modules, lazy imports inside functions,
+ * what no reading can know; Perl's use/require/parent/base, POD, __END__, XS parts in auto/.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ProgramResolver } from '../../src/resolve/program-resolver.js';
+import { RootFs } from '../../src/rootfs/rootfs.js';
+import { scanPerlUses } from '../../src/script/perl-uses.js';
+import { scanPythonImports } from '../../src/script/python-imports.js';
+import { cleanupTempDirs, sysroot, type TreeNode } from '../helpers/tmp.js';
+
+test.after.each(cleanupTempDirs);
+
+test('scanPythonImports: import and from forms, relative levels, strings and comments skipped, lazy imports marked', () => {
+  const source = [
+    '"""A docstring that says import fake"""',
+    'import os, sys as system',
+    'import xml.etree.ElementTree as ET  # import commented',
+    'from . import sibling',
+    'from ..parent.mod import (a,',
+    '    b as c)',
+    'from json import *',
+    "s = 'from nowhere import x'",
+    'if True: import email.utils',
+    'def later():',
+    '    import sqlite3',
+    '    def inner(): import ssl',
+    '    return 1',
+    'class K:',
+    '    import hashlib',
+    "mod = __import__('zlib')",
+    'other = importlib.import_module(name)',
+    'x = y if z else w; import glob',
+    'raise ValueError from err',
+  ].join('\n');
+  const { imports, dynamic } = scanPythonImports(source);
+  assert.equal(
+    imports.map((i) => `${'.'.repeat(i.level)}${i.module}${i.names ? `:${i.names.join(',')}` : ''}@${i.line}${i.lazy ? ' lazy' : ''}`),
+    ['os@2', 'sys@2', 'xml.etree.ElementTree@3', '.:sibling@4', '..parent.mod:a,b@5', 'json:*@7', 'email.utils@9', 'sqlite3@11 lazy', 'ssl@12 lazy', 'hashlib@15', 'zlib@16', 'glob@18'],
+  );
+  assert.equal(
+    dynamic.map((d) => d.line),
+    [17],
+  );
+});
+
+test('scanPerlUses: use, no, require (module and file), parent/base lists, use if, use lib; POD, comments, __END__ skipped', () => {
+  const source = [
+    'use strict;',
+    'use warnings; use POSIX qw(floor);',
+    'use 5.010;',
+    'no warnings "once";',
+    "use parent -norequire, 'Local::Thing';",
+    'use base qw(Exporter Tie::Hash);',
+    "use if $] < 5.008, 'Encode';",
+    "use lib '/opt/app/lib';",
+    "require 'Config_heavy.pl';",
+    'require Digest::SHA;',
+    'require $plugin;',
+    'eval { require Time::HiRes };',
+    '# use Commented::Out;',
+    '=pod',
+    'use Pod::Only;',
+    '=cut',
+    'XSLoader::load();',
+    '__END__',
+    'use After::End;',
+  ].join('\n');
+  const r = scanPerlUses(source);
+  assert.equal(
+    r.uses.map((u) => `${u.module}${u.file ? ' (file)' : ''}@${u.line}`),
+    ['strict@1', 'warnings@2', 'POSIX@2', 'warnings@4', 'parent@5', 'base@6', 'Exporter@6', 'Tie::Hash@6', 'if@7', 'Encode@7', 'Config_heavy.pl (file)@9', 'Digest::SHA@10', 'Time::HiRes@12'],
+  );
+  assert.equal(r.libs, ['/opt/app/lib']);
+  assert.equal(
+    r.dynamic.map((d) => d.line),
+    [11],
+  );
+  assert.ok(r.xs);
+});
+
+const PY = '#!/usr/bin/python3\n';
+
+function pythonRoot(extra: Record<string, TreeNode> = {}): string {
+  return sysroot({
+    'usr/bin/python3.11': Buffer.from('not an ELF file, but a file'),
+    'usr/bin/python3': { link: 'python3.11' },
+    'usr/lib/python3.11/site.py': 'import os\nimport sys\n',
+    'usr/lib/python3.11/os.py': 'import abc\nfrom posixpath import join\n',
+    'usr/lib/python3.11/abc.py': '',
+    'usr/lib/python3.11/posixpath.py': 'import genericpath\n',
+    'usr/lib/python3.11/genericpath.py': '',
+    'usr/lib/python3.11/encodings/__init__.py': 'from . import aliases\n',
+    'usr/lib/python3.11/encodings/aliases.py': '',
+    'usr/lib/python3.11/encodings/utf_8.py': 'import codecs\n',
+    'usr/lib/python3.11/codecs.py': '',
+    'usr/lib/python3.11/json/__init__.py': 'from .decoder import JSONDecoder\ndef f():\n    import lazy_only\n',
+    'usr/lib/python3.11/json/decoder.py': 'from json import scanner\n',
+    'usr/lib/python3.11/json/scanner.py': '',
+    'usr/lib/python3.11/lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so': 'not really ELF',
+    'usr/lib/python3.11/lazy_only.py': '',
+    'usr/lib/python3/dist-packages/thirdparty/__init__.py': '',
+    'srv/app/run.py': `${PY}import json, _ssl, sys\nfrom mypkg import tool\nimport not_there\ndef g():\n    import lazy_only\n__import__(name)\n`,
+    'srv/app/mypkg/__init__.py': 'from .sub import thing\n',
+    'srv/app/mypkg/sub.py': 'from ..mypkg import tool\n',
+    'srv/app/mypkg/tool.py': 'import thirdparty\n',
+    ...extra,
+  });
+}
+
+test('followPythonImports: the script, its package, the standard library it imports (not what functions import lazily), compiled modules, start-up modules', () => {
+  const root = pythonRoot();
+  const resolver = new ProgramResolver(new RootFs(root));
+  const closure = resolver.closure(resolver.fs.lookup('/srv/app/run.py'));
+  const paths = closure.needs
+    .list()
+    .map((n) => n.path)
+    .sort();
+  for (const want of [
+    '/srv/app/mypkg/__init__.py',
+    '/srv/app/mypkg/sub.py',
+    '/srv/app/mypkg/tool.py',
+    '/usr/lib/python3/dist-packages/thirdparty/__init__.py',
+    '/usr/lib/python3.11/json/__init__.py',
+    '/usr/lib/python3.11/json/decoder.py',
+    '/usr/lib/python3.11/json/scanner.py',
+    '/usr/lib/python3.11/site.py',
+    '/usr/lib/python3.11/os.py',
+    '/usr/lib/python3.11/genericpath.py',
+    '/usr/lib/python3.11/encodings/utf_8.py',
+    '/usr/lib/python3.11/codecs.py',
+    '/usr/lib/python3.11/lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so',
+    '/usr/lib/python3.11/lazy_only.py',
+  ])
+    assert.ok(paths.includes(want), `${want} in ${paths.join(' ')}`);
+  const codes = closure.diagnostics.map((d) => `${d.code} ${d.message.split(':')[0]}:${d.message.split(':')[1]}`);
+  assert.ok(codes.includes('MODULE_MISSING /srv/app/run.py:4'), codes.join('\n'));
+  assert.ok(codes.includes('MODULE_UNKNOWN /srv/app/run.py:7'), codes.join('\n'));
+  assert.not.ok(
+    codes.some((c) => c.includes('sys')),
+    'sys is built in',
+  );
+  const lazyFromStdlib = closure.needs.list().find((n) => n.path === '/usr/lib/python3.11/lazy_only.py');
+  assert.match(lazyFromStdlib?.reason.from ?? '', /\/srv\/app\/run\.py/, 'lazy_only comes from the script, not from json.f()');
+});
+
+test('followPerlUses: modules on @INC, the compiled part in auto/, parents, use lib; missing modules named with file and line', () => {
+  const root = sysroot({
+    'usr/bin/perl': 'not ELF',
+
+    'usr/lib/x86_64-linux-gnu/perl-base/strict.pm': 'package strict;\n',
+    'usr/lib/x86_64-linux-gnu/perl-base/POSIX.pm': 'package POSIX;\nuse Fcntl;\nrequire XSLoader;\nXSLoader::load();\n',
+    'usr/lib/x86_64-linux-gnu/perl-base/Fcntl.pm': '',
+    'usr/lib/x86_64-linux-gnu/perl-base/XSLoader.pm': '',
+    'usr/lib/x86_64-linux-gnu/perl-base/auto/POSIX/POSIX.so': 'not really ELF',
+    'usr/share/perl5/Base/Class.pm': '',
+    'usr/share/perl/5.36/parent.pm': '',
+    'usr/share/perl/5.36/base.pm': '',
+    'opt/app/lib/Mine.pm': 'use parent -norequire, "Nope";\nuse base "Base::Class";\n',
+    'srv/run.pl': "#!/usr/bin/perl\nuse strict;\nuse POSIX qw(floor);\nuse lib '/opt/app/lib';\nuse Mine;\nuse Not::Installed;\n",
+  });
+  const resolver = new ProgramResolver(new RootFs(root));
+  const closure = resolver.closure(resolver.fs.lookup('/srv/run.pl'));
+  const paths = closure.needs.list().map((n) => n.path);
+  for (const want of [
+    '/usr/lib/x86_64-linux-gnu/perl-base/strict.pm',
+    '/usr/lib/x86_64-linux-gnu/perl-base/POSIX.pm',
+    '/usr/lib/x86_64-linux-gnu/perl-base/Fcntl.pm',
+    '/usr/lib/x86_64-linux-gnu/perl-base/XSLoader.pm',
+    '/usr/lib/x86_64-linux-gnu/perl-base/auto/POSIX/POSIX.so',
+    '/opt/app/lib/Mine.pm',
+    '/usr/share/perl5/Base/Class.pm',
+  ])
+    assert.ok(paths.includes(want), `${want} in ${paths.join(' ')}`);
+  const missing = closure.diagnostics.filter((d) => d.code === 'MODULE_MISSING').map((d) => d.message.split(',')[0]);
+  assert.equal(missing, ['/srv/run.pl:6: loads Not::Installed']);
+});
+
+test.run();
