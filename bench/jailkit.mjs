@@ -12,9 +12,30 @@
 // Needs root (chroot) and a build (npx tsc -p tsconfig.json). Installs jailkit (and the programs'
 // packages) with apt-get when missing, unless --no-install.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { CLI, ensurePackages, flushWrites, fmtMB, fmtMs, fmtRatio, machine, makeTemp, median, parseArgs, removeTemp, rotate, failureNotes, spreadNotes, timeSpawn, tryTwice, which, sectionFinisher, distMissing } from './lib.mjs';
+import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CLI,
+  ensurePackages,
+  flushWrites,
+  fmtMB,
+  fmtMs,
+  fmtRatio,
+  machine,
+  makeTemp,
+  median,
+  parseArgs,
+  removeTemp,
+  rotate,
+  failureNotes,
+  spreadNotes,
+  timeSpawn,
+  tryTwice,
+  which,
+  sectionFinisher,
+  distMissing,
+  safeBase,
+} from './lib.mjs';
 
 const HEADING = "## jailkit's jk_cp against jailbuild";
 const PROGRAMS = [
@@ -27,20 +48,6 @@ const PROGRAMS = [
   { name: 'ps2pdf', pkg: 'ghostscript', args: [], ok: /Usage: ps2pdf/, script: true },
 ];
 const opts = parseArgs(process.argv.slice(2), { name: 'jailkit.mjs', rounds: 5 });
-
-/** A folder for the jails whose every ancestor is root-owned and not writable by group or others (jk_cp checks). */
-function safeBase() {
-  for (const dir of ['/var/lib', '/var/cache', '/srv', '/opt', '/root']) {
-    let ok = existsSync(dir);
-    for (let d = dir; ok; d = dirname(d)) {
-      const st = statSync(d);
-      if (st.uid !== 0 || (st.mode & 0o022) !== 0) ok = false;
-      if (d === '/') break;
-    }
-    if (ok) return dir;
-  }
-  return null;
-}
 
 function walk(dir) {
   const out = new Map();

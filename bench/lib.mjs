@@ -423,3 +423,17 @@ export function distMissing(finish) {
   finish(['Not measured: jailbuild is not built (`npx tsc -p tsconfig.json`).'], []);
   return true;
 }
+
+/** A folder for the jails whose every ancestor is root-owned and not writable by group or others (jk_cp checks). */
+export function safeBase() {
+  for (const dir of ['/var/lib', '/var/cache', '/srv', '/opt', '/root']) {
+    let ok = existsSync(dir);
+    for (let d = dir; ok; d = dirname(d)) {
+      const st = statSync(d);
+      if (st.uid !== 0 || (st.mode & 0o022) !== 0) ok = false;
+      if (d === '/') break;
+    }
+    if (ok) return dir;
+  }
+  return null;
+}
