@@ -1,3 +1,4 @@
+import { resolve as resolveHostPath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { describeError, JailError } from '../errors.js';
 import { type Output, processOutput } from './output.js';
@@ -41,6 +42,8 @@ function buildProgram(out: Output, setCode: (code: number) => void): Command {
     .option('--path <DIRS>', 'PATH inside the root used to find bare program names')
     .option('--no-cache', 'neither read nor write the analysis cache (see "cacheDir" in the settings)')
     .option('--packages', "name the Debian package that owns each file (reads the root's dpkg database: about half a second more)")
+    .option('--ld-so-conf-without-cache', 'in a root without /etc/ld.so.cache, also search the folders ld.so.conf names (for a root that will run ldconfig before use)')
+    .option('--cwd <DIR>', 'the folder (inside the root) the programs run in, for relative search paths and needed names (default: the current directory when the root is /, else /)')
     .addHelpText(
       'after',
       `
@@ -64,6 +67,8 @@ Examples:
         ...(typeof o.path === 'string' ? { path: o.path } : {}),
         useCache: o.cache !== false,
         packages: Boolean(o.packages),
+        ...(o.ldSoConfWithoutCache ? { ldSoConfWithoutCache: true } : {}),
+        cwd: typeof o.cwd === 'string' ? resolveHostPath('/', o.cwd) : o.root === '/' ? process.cwd() : '/',
       };
       setCode(runResolve(paths, opts, out));
     });
@@ -89,6 +94,7 @@ Examples:
       'hard-link files from the source root instead of copying them, where the source already has the owner and mode the jail needs and is on the same file system (faster, no extra space; but the jail then shares those files: a change to one is a change to both)',
     )
     .option('--no-cache', 'neither read nor write the analysis cache')
+    .option('--ld-so-conf-without-cache', 'in a root without /etc/ld.so.cache, also search the folders ld.so.conf names (for a root that will run ldconfig before use)')
     .option('--force', 'replace DIR (or the --oci folder) even when jailbuild did not build it: a jail built by an older jailbuild or restored from a backup (never a folder that holds or lies inside what the profile reads)')
     .addHelpText(
       'after',
@@ -127,6 +133,7 @@ Examples:
             link: Boolean(o.link),
             force: Boolean(o.force),
             cache: o.cache !== false,
+            ...(o.ldSoConfWithoutCache ? { ldSoConfWithoutCache: true } : {}),
             json: Boolean(o.json),
             quiet: Boolean(o.quiet),
           },

@@ -28,6 +28,8 @@ export interface ProfileCommandOptions {
   json?: boolean;
   quiet?: boolean;
   mtime?: number;
+  /** In a root without ld.so.cache, also search the folders ld.so.conf names. */
+  ldSoConfWithoutCache?: boolean;
 }
 
 export function summarize(plan: Plan): Record<string, number> {
@@ -44,6 +46,7 @@ export async function runProfile(nameOrPath: string, opts: ProfileCommandOptions
   const plan = buildPlan(profile, {
     ...(opts.mtime !== undefined ? { mtime: opts.mtime } : {}),
     ...(cache ? { cache } : {}),
+    ...(opts.ldSoConfWithoutCache ? { ldSoConfWithoutCache: true } : {}),
     onProgress: (what, done, total) => progress.update(what, done, total),
   });
   progress.done();

@@ -22,15 +22,21 @@ export function expandDst(element: string, values: DstValues): string {
 
 /**
  * Splits a DT_RPATH/DT_RUNPATH/LD_LIBRARY_PATH value into directories (colon-separated; glibc also
- * accepts `;` in LD_LIBRARY_PATH), with tokens expanded and trailing slashes removed. Empty elements
- * (the current directory) are dropped, since a jail has no meaningful working directory to search.
+ * accepts `;` in LD_LIBRARY_PATH), with tokens expanded and trailing slashes removed. An empty element
+ * is the working directory and a relative one is taken from it, as glibc's fillin_rpath does: `cwd`
+ * is the folder (inside the root) the program will run in.
  */
-export function splitSearchPath(value: string, values: DstValues, separators = /:/): string[] {
+export function splitSearchPath(value: string, values: DstValues, separators = /:/, cwd = '/'): string[] {
   const out: string[] = [];
   for (const raw of value.split(separators)) {
-    if (raw === '') continue;
-    const dir = expandDst(raw, values).replace(/\/+$/, '');
+    const expanded = raw === '' ? cwd : expandDst(raw, values);
+    const dir = (expanded.startsWith('/') ? expanded : `${cwd.replace(/\/+$/, '')}/${expanded}`).replace(/\/+$/, '');
     out.push(dir === '' ? '/' : dir);
   }
   return out;
+}
+
+/** True when a search path has an element taken from the working directory (empty, or relative after expansion). */
+export function dependsOnCwd(value: string, separators = /:/): boolean {
+  return value.split(separators).some((raw) => raw === '' || !(raw.startsWith('/') || /^\$\{?(ORIGIN|LIB|PLATFORM)/.test(raw)));
 }

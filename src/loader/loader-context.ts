@@ -7,6 +7,7 @@ import type { SourceRoot } from '../rootfs/source-root.js';
 import { type Arch, archOf } from './arch.js';
 import { type LdCache, parseLdCache } from './ld-so-cache.js';
 import { readLdSoConf } from './ld-so-conf.js';
+import { compiledSystemDirs } from './compiled-dirs.js';
 
 export type LoaderFlavor = 'glibc' | 'musl';
 
@@ -19,11 +20,17 @@ export interface LoaderSettings {
   /** `$PLATFORM` / AT_PLATFORM; default: the architecture's usual value. */
   platform?: string;
   /**
-   * Search as the loader itself does at run time, which never reads ld.so.conf: with no ld.so.cache
-   * in the root, only the default folders. Off by default (a source root without a cache is searched
-   * as ldconfig would have cached it); `jailbuild audit` sets it to judge a jail as its loader would.
+   * With no (readable) ld.so.cache in the root, also search the folders ld.so.conf names, as ldconfig
+   * would cache them: for a root that will run ldconfig before use. Off by default: the loader itself
+   * never reads ld.so.conf, so without a cache it searches only its default folders (a library only a
+   * configured folder holds is reported, LDCONF_NO_CACHE).
    */
-  ignoreLdSoConf?: boolean;
+  ldSoConfWithoutCache?: boolean;
+  /**
+   * The folder (inside the root) the program runs in: empty and relative DT_RPATH/DT_RUNPATH entries
+   * and DT_NEEDED names with a slash are taken from it, as the loader does (CWD_DEPENDENT). Default `/`.
+   */
+  cwd?: string;
 }
 
 /**
@@ -70,7 +77,7 @@ export class LoaderContext {
           this.#cache = bytes ? parseLdCache(bytes, '/etc/ld.so.cache') : null;
         } catch (err) {
           if (!(err instanceof JailError)) throw err;
-          this.diagnostics.push({ code: 'LDCACHE_MALFORMED', severity: 'warning', path: '/etc/ld.so.cache', message: `${err.message}; searching the ld.so.conf directories instead` });
+          this.diagnostics.push({ code: 'LDCACHE_MALFORMED', severity: 'warning', path: '/etc/ld.so.cache', message: `${err.message}; searched as the loader would without one` });
         }
       }
     }
@@ -115,11 +122,22 @@ export class LoaderContext {
  * /lib/TRIPLET) searches /lib/TRIPLET, /usr/lib/TRIPLET, /lib, /usr/lib; a biarch one (libc6-i386's
  * /lib32, Fedora's /lib64) searches /libNN, /usr/libNN, /lib, /usr/lib.
  */
+/** A glibc loader is some 250 KB; a larger file named as one is not read whole. */
+const MAX_LOADER_BYTES = 8 * 1024 * 1024;
+
 function glibcSystemDirs(fs: SourceRoot, arch: Arch, interpreter: string | undefined): string[] {
   const multiarch = arch.triplet ? [`/lib/${arch.triplet}`, `/usr/lib/${arch.triplet}`, '/lib', '/usr/lib'] : ['/lib', '/usr/lib'];
-  if (!interpreter || !arch.biarch) return multiarch;
+  if (!interpreter) return multiarch;
   const real = fs.lookup(interpreter);
   if (real.kind === 'missing') return multiarch;
+  // What the loader itself was built with, when it says.
+  if (real.kind === 'file' && (fs.lstat(real.path)?.size ?? Infinity) <= MAX_LOADER_BYTES) {
+    const bytes = fs.readBytes(real.path);
+    const compiled = bytes ? compiledSystemDirs(bytes) : null;
+    if (compiled) return compiled;
+  }
+  // Else guess from where it lives: in a biarch folder (/lib64), that folder's family.
+  if (!arch.biarch) return multiarch;
   const dir = dirnameInside(real.path);
   if (arch.triplet && basenameInside(dir) === arch.triplet) return multiarch;
   if (basenameInside(dir) === arch.biarch) return [`/${arch.biarch}`, `/usr/${arch.biarch}`, '/lib', '/usr/lib'];

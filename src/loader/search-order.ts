@@ -48,21 +48,21 @@ function* inDirs(ctx: LoaderContext, dirs: string[], name: string, via: string):
  */
 export function* glibcCandidates(ctx: LoaderContext, name: string, requester: SearchingObject, main: SearchingObject): Generator<Candidate> {
   if (name.includes('/')) {
-    yield { path: joinInside('/', name), via: 'path in DT_NEEDED' };
+    yield { path: joinInside(ctx.settings.cwd ?? '/', name), via: 'path in DT_NEEDED' };
     return;
   }
   if (requester.elf.runpath === undefined) {
     for (let obj: SearchingObject | null = requester; obj; obj = obj.loader) {
       if (obj.elf.rpath === undefined || obj.elf.runpath !== undefined) continue;
       const who = obj === requester ? 'DT_RPATH' : `DT_RPATH of ${obj.path}`;
-      yield* inDirs(ctx, splitSearchPath(obj.elf.rpath, dstValues(ctx, obj)), name, who);
+      yield* inDirs(ctx, splitSearchPath(obj.elf.rpath, dstValues(ctx, obj), /:/, ctx.settings.cwd), name, who);
     }
   }
   if (ctx.settings.ldLibraryPath) {
-    yield* inDirs(ctx, splitSearchPath(ctx.settings.ldLibraryPath, dstValues(ctx, main), /[:;]/), name, 'LD_LIBRARY_PATH');
+    yield* inDirs(ctx, splitSearchPath(ctx.settings.ldLibraryPath, dstValues(ctx, main), /[:;]/, ctx.settings.cwd), name, 'LD_LIBRARY_PATH');
   }
   if (requester.elf.runpath !== undefined) {
-    yield* inDirs(ctx, splitSearchPath(requester.elf.runpath, dstValues(ctx, requester)), name, 'DT_RUNPATH');
+    yield* inDirs(ctx, splitSearchPath(requester.elf.runpath, dstValues(ctx, requester), /:/, ctx.settings.cwd), name, 'DT_RUNPATH');
   }
   const nodeflib = (requester.elf.flags1 & DF_1_NODEFLIB) !== 0;
   const cache = ctx.ldCache;
@@ -71,7 +71,7 @@ export function* glibcCandidates(ctx: LoaderContext, name: string, requester: Se
     if (hit !== undefined && !(nodeflib && ctx.systemDirs.some((d) => hit.startsWith(`${d}/`)))) {
       yield { path: hit, via: 'ld.so.cache' };
     }
-  } else if (!ctx.settings.ignoreLdSoConf) {
+  } else if (ctx.settings.ldSoConfWithoutCache) {
     yield* inDirs(ctx, ctx.confDirs, name, 'ld.so.conf');
   }
   if (!nodeflib) yield* inDirs(ctx, ctx.systemDirs, name, 'default path');
@@ -85,17 +85,18 @@ export function* glibcCandidates(ctx: LoaderContext, name: string, requester: Se
  */
 export function* muslCandidates(ctx: LoaderContext, name: string, requester: SearchingObject, main: SearchingObject): Generator<Candidate> {
   if (name.includes('/')) {
-    yield { path: joinInside('/', name), via: 'path in DT_NEEDED' };
+    yield { path: joinInside(ctx.settings.cwd ?? '/', name), via: 'path in DT_NEEDED' };
     return;
   }
   if (ctx.settings.ldLibraryPath) {
-    yield* inDirs(ctx, splitSearchPath(ctx.settings.ldLibraryPath, dstValues(ctx, main)), name, 'LD_LIBRARY_PATH');
+    yield* inDirs(ctx, splitSearchPath(ctx.settings.ldLibraryPath, dstValues(ctx, main), /:/, ctx.settings.cwd), name, 'LD_LIBRARY_PATH');
   }
   for (let obj: SearchingObject | null = requester; obj; obj = obj.loader) {
     const path = obj.elf.runpath ?? obj.elf.rpath;
     if (path === undefined) continue;
-    const who = obj === requester ? 'rpath' : `rpath of ${obj.path}`;
-    yield* inDirs(ctx, splitSearchPath(path, dstValues(ctx, obj)), name, who);
+    const tag = obj.elf.runpath !== undefined ? 'DT_RUNPATH' : 'DT_RPATH';
+    const who = obj === requester ? tag : `${tag} of ${obj.path}`;
+    yield* inDirs(ctx, splitSearchPath(path, dstValues(ctx, obj), /:/, ctx.settings.cwd), name, who);
   }
   yield* inDirs(ctx, ctx.systemDirs, name, 'musl path');
 }

@@ -40,6 +40,8 @@ export function placePrograms(ctx: PlanContext, onProgress?: (what: string, done
           path: m.neededBy,
           message: `${m.neededBy}${m.line ? `:${m.line}` : ''}: runs ${m.name}, which is not in the root (${describeProfileLine(bin.origin)})`,
         });
+      } else if (m.how === 'input') {
+        ctx.fail(bin.origin, `${bin.path}: ${m.neededBy}${m.line ? `:${m.line}` : ''} sources ${m.name}, which is not in the root`);
       } else ctx.fail(bin.origin, `${bin.path}: ${m.how === 'PT_INTERP' ? 'interpreter' : 'library'} ${m.name} (needed by ${m.neededBy}) is not in the root`);
     }
     const info = ctx.resolver.elf.elfAt(found.path);

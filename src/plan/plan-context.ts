@@ -29,7 +29,11 @@ export class PlanContext {
   constructor(profile: Profile, options: PlanOptions) {
     this.profile = profile;
     this.fs = new RootFs(profile.root);
-    this.resolver = new ProgramResolver(this.fs, { ...(profile.path !== undefined ? { path: profile.path } : {}), ...(options.cache ? { cache: options.cache } : {}) });
+    this.resolver = new ProgramResolver(this.fs, {
+      ...(profile.path !== undefined ? { path: profile.path } : {}),
+      ...(options.cache ? { cache: options.cache } : {}),
+      ...(options.ldSoConfWithoutCache ? { ldSoConfWithoutCache: true } : {}),
+    });
     this.gate = new SecretGate(this.fs);
   }
 

@@ -31,6 +31,8 @@ export interface PlanOptions {
   mtime?: number;
   /** Per-file analysis kept between runs. */
   cache?: AnalysisCache;
+  /** In a root without ld.so.cache, also search the folders ld.so.conf names (a root that runs ldconfig before use). */
+  ldSoConfWithoutCache?: boolean;
   /** Called as programs and trees are resolved, for progress. */
   onProgress?: (what: string, done: number, total: number) => void;
 }

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve as resolveHostPath } from 'node:path';
-import { JailError } from '../errors.js';
+import { JailError, printable } from '../errors.js';
 import { parseJsonDocument, type JsonDocument } from './json-document.js';
 import type { DeviceName, DeviceSpec, IdValue, Located, Origin, PackageSpec, Profile, ProfileDocument } from './profile-types.js';
-import { SHIPPED_PROFILES, validateProfileDocument } from './validate-profile.js';
+import { distance, SHIPPED_PROFILES, validateProfileDocument } from './validate-profile.js';
 import { accountProblems } from './validate-values.js';
 
 export interface LoadProfileOptions {
@@ -76,11 +76,27 @@ export function loadProfileFromObject(value: unknown, options: LoadProfileOption
   return flatten(file, layers, options);
 }
 
+/**
+ * `--set NAME=VALUE` for a NAME that no profile of the chain declares (in `variables`) or uses (as
+ * `${NAME}`) would change nothing: a typo. Refused, with the closest name.
+ */
+function refuseUnknownSettings(set: Record<string, string>, layers: RawLayer[], declared: Record<string, string>, file: string): void {
+  const known = new Set(Object.keys(declared));
+  for (const layer of layers) for (const m of JSON.stringify(layer.body).matchAll(VARIABLE)) known.add(m[1] as string);
+  for (const name of Object.keys(set)) {
+    if (known.has(name)) continue;
+    const best = [...known].map((k) => ({ k, d: distance(name, k) })).sort((a, b) => a.d - b.d || a.k.localeCompare(b.k))[0];
+    const hint = best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? `; did you mean ${best.k}?` : known.size ? `; its variables: ${[...known].sort().join(', ')}` : '; it has no variables';
+    throw new JailError('INPUT', `--set ${printable(name, 60)}: no profile of ${file} declares or uses that variable${hint}`, { file, field: '/variables' });
+  }
+}
+
 /** Variables, then every layer in order (parents first): the profile as one value. */
 function flatten(file: string, layers: RawLayer[], options: LoadProfileOptions): Profile {
   // Variables: defaults from every layer (later layers win), then --set.
   const variables: Record<string, string> = {};
   for (const layer of layers) Object.assign(variables, layer.body.variables ?? {});
+  refuseUnknownSettings(options.set ?? {}, layers, variables, file);
   Object.assign(variables, options.set ?? {});
   expandVariables(variables, file);
   const growth = { added: 0 };

@@ -1,8 +1,9 @@
-import { type Diagnostic, JailError } from '../errors.js';
+import { type Diagnostic, JailError, printable } from '../errors.js';
 import { ET_EXEC } from '../elf/constants.js';
 import type { ElfInfo } from '../elf/elf-info.js';
 import { type Reason, withOrigin } from '../model/reason.js';
 import { archOf, compatibleElf } from '../loader/arch.js';
+import { dependsOnCwd } from '../loader/dst.js';
 import { lookupLdCache } from '../loader/ld-so-cache.js';
 import type { AnalysisCache } from '../cache/analysis-cache.js';
 import { defaultInterpreter, flavorOfInterpreter, LoaderContext, type LoaderSettings } from '../loader/loader-context.js';
@@ -135,8 +136,10 @@ export class ElfResolver {
       path: found.path,
       realPath: found.path,
       // The kernel gives the loader the real path of the program (/proc/self/exe), so the main
-      // program's $ORIGIN is the folder of its real file, whatever link it was started through.
-      origin: dirnameInside(found.path),
+      // program's $ORIGIN is the folder of its real file, whatever link it was started through. A
+      // library's $ORIGIN is the folder of the path it is opened by (glibc's _dl_new_object takes it
+      // from that name, links and all), as for the libraries it loads.
+      origin: dirnameInside(linkage === 'library' ? found.requested : found.path),
       elf,
       loader: null,
       how: 'input',
@@ -199,6 +202,7 @@ export class ElfResolver {
     // the order it lists them, then the next object's.
     for (let i = 0; i < loaded.length; i++) {
       const obj = loaded[i] as LoadedObject;
+      this.#checkCwd(obj, ctx, diagnostics);
       const requests: Array<{ name: string; how: 'DT_NEEDED' | 'dlopen' }> = obj.elf.needed.map((name) => ({ name, how: 'DT_NEEDED' as const }));
       for (const decl of obj.elf.dlopen) {
         if ((DLOPEN_RANK[decl.priority] ?? 9) > level) continue;
@@ -270,10 +274,50 @@ export class ElfResolver {
     return byName.get(name);
   }
 
+  /** An object whose search path or needed names are taken from the working directory depends on where it runs. */
+  #checkCwd(obj: LoadedObject, ctx: LoaderContext, diagnostics: Diagnostic[]): void {
+    const what: string[] = [];
+    const tag = obj.elf.runpath !== undefined ? 'DT_RUNPATH' : 'DT_RPATH';
+    const path = obj.elf.runpath ?? obj.elf.rpath;
+    if (path !== undefined && dependsOnCwd(path)) what.push(`its ${tag} "${printable(path, 200)}" has an empty or relative entry`);
+    for (const n of obj.elf.needed) if (n.includes('/') && !n.startsWith('/')) what.push(`it needs "${printable(n, 200)}" by a relative path`);
+    if (what.length === 0) return;
+    const cwd = ctx.settings.cwd ?? '/';
+    diagnostics.push({
+      code: 'CWD_DEPENDENT',
+      severity: 'warning',
+      path: obj.path,
+      message: `${obj.path}: ${what.join('; ')}: the loader takes it from the working directory, so what loads depends on where the program runs; searched from ${cwd} (--cwd)`,
+    });
+  }
+
   #search(req: SearchRequest): SearchHit | undefined {
     const hit = this.#firstCandidate(req);
     if (req.ctx.flavor === 'glibc' && req.ctx.ldCache && hit?.via !== 'ld.so.cache') this.#checkStaleCache(req.ctx, req.name, req.main.elf, req.diagnostics);
+    if (req.ctx.flavor === 'glibc' && !req.ctx.ldCache && !req.ctx.settings.ldSoConfWithoutCache) this.#checkNoCache(req.ctx, req.name, req.main.elf, hit, req.diagnostics);
     return hit;
+  }
+
+  /**
+   * A root with folders in ld.so.conf but no ld.so.cache: the loader never reads ld.so.conf, so a
+   * library that a configured folder holds is not what it loads. Say so, and how to change it.
+   */
+  #checkNoCache(ctx: LoaderContext, name: string, wanted: ElfInfo, hit: SearchHit | undefined, diagnostics: Diagnostic[]): void {
+    if (name.includes('/')) return;
+    for (const dir of ctx.confDirs) {
+      const at = this.fs.lookup(`${dir}/${name}`);
+      if (at.kind !== 'file' || at.path === hit?.found.path) continue;
+      const info = this.elfAt(at.path);
+      if (info instanceof JailError || !compatibleElf(wanted, info)) continue;
+      const outcome = hit ? `it loads ${hit.found.requested} instead` : 'it does not find it';
+      diagnostics.push({
+        code: 'LDCONF_NO_CACHE',
+        severity: 'warning',
+        path: '/etc/ld.so.conf',
+        message: `${name} is in ${dir}, which ld.so.conf names, but the root has no /etc/ld.so.cache and the loader never reads ld.so.conf: ${outcome}. Run ldconfig in the root, or pass --ld-so-conf-without-cache for a root that will run it before use`,
+      });
+      return;
+    }
   }
 
   /**
@@ -316,8 +360,17 @@ export class ElfResolver {
         continue;
       }
       // glibc skips a candidate of another class, byte order or machine and goes on searching;
-      // musl takes the first file that opens.
-      if (ctx.flavor === 'glibc' && !compatibleElf(main.elf, info)) continue;
+      // musl takes the first file that opens, and then fails to map it: the program cannot start.
+      if (!compatibleElf(main.elf, info)) {
+        if (ctx.flavor === 'glibc') continue;
+        diagnostics.push({
+          code: 'LIBRARY_WRONG_CLASS',
+          severity: 'error',
+          path: found.path,
+          message: `${found.path}: of another class, byte order or machine than ${main.path}; musl loads the first file named ${name} it finds (${cand.via}) and fails on it (Exec format error): the program cannot start`,
+        });
+        return undefined;
+      }
       if (info.type === ET_EXEC) {
         diagnostics.push({ code: 'ELF_NOT_LOADABLE', severity: 'error', path: found.path, message: `${found.path}: an executable, not a library: cannot be loaded as ${name}` });
         return undefined;

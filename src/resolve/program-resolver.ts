@@ -200,7 +200,14 @@ export class ProgramResolver {
       const at = this.#lookupPath(use.path);
       if (use.how === 'source') {
         if (at?.kind === 'file') walk.needs.addLookup(at, withOrigin({ kind: 'sourced-by', from: use.file, line: use.line }, reason.origin), 'data');
-        else walk.missing.push({ name: printable(use.path), neededBy: use.file, how: 'input', line: use.line });
+        else if (use.conditional) {
+          walk.diagnostics.push({
+            code: 'SOURCED_IF_PRESENT',
+            severity: 'info',
+            path: use.file,
+            message: `${use.file}:${use.line}: sources ${printable(use.path)} only under a condition (such as \`[ -f FILE ] && . FILE\`); the root has no such file`,
+          });
+        } else walk.missing.push({ name: printable(use.path), neededBy: use.file, how: 'input', line: use.line });
       } else if (at?.kind === 'file') {
         const runBy = withOrigin({ kind: 'run-by', from: use.file, line: use.line }, reason.origin);
         walk.needs.addLookup(at, runBy);

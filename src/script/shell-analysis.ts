@@ -41,6 +41,9 @@ interface Frame {
   depth: number;
 }
 
+/** Words `exec` handles itself rather than running a program of that name (`exec exec`, `exec command`). */
+const SPECIAL_EXEC = new Set(['exec', 'command']);
+
 class Walker {
   readonly #opts: AnalyzeOptions;
   readonly #out: ShellAnalysis;
@@ -50,6 +53,8 @@ class Walker {
   /** Inside `...` within "...": the shell reads \" there as a quote, mvdan-sh keeps it in the literal. */
   #backquoteInQuotes = 0;
   #substDepth = 0;
+  /** Inside the right side of && or ||, or an if's branch: what runs there may not run at all. */
+  #conditional = 0;
 
   constructor(opts: AnalyzeOptions, out: ShellAnalysis) {
     this.#opts = opts;
@@ -112,7 +117,12 @@ class Walker {
           const right = b.Op === OP.Pipe || b.Op === OP.PipeAll ? new Map(env) : env;
           if (b.Op === OP.AndStmt || b.Op === OP.OrStmt) {
             const branch = new Map(env);
-            this.stmt(b.Y, branch, frame);
+            this.#conditional++;
+            try {
+              this.stmt(b.Y, branch, frame);
+            } finally {
+              this.#conditional--;
+            }
             mergeInto(env, [branch, new Map(env)]);
           } else this.stmt(b.Y, right, frame);
         }
@@ -197,7 +207,12 @@ class Walker {
     while (clause) {
       this.stmts(clause.Cond, env, frame);
       const branch = new Map(env);
-      this.stmts(clause.Then, branch, frame);
+      this.#conditional++;
+      try {
+        this.stmts(clause.Then, branch, frame);
+      } finally {
+        this.#conditional--;
+      }
       branches.push(branch);
       if (clause.Cond.length === 0) hasElse = true;
       clause = clause.Else;
@@ -281,7 +296,8 @@ class Walker {
         }
         continue;
       }
-      if (this.#builtin(name, words, nodes, env, frame, at, single)) continue;
+      // `exec NAME` runs the program NAME, never the builtin of that name (`exec echo` needs /usr/bin/echo).
+      if (!(how === 'exec' && !SPECIAL_EXEC.has(name)) && this.#builtin(name, words, nodes, env, frame, at, single)) continue;
       this.#use(name, frame, at, how, cmdEnv, [...first]);
       const base = name.split('/').pop() as string;
       if (isWrapper(base) && !isBuiltin(this.#opts.shell, base)) this.#wrapped(base, words, nodes, cmdEnv, env, frame, at);
@@ -412,7 +428,7 @@ class Walker {
     const pathValues = env.get('PATH');
     const path = pathValues && pathValues.size === 1 ? ([...pathValues][0] as string) : null;
     const found = this.#opts.host.readSource(name, path);
-    this.#out.files.push({ path: found?.path ?? name, file: frame.file, line: lineOf(at), how: 'source' });
+    this.#out.files.push({ path: found?.path ?? name, file: frame.file, line: lineOf(at), how: 'source', ...(this.#conditional > 0 ? { conditional: true } : {}) });
     if (!found) return;
     const parsed = parseShell(found.text, found.path, this.#opts.shell === 'sh');
     if ('error' in parsed) {

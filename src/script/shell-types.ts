@@ -22,6 +22,8 @@ export interface FileUse {
   file: string;
   line: number;
   how: 'source' | 'script';
+  /** Sourced only when a condition holds (`[ -f F ] && . F`, an if's branch): a missing file is fine. */
+  conditional?: boolean;
 }
 
 export interface ShellWarning {

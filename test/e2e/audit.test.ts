@@ -163,8 +163,13 @@ test('each planted defect is found at its path, in the folder and in GNU tar tar
     show(tight.findings),
   );
   assert.ok(has(tight.findings, 'setuid', '/usr/bin/suid'), 'what needs no contents is still checked');
-  // The resolver's default (as ldconfig would cache) finds the library the jail's loader misses.
-  const [asLdconfig] = resolveInputs(['/usr/bin/needs-conf-only'], { root: jail });
+  // The resolver agrees with the loader by default; asked to search as ldconfig would cache, it finds it.
+  const [asLoader] = resolveInputs(['/usr/bin/needs-conf-only'], { root: jail });
+  assert.equal(
+    asLoader?.missing.map((m) => m.name),
+    ['libonlyconf.so.1'],
+  );
+  const [asLdconfig] = resolveInputs(['/usr/bin/needs-conf-only'], { root: jail, ldSoConfWithoutCache: true });
   assert.equal(asLdconfig?.missing, []);
 });
 

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { type InputResolution, parseShebang, resolveInputs } from '../../src/index.js';
 import { parseShell } from '../../src/script/shell-parse.js';
 import { shellKindOf } from '../../src/script/shell-builtins.js';
-import { layOut, runInJail } from '../helpers/jail.js';
+import { layOut, runInJail, runInJailAs } from '../helpers/jail.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
 test.after.each(cleanupTempDirs);
@@ -130,6 +130,27 @@ test('a MediaWiki-style limit.sh: mktemp, timeout, traps, functions and variable
     [],
     'the trap cleaned up',
   );
+});
+
+test('a file sourced only if it exists does not stop the build; exec echo runs /usr/bin/echo, in the jail as uid 65534', () => {
+  const dir = tempDir('jailbuild-optional-src-');
+  const script = join(dir, 'tool.sh');
+  writeFileSync(script, '#!/bin/sh\n[ -f ./tool.rc ] && . ./tool.rc\nif [ -r /etc/tool-absent.rc ]; then . /etc/tool-absent.rc; fi\nexec echo "tool ran"\n');
+  chmodSync(script, 0o755);
+  const r = resolveOne(script);
+  assert.equal(r.missing, [], 'no sourced file is missing: each is behind a test');
+  assert.ok(r.diagnostics.some((d) => d.code === 'SOURCED_IF_PRESENT' && /tool\.sh:3: sources \/etc\/tool-absent\.rc/.test(d.message)));
+  assert.ok(filePaths(r).includes('/usr/bin/echo'), 'exec echo needs the program');
+  // The real shell agrees: with /usr/bin/echo in the jail (and only there) the script prints.
+  const jail = tempDir('jailbuild-optional-src-jail-');
+  layOut(r.needs, '/', jail);
+  const run = runInJailAs(jail, [script], '65534:65534');
+  assert.is(run.stdout, 'tool ran\n', run.stderr);
+  assert.is(run.status, 0);
+  // Without /usr/bin/echo, dash's exec fails: the program, not the builtin, is what exec runs.
+  execFileSync('rm', [join(jail, 'usr/bin/echo')]);
+  const without = runInJailAs(jail, [script], '65534:65534');
+  assert.is.not(without.status, 0, 'exec echo needs /usr/bin/echo');
 });
 
 test('#!/usr/bin/env, an interpreter that is a script, another language, a missing interpreter', () => {

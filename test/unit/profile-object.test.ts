@@ -27,4 +27,20 @@ test('a value that breaks the schema is refused with its line and field', () => 
   }
 });
 
+test('--set for a variable no profile of the chain declares or uses is refused, with the closest name', () => {
+  const value = { name: 'inline', extends: 'base', variables: { TOOL: '/usr/bin/ls' }, binaries: ['${TOOL}'] };
+  const refused = (set: Record<string, string>): string => {
+    try {
+      loadProfileFromObject(value, { file: 'inline.json', dir: '/srv/profiles', set });
+    } catch (err) {
+      assert.instance(err, JailError);
+      return (err as Error).message;
+    }
+    return 'accepted';
+  };
+  assert.match(refused({ TOOLS: '/usr/bin/cat' }), /--set TOOLS: no profile of \/srv\/profiles\/inline\.json declares or uses that variable; did you mean TOOL\?/);
+  assert.match(refused({ ZZZZZZZZ: 'x' }), /its variables: TOOL/);
+  assert.is(refused({ TOOL: '/usr/bin/cat' }), 'accepted', 'a declared variable');
+});
+
 test.run();

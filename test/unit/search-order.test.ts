@@ -126,16 +126,26 @@ test('candidates of the wrong class or machine earlier in the path are skipped',
   assert.not.ok(files(r).some((f) => f.startsWith('/opt/')));
 });
 
-test('ld.so.conf with includes is searched when the root has no ld.so.cache', () => {
+test('a root with ld.so.conf but no ld.so.cache: as the loader, the default folders only (reported); ld.so.conf with includes on request', () => {
   const root = x64Root({
     '/etc/ld.so.conf': 'include /etc/ld.so.conf.d/*.conf\n',
     '/etc/ld.so.conf.d/a-local.conf': '# local libraries\n/usr/local/lib64\n',
     '/etc/ld.so.conf.d/b-self.conf': 'include b-self.conf\ninclude /etc/ld.so.conf\n/opt/other\n',
     '/usr/local/lib64/libids.so.0': lib('libids.so.0'),
-    '/usr/local/bin/idsgrep': prog({ needed: ['libids.so.0', 'libc.so.6'] }),
+    '/opt/other/libz.so.1': lib('libz.so.1'),
+    [`${MA}/libz.so.1`]: lib('libz.so.1'),
+    '/usr/local/bin/idsgrep': prog({ needed: ['libids.so.0', 'libz.so.1', 'libc.so.6'] }),
   });
-  const r = resolve1(root, '/usr/local/bin/idsgrep');
+  // The loader never reads ld.so.conf: libids is not found, libz comes from the default folder.
+  const loader = resolve1(root, '/usr/local/bin/idsgrep');
+  assert.equal(missing(loader), ['libids.so.0']);
+  assert.ok(files(loader).includes(`${MA}/libz.so.1`));
+  assert.ok(loader.diagnostics.some((d) => d.code === 'LDCONF_NO_CACHE' && d.message.startsWith('libids.so.0 is in /usr/local/lib64') && d.message.includes('does not find it')));
+  assert.ok(loader.diagnostics.some((d) => d.code === 'LDCONF_NO_CACHE' && d.message.startsWith('libz.so.1 is in /opt/other') && d.message.includes('loads /lib/x86_64-linux-gnu/libz.so.1 instead')));
+  // A root that will run ldconfig before use: as ldconfig would cache it.
+  const r = resolve1(root, '/usr/local/bin/idsgrep', { ldSoConfWithoutCache: true });
   assert.equal(missing(r), []);
+  assert.ok(files(r).includes('/opt/other/libz.so.1'));
   assert.match(reasonOf(r, '/usr/local/lib64/libids.so.0'), 'ld.so.conf');
   assert.ok(
     r.diagnostics.some((d) => d.code === 'LDCONF_INCLUDE_LOOP'),
@@ -150,7 +160,7 @@ test('directory links in the library path are kept as links', () => {
     '/opt/vendor-1.2/lib/libv.so.1': lib('libv.so.1'),
     '/etc/ld.so.conf': '/usr/lib/x86_64-linux-gnu/vendor\n',
   });
-  const r = resolve1(root, '/usr/bin/prog');
+  const r = resolve1(root, '/usr/bin/prog', { ldSoConfWithoutCache: true });
   assert.equal(missing(r), []);
   assert.ok(files(r).includes('/opt/vendor-1.2/lib/libv.so.1'));
   assert.ok(links(r).includes('/usr/lib/x86_64-linux-gnu/vendor -> /opt/vendor-1.2/lib'));
@@ -257,6 +267,19 @@ test('a musl program: /etc/ld-musl-ARCH.path, and libc.so served by the loader i
   assert.equal(missing(r), []);
   assert.equal(files(r), ['/lib/x86_64-linux-musl/libc.so', '/usr/bin/mprog', '/usr/local/musl/lib/libm2.so']);
   assert.ok(links(r).includes('/lib/ld-musl-x86_64.so.1 -> x86_64-linux-musl/libc.so'));
+});
+
+test('musl: the reason for a library found through DT_RUNPATH or DT_RPATH names the tag used', () => {
+  const root = sysroot({
+    '/lib/ld-musl-x86_64.so.1': { link: 'x86_64-linux-musl/libc.so' },
+    '/lib/x86_64-linux-musl/libc.so': makeElf({ soname: 'libc.so' }),
+    '/opt/run/libr.so': makeElf({ soname: 'libr.so', needed: ['libc.so'] }),
+    '/opt/old/libo.so': makeElf({ soname: 'libo.so', needed: ['libc.so'] }),
+    '/usr/bin/runprog': makeElf({ interpreter: '/lib/ld-musl-x86_64.so.1', runpath: '/opt/run', needed: ['libr.so', 'libc.so'] }),
+    '/usr/bin/oldprog': makeElf({ interpreter: '/lib/ld-musl-x86_64.so.1', rpath: '/opt/old', needed: ['libo.so', 'libc.so'] }),
+  });
+  assert.is(reasonOf(resolve1(root, '/usr/bin/runprog'), '/opt/run/libr.so'), 'DT_RUNPATH');
+  assert.is(reasonOf(resolve1(root, '/usr/bin/oldprog'), '/opt/old/libo.so'), 'DT_RPATH');
 });
 
 test('a big-endian 64-bit sysroot (ppc64) resolves with its own multiarch folders', () => {

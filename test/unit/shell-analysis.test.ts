@@ -64,6 +64,24 @@ test('exec and command run their argument; command -v does not', () => {
   assert.equal(names(analyze('command ls -l')), ['ls']);
   assert.equal(names(analyze('if command -v curl >/dev/null; then :; fi')), []);
   assert.equal(names(analyze('exec >/dev/null 2>&1')), []);
+  // exec runs the program of that name, never the builtin (tzselect's `exec echo`): dash and bash agree.
+  assert.equal(names(analyze('exec echo "$x"')), ['echo']);
+  assert.equal(names(analyze('exec printf "%s" x')), ['printf']);
+  assert.equal(names(analyze('echo x; printf y')), [], 'without exec they are builtins');
+  assert.equal(names(analyze('exec command ls')), ['ls']);
+});
+
+test('a file sourced only under a condition is marked so; one sourced always is not', () => {
+  const a = analyze(`
+    [ -f ./cscope.rc ] && . ./cscope.rc
+    test -r /etc/mavenrc || true
+    if [ -r /etc/mavenrc ]; then . /etc/mavenrc; fi
+    . /usr/lib/x/lib.sh
+  `);
+  assert.equal(
+    a.files.map((f) => `${f.path} ${f.conditional ? 'conditional' : 'always'}`),
+    ['./cscope.rc conditional', '/etc/mavenrc conditional', '/usr/lib/x/lib.sh always'],
+  );
 });
 
 test('programs that run their arguments: env, timeout, nice, nohup, xargs, stdbuf, ionice, setsid, chroot, time, busybox', () => {

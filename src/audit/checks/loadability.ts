@@ -24,7 +24,7 @@ const DIAGNOSTICS: Record<string, { rule: string; severity: Severity }> = {
  */
 export function checkLoadability(ctx: CheckContext): Finding[] {
   const fs = ctx.inv.fs;
-  const resolver = new ProgramResolver(fs, { ignoreLdSoConf: true, path: ctx.path, dlopen: 'required', guardPrivate: false });
+  const resolver = new ProgramResolver(fs, { path: ctx.path, dlopen: 'required', guardPrivate: false });
   const onPath = programsOnPath(ctx);
   // A tarball whose contents did not fit the scratch limit: a library whose bytes were not kept cannot be judged.
   const unknown = new Set([...ctx.inv.unreadable].map((p) => basenameInside(p)));
