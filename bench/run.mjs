@@ -5,7 +5,7 @@
 // benchmark took. `npm run bench` runs this after a build.
 //
 // Usage: node bench/run.mjs [--rounds N] [--only NAME,...] [--skip NAME,...] [--no-readme] [--no-install]
-//   NAME: resolve, tarball, scaling, memory, jailkit, sweep. --rounds is passed to every benchmark (each has
+//   NAME: resolve, tarball, scaling, memory, jailkit, named-paths, sweep. --rounds is passed to every benchmark (each has
 //   its own default: 5, memory 3).
 // Exit status: 0 when every benchmark ran (a missing optional tool is not a failure: that row says
 // "not installed"), 1 when one crashed.
@@ -21,6 +21,7 @@ const BENCHMARKS = [
   { name: 'scaling', file: 'scaling.mjs', what: 'resolution time for 100, 1,000 and all ELF files of /usr/lib' },
   { name: 'memory', file: 'memory.mjs', what: 'peak RSS writing a tarball of more than 1 GiB' },
   { name: 'jailkit', file: 'jailkit.mjs', what: "jailkit's jk_cp vs jailbuild, and which programs run in each jail" },
+  { name: 'named-paths', file: 'named-paths.mjs', what: "paths in programs' read-only data against what a traced run reads" },
   { name: 'sweep', file: 'sweep.mjs', what: 'every program of /usr/bin alone in its jail as uid 65534: jailbuild vs jk_cp' },
 ];
 const HEADING = '## Summary';

@@ -7,6 +7,7 @@ export { CODES, type Code } from './codes.js';
 // Reading files: positioned reads, ELF headers.
 export { BufferSource, FileSource, MAX_READ, type ByteSource, type ClosableSource } from './io/byte-source.js';
 export { readElf, hasElfMagic } from './elf/read-elf.js';
+export { namedPaths, namedPathsOfFile, namedPathsIn, pathsInString } from './elf/named-paths.js';
 export type { ElfInfo, DlopenDeclaration } from './elf/elf-info.js';
 export { machineName } from './elf/constants.js';
 
