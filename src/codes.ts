@@ -9,6 +9,7 @@ export const CODES = {
   ELF_NOT_ELF: 'a candidate library is not an ELF file',
   ELF_UNSUPPORTED: 'an ELF file of a kind the reader does not handle',
   ELF_NOT_LOADABLE: 'an executable was found where a library was wanted',
+  LINK_DANGLING: 'a link in the jail leads to nothing inside it (a copied folder whose links point outside it)',
   CWD_DEPENDENT: 'an empty or relative DT_RPATH/DT_RUNPATH entry, or a DT_NEEDED path with a slash: taken from the working directory (`--cwd`)',
   LIBRARY_WRONG_CLASS: 'musl would load a library of another class or machine first in its path, and fail: the program cannot start',
   SYMLINK_LOOP: 'more than 40 links in one lookup',

@@ -3,6 +3,7 @@ import { archOf } from '../loader/arch.js';
 import { JailError } from '../errors.js';
 import type { Profile } from '../profile/profile-types.js';
 import { checkDestinations } from './check-destinations.js';
+import { danglingLinks } from './dangling-links.js';
 import { finishEntries } from './finish-entries.js';
 import { jailAccess } from './jail-access.js';
 import { planJailLdCache } from './jail-ld-cache.js';
@@ -43,6 +44,7 @@ export function buildPlan(profile: Profile, options: PlanOptions = {}): Plan {
     return st?.isDirectory() ? st.mode & 0o7777 : 0o755;
   });
   const entries = finishEntries(profile, placements, ctx.diagnostics);
+  ctx.diagnostics.push(...danglingLinks(entries, profile));
   const plan: Plan = { profile, entries, diagnostics: ctx.diagnostics, mtime: options.mtime ?? sourceDateEpoch() ?? profile.mtime ?? 0, reads: planReads(profile, ctx.fs), access: jailAccess(entries, profile) };
   const programs = reference ?? referenceProgram(ctx.resolver);
   if (programs) plan.architecture = archOf(programs.elf).id;

@@ -104,7 +104,13 @@ function plantDefects(jail: string): Array<[string, string, string]> {
   const key = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   put('/etc/ssl/private/server.key', key, 0o600);
   for (const tool of ['bash', 'gdb', 'gcc', 'python3', 'nc', 'apt-get']) copyFileSync(at('/usr/bin/dash'), at(`/usr/bin/${tool}`));
+  // Not on PATH, nothing runs it (Python's cgi.py names /usr/local/bin/python): low, not high.
+  put('/usr/lib/python3.11/cgi.py', '#! /usr/local/bin/python\nprint("cgi")\n');
+  // Made at run time in the sticky /tmp by an inmate: its owner is whoever made it, not a finding.
+  put('/tmp/session-abc', 'x\n', 0o600);
+  chownSync(at('/tmp/session-abc'), 33, 33);
   return [
+    ['script-interpreter-missing', '/usr/lib/python3.11/cgi.py', 'low'],
     ['elf-library-missing', '/usr/bin/needs-missing', 'high'],
     ['elf-library-missing', '/usr/bin/needs-conf-only', 'high'],
     ['elf-interpreter-missing', '/usr/bin/no-interp', 'high'],
@@ -137,7 +143,7 @@ test('each planted defect is found at its path, in the folder and in GNU tar tar
       assert.is(hit?.severity, severity, `${rule} at ${path}`);
     }
     // What is fine stays quiet: /bin/sh's own shell, /dev/null, the sticky /tmp, libc.
-    for (const path of ['/usr/bin/dash', '/dev/null', '/tmp', '/usr/lib/x86_64-linux-gnu/libc.so.6', '/usr/bin/busybox']) {
+    for (const path of ['/usr/bin/dash', '/dev/null', '/tmp', '/tmp/session-abc', '/usr/lib/x86_64-linux-gnu/libc.so.6', '/usr/bin/busybox']) {
       assert.not.ok(
         result.findings.some((f) => f.path === path),
         `${path}: ${show(result.findings.filter((f) => f.path === path))}`,

@@ -20,7 +20,8 @@ const DIAGNOSTICS: Record<string, { rule: string; severity: Severity }> = {
  *
  * A command a script runs is "high" when the script is a program on PATH; a script elsewhere (a
  * helper in a data tree, like TeX's mktex* scripts) may never run, and its missing commands are
- * "medium". A missing interpreter is "high" everywhere: the script cannot run at all.
+ * "medium"; its missing interpreter "low" (Python's cgi.py names /usr/local/bin/python, git's sample
+ * hooks are never run as they are). On PATH, a missing interpreter is "high": the program cannot run.
  */
 export function checkLoadability(ctx: CheckContext): Finding[] {
   const fs = ctx.inv.fs;
@@ -73,9 +74,9 @@ function scriptFinding(path: string, m: MissingItem, onPath: boolean, ctx: Check
   const runner = ctx.byPath.get(m.neededBy);
   if (m.neededBy !== path && runner && (isExecutable(runner) || ctx.inv.unreadable.has(m.neededBy))) return null;
   const at = m.line ? `${m.neededBy}:${m.line}` : m.neededBy;
-  if (m.how === 'PT_INTERP') return { rule: 'script-interpreter-missing', severity: 'high', path, message: `${path}: its interpreter ${m.name} is not in the jail: it cannot run` };
-  const severity: Severity = onPath ? 'high' : 'medium';
   const where = onPath ? '' : ' (the script is not on PATH: it fails only if something runs it)';
+  if (m.how === 'PT_INTERP') return { rule: 'script-interpreter-missing', severity: onPath ? 'high' : 'low', path, message: `${path}: its interpreter ${m.name} is not in the jail: it cannot run${where}` };
+  const severity: Severity = onPath ? 'high' : 'medium';
   if (m.how === 'input') return { rule: 'script-source-missing', severity, path, message: `${at}: reads ${m.name} with "." or source, and it is not in the jail${where}` };
   return { rule: 'script-command-missing', severity, path, message: `${at}: runs ${m.name}, which is not in the jail${where}` };
 }
