@@ -121,7 +121,12 @@ function causeOf(jail, prog, readTrace, work) {
   try {
     accesses = readTrace(prefix, jail);
   } catch {}
-  const missing = accesses.filter((a) => a.errno && !a.writes && (a.errno === 'ENOENT' || a.errno === 'EACCES' || a.errno === 'ENOTDIR') && onHostPath(a.path) && !inJailPath(jail, a.path));
+  // Python tries to write its bytecode cache (__pycache__) and goes on without it, and the loader
+  // looks for /etc/ld.so.cache and ld.so.preload in every jail: never a cause.
+  const missing = accesses.filter(
+    (a) =>
+      a.errno && !a.writes && !a.path.includes('/__pycache__') && !a.path.startsWith('/etc/ld.so.') && (a.errno === 'ENOENT' || a.errno === 'EACCES' || a.errno === 'ENOTDIR') && onHostPath(a.path) && !inJailPath(jail, a.path),
+  );
   const denied = accesses.filter((a) => a.errno === 'EACCES' && inJailPath(jail, a.path));
   if (denied.length) return { cause: 'permissions in the jail', path: denied.at(-1).path };
   const pick = (test) => missing.filter((a) => test(a.path, a)).at(-1);

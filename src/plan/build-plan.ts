@@ -9,6 +9,7 @@ import { jailAccess } from './jail-access.js';
 import { planJailLdCache } from './jail-ld-cache.js';
 import { placeFilesAndTrees } from './place-copies.js';
 import { placePackages } from './place-packages.js';
+import { placeRuntimes } from './place-runtimes.js';
 import { placeLiterals } from './place-literals.js';
 import { placeLibraries, placePrograms } from './place-programs.js';
 import { PlanContext } from './plan-context.js';
@@ -34,6 +35,7 @@ export function buildPlan(profile: Profile, options: PlanOptions = {}): Plan {
   reference = placeLibraries(ctx, reference);
   placeFilesAndTrees(ctx);
   placePackages(ctx);
+  placeRuntimes(ctx);
   placeLiterals(ctx);
   if (ctx.problems.length > 0) {
     throw new JailError('INPUT', ctx.problems.map((p) => p.message).join('\n'), { file: profile.file, problems: ctx.problems });

@@ -59,7 +59,8 @@ export function placePackages(ctx: PlanContext): void {
   }
 }
 
-function placePackage(ctx: PlanContext, spec: Located<PackageSpec>, name: string, paths: string[]): void {
+/** Places one installed package's files for `spec` (see placePackages). */
+export function placePackage(ctx: PlanContext, spec: Located<PackageSpec>, name: string, paths: string[]): void {
   const { fs, builder } = ctx;
   const extra = ctx.overrides(spec, spec.origin);
   const reason = (src: string): ReturnType<PlanContext['asked']> => ({ ...ctx.asked(spec.origin, src, spec.because), name });

@@ -6,6 +6,7 @@ import type { Lookup } from '../rootfs/rootfs.js';
 import type { PlanContext } from './plan-context.js';
 import { referenceProgram, type ReferenceProgram } from './reference-program.js';
 import { keptFromOthers } from './secret-gate.js';
+import { runtimeHomeOf } from './place-runtimes.js';
 
 /**
  * Places every program of the profile with everything it loads and runs (libraries, interpreters, the
@@ -48,6 +49,8 @@ export function placePrograms(ctx: PlanContext, onProgress?: (what: string, done
     if (!reference && !(info instanceof JailError) && info.interpreter) reference = { found, elf: info };
     const own = ctx.overrides(bin, bin.origin);
     for (const need of closure.needs.list()) {
+      const home = need.kind === 'file' ? runtimeHomeOf(need.path) : undefined;
+      if (home !== undefined && !ctx.runtimeHomes.has(home)) ctx.runtimeHomes.set(home, { origin: bin.origin, program: found.path });
       // Installed elsewhere: the program (and the links to it) are not placed at their own paths.
       if (bin.as !== undefined && (need.path === found.path || found.links.some((l) => l.path === need.path))) continue;
       ctx.placeNeed(need, bin.origin, need.path === found.path ? own : {});

@@ -20,6 +20,8 @@ export class PlanContext {
   readonly fs: RootFs;
   readonly resolver: ProgramResolver;
   readonly builder = new PlanBuilder();
+  /** Self-contained runtimes the programs run from (a JDK's folder), with the profile line that brought the first. */
+  readonly runtimeHomes = new Map<string, { origin: Origin; program: string }>();
   readonly gate: SecretGate;
   /** Warnings that do not stop the plan. */
   readonly diagnostics: Diagnostic[] = [];

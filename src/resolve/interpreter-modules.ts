@@ -233,6 +233,14 @@ export function perlModulePath(host: ModuleHost): { path: string[]; own: string[
  * it uses AutoLoader. A module found nowhere, or required by a computed name, is a warning naming the
  * file and line, for the script and its own modules only.
  */
+/**
+ * Modules a core module loads by a name it computes, where the computed name is known on Linux:
+ * File::Spec does `require "File/Spec/$module.pm"` with `$module = $module{$^O} || 'Unix'`.
+ */
+const PERL_IMPLIED: Record<string, string[]> = {
+  'File::Spec': ['File::Spec::Unix'],
+};
+
 export function followPerlUses(host: ModuleHost, script: Lookup, reason: Reason): void {
   const inc = perlModulePath(host);
   const isOwn = (file: string): boolean => inc.own.some((d) => file.startsWith(`${d}/`));
@@ -252,6 +260,7 @@ export function followPerlUses(host: ModuleHost, script: Lookup, reason: Reason)
     const text = readText(host, file);
     if (text === null) continue;
     const scanned = scanPerlUses(text);
+    for (const implied of module !== undefined ? (PERL_IMPLIED[module] ?? []) : []) scanned.uses.push({ module: implied, line: 1 });
     const report = !isOwn(file.path);
     if (file === script && scanned.libs.length > 0) path = [...scanned.libs, ...path];
     if (module !== undefined && (scanned.xs || scanned.autoload)) {

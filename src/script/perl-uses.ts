@@ -78,7 +78,9 @@ export function scanPerlUses(source: string): PerlUses {
     const line = index + 1;
     if (/\bXSLoader::load\b|\bbootstrap\s+[\w:]+|->bootstrap\b|\bDynaLoader\b/.test(text)) result.xs = true;
     if (/\b(AutoLoader|SelfLoader)\b/.test(text)) result.autoload = true;
-    for (const m of text.matchAll(/(?:^|[;{}]\s*|\bBEGIN\s*\{\s*)(use|no)\s+([A-Za-z_][\w:]*)([^;]*)/g)) {
+    // perl loads File::Glob itself for the glob operator (`glob(...)`, `<*.c>`).
+    if (/\bglob\s*[("'$]|<[^<>\s]*[*?][^<>]*>/.test(text)) result.uses.push({ module: 'File::Glob', line });
+    for (const m of text.matchAll(/(?:^\s*|[;{}]\s*|\bBEGIN\s*\{\s*)(use|no)\s+([A-Za-z_][\w:]*)([^;]*)/g)) {
       const name = m[2] as string;
       const rest = m[3] ?? '';
       if (name === 'lib') {

@@ -88,6 +88,11 @@ test("java -version runs in a jail without /proc: its $ORIGIN libraries are in t
   assert.not.match(build.stderr, /ORIGIN/, 'no warning that the jail needs /proc');
 });
 
+test('java and keytool from their paths alone: the Java runtime they run from comes with them, and they run without /proc', () => {
+  passes({ extends: 'base', binaries: ['/usr/bin/java'], tests: [{ name: 'version', run: 'test ! -e /proc/self && java -version 2>&1', expect: { stdout: '^OpenJDK Runtime Environment' } }] }, 'java-alone');
+  passes({ extends: 'base', binaries: ['/usr/bin/keytool'], tests: [{ name: 'help', run: 'keytool -help 2>&1', expect: { stdout: 'Key and Certificate Management Tool' } }] }, 'keytool-alone');
+});
+
 test('ghostscript from its packages alone runs ps2pdf', () => {
   passes(
     {

@@ -82,6 +82,14 @@ test('scanPerlUses: use, no, require (module and file), parent/base lists, use i
   assert.ok(r.xs);
 });
 
+test('scanPerlUses: indented use inside a package or sub; the glob operator loads File::Glob', () => {
+  const r = scanPerlUses("package A;\n{\n    use parent 'Encode::Encoding';\n}\nsub x {\n    use bytes;\n    my @c = glob('*.c');\n    my @h = <*.h>;\n    my $line = <STDIN>;\n}\n");
+  assert.equal(
+    r.uses.map((u) => `${u.module}@${u.line}`),
+    ['parent@3', 'Encode::Encoding@3', 'bytes@6', 'File::Glob@7', 'File::Glob@8'],
+  );
+});
+
 const PY = '#!/usr/bin/python3\n';
 
 function pythonRoot(extra: Record<string, TreeNode> = {}): string {
@@ -160,7 +168,9 @@ test('followPerlUses: modules on @INC, the compiled part in auto/, parents, use 
     'usr/share/perl/5.36/parent.pm': '',
     'usr/share/perl/5.36/base.pm': '',
     'opt/app/lib/Mine.pm': 'use parent -norequire, "Nope";\nuse base "Base::Class";\n',
-    'srv/run.pl': "#!/usr/bin/perl\nuse strict;\nuse POSIX qw(floor);\nuse lib '/opt/app/lib';\nuse Mine;\nuse Not::Installed;\n",
+    'usr/lib/x86_64-linux-gnu/perl/5.36/File/Spec.pm': 'package File::Spec;\nmy $module = $module{$^O} || "Unix";\nrequire "File/Spec/$module.pm";\n',
+    'usr/lib/x86_64-linux-gnu/perl/5.36/File/Spec/Unix.pm': '',
+    'srv/run.pl': "#!/usr/bin/perl\nuse strict;\nuse POSIX qw(floor);\nuse lib '/opt/app/lib';\nuse Mine;\nuse Not::Installed;\nuse File::Spec;\n",
   });
   const resolver = new ProgramResolver(new RootFs(root));
   const closure = resolver.closure(resolver.fs.lookup('/srv/run.pl'));
@@ -173,6 +183,7 @@ test('followPerlUses: modules on @INC, the compiled part in auto/, parents, use 
     '/usr/lib/x86_64-linux-gnu/perl-base/auto/POSIX/POSIX.so',
     '/opt/app/lib/Mine.pm',
     '/usr/share/perl5/Base/Class.pm',
+    '/usr/lib/x86_64-linux-gnu/perl/5.36/File/Spec/Unix.pm',
   ])
     assert.ok(paths.includes(want), `${want} in ${paths.join(' ')}`);
   const missing = closure.diagnostics.filter((d) => d.code === 'MODULE_MISSING').map((d) => d.message.split(',')[0]);
