@@ -157,6 +157,25 @@ export function followPythonImports(host: ModuleHost, script: Lookup, realInterp
       if (at?.kind === 'file') enqueue(at, `encodings.${f.slice(0, -3)}`, false, { ...startup, name: `encodings.${f.slice(0, -3)}` });
     }
   }
+  // A setuptools entry-point script finds its distribution's metadata and loads the module it names.
+  const entry = entryPointOf(readText(host, script) ?? '');
+  if (entry) {
+    const meta = distributionMetadata(host, entry.dist, path);
+    if (meta) {
+      const why = withOrigin({ kind: 'imported', from: script.path, line: 2, name: entry.dist }, reason.origin);
+      for (const f of meta.files) host.addFile(f, why);
+      const module = entryPointModule(meta.entryPoints, entry.group, entry.name);
+      const found = module ? findPythonModule(host, module, path) : undefined;
+      if (found && module) add(found, module, { ...why, name: module }, true);
+    } else {
+      host.diagnostics.push({
+        code: 'MODULE_MISSING',
+        severity: 'warning',
+        path: script.path,
+        message: `${script.path}:2: runs an entry point of ${printable(entry.dist)}, whose metadata (.egg-info, .dist-info) is not on the module path in the root`,
+      });
+    }
+  }
   while (queue.length > 0) {
     if (done.size > MAX_MODULES) {
       host.diagnostics.push({ code: 'MODULE_UNKNOWN', severity: 'warning', path: script.path, message: `${script.path}: more than ${MAX_MODULES} modules imported; not followed further` });
@@ -167,6 +186,12 @@ export function followPythonImports(host: ModuleHost, script: Lookup, realInterp
     if (text === null) continue;
     const report = !isOwn(file.path);
     const scanned = scanPythonImports(text);
+    // The program's own literal sys.path changes (py3compile's `sys.path.insert(1, '/usr/share/python3/')`).
+    for (const p of report ? scanned.paths : []) {
+      if (path.includes(p.dir)) continue;
+      if (p.first) path.unshift(p.dir);
+      else path.push(p.dir);
+    }
     for (const imp of scanned.imports) {
       // The interpreter's own library imports much inside functions, for what few programs call:
       // followed from the program's own files and from the modules they import themselves (gettext's
@@ -206,6 +231,51 @@ export function followPythonImports(host: ModuleHost, script: Lookup, realInterp
       }
     }
   }
+}
+
+/** `# EASY-INSTALL-ENTRY-SCRIPT: 'Pygments==2.14.0','console_scripts','pygmentize'` (Debian's setuptools scripts). */
+function entryPointOf(text: string): { dist: string; group: string; name: string } | undefined {
+  const m = /^# EASY-INSTALL-ENTRY-SCRIPT: '([^'=]+)(?:==[^']*)?','([^']+)','([^']+)'/m.exec(text.slice(0, 4096));
+  return m ? { dist: m[1] as string, group: m[2] as string, name: m[3] as string } : undefined;
+}
+
+/** A distribution name as setuptools compares it: case, `-`, `_` and `.` alike. */
+const normalizeDist = (name: string): string => name.toLowerCase().replace(/[-_.]+/g, '_');
+
+/** The files of a distribution's `.egg-info` or `.dist-info` folder on the module path, and its entry_points.txt. */
+function distributionMetadata(host: ModuleHost, dist: string, path: string[]): { files: Lookup[]; entryPoints: string } | undefined {
+  for (const dir of path) {
+    for (const name of host.fs.readdir(dir) ?? []) {
+      const m = /^(.+?)-[^-]*\.(?:egg-info|dist-info)$/.exec(name);
+      if (!m || normalizeDist(m[1] as string) !== normalizeDist(dist)) continue;
+      const folder = `${dir}/${name}`;
+      const files: Lookup[] = [];
+      let entryPoints = '';
+      for (const f of host.fs.readdir(folder) ?? []) {
+        const at = host.lookup(`${folder}/${f}`);
+        if (at?.kind !== 'file' || host.isPrivate(at.path)) continue;
+        files.push(at);
+        if (f === 'entry_points.txt') entryPoints = readText(host, at) ?? '';
+      }
+      return { files, entryPoints };
+    }
+  }
+  return undefined;
+}
+
+/** The module of `name = module:attr` in section `[group]` of an entry_points.txt. */
+function entryPointModule(text: string, group: string, name: string): string | undefined {
+  let section = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const head = /^\[(.+)\]$/.exec(line);
+    if (head) section = (head[1] as string).trim();
+    else if (section === group) {
+      const m = /^([^=\s]+)\s*=\s*([A-Za-z_][\w.]*)/.exec(line);
+      if (m && m[1] === name) return m[2];
+    }
+  }
+  return undefined;
 }
 
 /** Where Perl looks for modules (`@INC`) as Debian builds it, from the folders the root has. */

@@ -27,6 +27,8 @@ export interface DynamicImport {
 export interface PythonImports {
   imports: PythonImport[];
   dynamic: DynamicImport[];
+  /** Literal folders the file puts on sys.path (`sys.path.insert(0, '/usr/share/x')`, `.append(...)`): `first` when inserted before the rest. */
+  paths: Array<{ dir: string; first: boolean }>;
 }
 
 type Token = { kind: 'name' | 'op' | 'string' | 'newline'; text: string; line: number; /** Column of a logical line's first token. */ indent?: number };
@@ -145,6 +147,7 @@ export function scanPythonImports(source: string): PythonImports {
   const tokens = pythonTokens(source);
   const imports: PythonImport[] = [];
   const dynamic: DynamicImport[] = [];
+  const paths: PythonImports['paths'] = [];
   // The indents of the `def`s the current line is inside.
   const defs: number[] = [];
   let lazy = false;
@@ -160,6 +163,14 @@ export function scanPythonImports(source: string): PythonImports {
       }
     }
     if (t.kind !== 'name') continue;
+    if (t.text === 'sys' && tokens[i + 1]?.text === '.' && tokens[i + 2]?.text === 'path' && tokens[i + 3]?.text === '.' && tokens[i + 5]?.text === '(') {
+      const how = tokens[i + 4]?.text;
+      // sys.path.insert(N, '/dir') / sys.path.append('/dir'): a literal absolute folder only.
+      const arg = how === 'insert' && tokens[i + 7]?.text === ',' ? tokens[i + 8] : how === 'append' ? tokens[i + 6] : undefined;
+      const closes = tokens[i + (how === 'insert' ? 9 : 7)]?.text === ')';
+      if (arg?.kind === 'string' && closes && arg.text.startsWith('/')) paths.push({ dir: arg.text.replace(/\/+$/, '') || '/', first: how === 'insert' });
+      continue;
+    }
     if (t.text === 'import' && startsStatement(tokens, i)) {
       // import a.b as c, d
       let j = i + 1;
@@ -206,5 +217,5 @@ export function scanPythonImports(source: string): PythonImports {
       else dynamic.push({ line: t.line, text: `${t.text}(${arg?.kind === 'string' ? JSON.stringify(arg.text) : (arg?.text ?? '')}...)` });
     }
   }
-  return { imports, dynamic };
+  return { imports, dynamic, paths };
 }

@@ -119,6 +119,47 @@ function pythonRoot(extra: Record<string, TreeNode> = {}): string {
   });
 }
 
+test("followPythonImports: a script's literal sys.path.insert/append folders are searched (py3compile's /usr/share/python3)", () => {
+  const root = pythonRoot({
+    'usr/share/python3/debpython/__init__.py': '',
+    'usr/share/python3/debpython/files.py': '',
+    'opt/late/latemod.py': '',
+    'srv/app/compile.py': `${PY}import sys\nsys.path.insert(1, '/usr/share/python3/')\nsys.path.append("/opt/late")\nsys.path.insert(0, somewhere)\nfrom debpython.files import x\nimport latemod\n`,
+  });
+  const resolver = new ProgramResolver(new RootFs(root));
+  const closure = resolver.closure(resolver.fs.lookup('/srv/app/compile.py'));
+  const paths = closure.needs.list().map((n) => n.path);
+  for (const want of ['/usr/share/python3/debpython/__init__.py', '/usr/share/python3/debpython/files.py', '/opt/late/latemod.py']) assert.ok(paths.includes(want), `${want} in ${paths.join(' ')}`);
+  assert.not.ok(
+    closure.diagnostics.some((d) => d.code === 'MODULE_MISSING'),
+    closure.diagnostics.map((d) => d.message).join('\n'),
+  );
+});
+
+test('followPythonImports: a setuptools entry-point script brings its distribution metadata and the module its entry point names', () => {
+  const root = pythonRoot({
+    'usr/lib/python3/dist-packages/Pygments-2.14.0.egg-info/entry_points.txt': '[console_scripts]\npygmentize = pygments.cmdline:main\n',
+    'usr/lib/python3/dist-packages/Pygments-2.14.0.egg-info/PKG-INFO': 'Name: Pygments\n',
+    'usr/lib/python3/dist-packages/pygments/__init__.py': '',
+    'usr/lib/python3/dist-packages/pygments/cmdline.py': 'import json\n',
+    'srv/app/pygmentize': `${PY}# EASY-INSTALL-ENTRY-SCRIPT: 'Pygments==2.14.0','console_scripts','pygmentize'\nimport re\n`,
+    'srv/app/other': `${PY}# EASY-INSTALL-ENTRY-SCRIPT: 'NotThere==1.0','console_scripts','other'\n`,
+  });
+  const resolver = new ProgramResolver(new RootFs(root));
+  const closure = resolver.closure(resolver.fs.lookup('/srv/app/pygmentize'));
+  const paths = closure.needs.list().map((n) => n.path);
+  for (const want of [
+    '/usr/lib/python3/dist-packages/Pygments-2.14.0.egg-info/entry_points.txt',
+    '/usr/lib/python3/dist-packages/Pygments-2.14.0.egg-info/PKG-INFO',
+    '/usr/lib/python3/dist-packages/pygments/__init__.py',
+    '/usr/lib/python3/dist-packages/pygments/cmdline.py',
+    '/usr/lib/python3.11/json/__init__.py',
+  ])
+    assert.ok(paths.includes(want), `${want} in ${paths.join(' ')}`);
+  const other = resolver.closure(resolver.fs.lookup('/srv/app/other'));
+  assert.ok(other.diagnostics.some((d) => d.code === 'MODULE_MISSING' && d.message.includes('NotThere')));
+});
+
 test('followPythonImports: the script, its package, the standard library it imports (not what functions import lazily), compiled modules, start-up modules', () => {
   const root = pythonRoot();
   const resolver = new ProgramResolver(new RootFs(root));
