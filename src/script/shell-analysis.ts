@@ -55,6 +55,8 @@ class Walker {
   #substDepth = 0;
   /** Inside the right side of && or ||, or an if's branch: what runs there may not run at all. */
   #conditional = 0;
+  /** While a function runs inside `$(...)`: what its echo and printf print, null once something is unknown. */
+  #captures: Array<{ values: Values }> = [];
 
   constructor(opts: AnalyzeOptions, out: ShellAnalysis) {
     this.#opts = opts;
@@ -271,6 +273,12 @@ class Walker {
       }
     }
     this.run(words, nodes, cmdEnv, env, frame, 'run', c);
+    const capture = this.#captures[this.#captures.length - 1];
+    const name = words[0]?.size === 1 ? ([...words[0]][0] as string) : undefined;
+    if (capture && (name === 'echo' || name === 'printf') && !this.#functions.has(name)) {
+      const printed = pureOutput(words, this.#opts.host);
+      capture.values = printed === null || capture.values === null ? null : union(capture.values, printed);
+    }
     return words;
   }
 
@@ -536,16 +544,32 @@ class Walker {
       return null;
     }
     this.#substDepth++;
+    // What an echo prints inside this substitution is its output, never that of a function around it.
+    this.#captures.push({ values: null });
     try {
       const inner = new Map(env);
       const stmt = c.Stmts.length === 1 ? c.Stmts[0] : undefined;
       const call = stmt?.Cmd;
       if (stmt && call && nodeType(call) === 'CallExpr' && stmt.Redirs.length === 0) {
+        // `$(find_python)`: a function of the script whose output is what its echo/printf print.
+        const fnName = (call as CallExpr).Args.length === 1 ? wordText((call as CallExpr).Args[0] ?? null) : '';
+        const fn = this.#functions.get(fnName);
+        if (fn) {
+          const capture = { values: new Set<string>() as Values };
+          this.#captures.push(capture);
+          try {
+            this.stmt(fn.body, inner, fn.frame);
+          } finally {
+            this.#captures.pop();
+          }
+          return capture.values !== null && capture.values.size > 0 ? capture.values : null;
+        }
         return pureOutput(this.call(call as CallExpr, inner, frame), this.#opts.host);
       }
       this.stmts(c.Stmts, inner, frame);
       return null;
     } finally {
+      this.#captures.pop();
       this.#substDepth--;
     }
   }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import sh from 'mvdan-sh';
 import type { Node } from 'mvdan-sh';
 import { test } from 'uvu';
@@ -69,6 +70,31 @@ test('exec and command run their argument; command -v does not', () => {
   assert.equal(names(analyze('exec printf "%s" x')), ['printf']);
   assert.equal(names(analyze('echo x; printf y')), [], 'without exec they are builtins');
   assert.equal(names(analyze('exec command ls')), ['ls']);
+});
+
+test('an interpreter chosen at run time by a function of the script: $(find_python) takes what the function echoes', () => {
+  const a = analyze(`
+    find_python() {
+      for p in python3 python; do
+        if command -v "$p" >/dev/null 2>&1; then echo "$p"; return; fi
+      done
+      return 1
+    }
+    PY=$(find_python)
+    exec "$PY" "$@"
+  `);
+  assert.equal(names(a), ['python', 'python3']);
+  const exec = a.commands.find((c) => c.name === 'python3');
+  assert.equal(exec?.alternatives, ['python'], 'one of them is enough');
+  // The real shell picks one of them.
+  const picked = execFileSync('/bin/sh', ['-c', 'find_python() { for p in python3 python; do if command -v "$p" >/dev/null 2>&1; then echo "$p"; return; fi; done; return 1; }\nPY=$(find_python)\necho "$PY"'], {
+    encoding: 'utf8',
+  }).trim();
+  assert.ok(['python3', 'python'].includes(picked), picked);
+  // An echo inside a substitution within the function is not the function's output.
+  assert.equal(names(analyze('pick() { x=$(echo ignored); echo gzip; }\nexec "$(pick)" -d')), ['gzip']);
+  // A function whose output is not known stays unknown.
+  assert.ok(analyze('pick() { cat /etc/tool; }\nexec "$(pick)"').warnings.length > 0);
 });
 
 test('a file sourced only under a condition is marked so; one sourced always is not', () => {
