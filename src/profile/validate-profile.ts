@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,12 +16,25 @@ let compiled: { validate: ValidateFunction; schema: Schema } | undefined;
 
 function validator(): { validate: ValidateFunction; schema: Schema } {
   if (!compiled) {
-    const schema = JSON.parse(readFileSync(join(SHIPPED_PROFILES, 'schema.json'), 'utf8')) as Schema;
-    // Loaded when a profile is read, not by every command.
-    const AjvModule = createRequire(import.meta.url)('ajv') as { default?: unknown };
-    const Ajv = (AjvModule.default ?? AjvModule) as new (opts: object) => { compile(s: object): ValidateFunction };
-    const ajv = new Ajv({ allErrors: true, strict: false });
-    compiled = { validate: ajv.compile(schema), schema };
+    const text = readFileSync(join(SHIPPED_PROFILES, 'schema.json'), 'utf8');
+    const schema = JSON.parse(text) as Schema;
+    const require = createRequire(import.meta.url);
+    // The validator compiled at build time (scripts/build-validator.mjs), when it was made from this
+    // very schema; else the schema is compiled here (a build made with plain tsc, an edited schema).
+    let validate: ValidateFunction | undefined;
+    try {
+      const built = require('./profile-validator.cjs') as ValidateFunction & { schemaSha256?: string };
+      if (built.schemaSha256 === createHash('sha256').update(text).digest('hex')) validate = built;
+    } catch {
+      validate = undefined;
+    }
+    if (!validate) {
+      // Loaded when a profile is read, not by every command.
+      const AjvModule = require('ajv') as { default?: unknown };
+      const Ajv = (AjvModule.default ?? AjvModule) as new (opts: object) => { compile(s: object): ValidateFunction };
+      validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    }
+    compiled = { validate, schema };
   }
   return compiled;
 }
