@@ -6,7 +6,8 @@
 //   2. resolveInputs(FILES, {dlopen: 'none'}) in this process (library cost, no startup)
 //   3. `ldd FILE` once per file, sequentially (what jail scripts do)
 //   4. pax-utils `lddtree FILES...` in one call (Debian's is Python + pyelftools)
-//   5. `scanelf -Bn FILES...` (pax-utils, C; reads DT_NEEDED, resolves nothing: the floor)
+//   5. `libtree -p FILES...` (C, Debian's libtree)
+//   6. `scanelf -Bn FILES...` (pax-utils, C; reads DT_NEEDED, resolves nothing: the floor)
 // and, when the CLI has an analysis cache (`resolve --no-cache` exists), the CLI with a cold cache (an
 // empty XDG_CACHE_HOME each round) and with a warm one; the first row then runs with --no-cache.
 // and reports medians and ratios. Prints a markdown table and writes it into bench/README.md
@@ -20,7 +21,7 @@ import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, 
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ensurePackages, failureNotes, firstLine, machine as machineInfo, makeTemp, median, removeTemp, timeSpawn, tryTwice, which, writeSummary } from './lib.mjs';
+import { ensurePackages, failureNotes, firstLine, machine as machineInfo, makeTemp, median, removeTemp, timeSpawn, tryTwice, verdict, which, writeSummary } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const top = join(here, '..');
@@ -311,6 +312,7 @@ async function main() {
 
   // --- the tools
   if (!which('scanelf') || !which('lddtree')) ensurePackages(['pax-utils', 'python3-pyelftools'], { why: 'scanelf and lddtree', allowed: opts.install });
+  if (!which('libtree')) ensurePackages(['libtree'], { why: 'libtree (C)', allowed: opts.install });
   const haveDist = existsSync(DIST_INDEX);
   // The analysis cache: present when `resolve --help` offers --no-cache. The CLI rows run in a temp
   // folder (no jailbuild.config.json above it) with XDG_CACHE_HOME pointing into it, so the cache
@@ -339,6 +341,8 @@ async function main() {
   const scanelfPath = which('scanelf');
   const lddtreeArgv = lddtree.argv ? [...lddtree.argv, ...files] : null;
   const scanelfArgv = scanelfPath ? [scanelfPath, '-Bn', ...files] : null;
+  const libtreePath = which('libtree');
+  const libtreeArgv = libtreePath ? [libtreePath, '-p', ...files] : null;
 
   const limit = argMax();
   const longest = Math.max(argvBytes(jbArgv), lddtreeArgv ? argvBytes(lddtreeArgv) : 0, scanelfArgv ? argvBytes(scanelfArgv) : 0);
@@ -399,6 +403,7 @@ async function main() {
         : null,
     },
     lddtree: { label: '`lddtree FILES...` (pax-utils, Python)', note: lddtree.argv ? '' : lddtree.note, run: lddtreeArgv ? () => timeSpawn(lddtreeArgv) : null },
+    libtree: { label: '`libtree -p FILES...` (C)', note: libtreePath ? '' : 'not installed (apt-get install libtree)', run: libtreeArgv ? () => timeSpawn(libtreeArgv) : null },
     scanelf: { label: '`scanelf -Bn FILES...` (DT_NEEDED only, floor)', note: scanelfPath ? '' : 'not installed (apt-get install pax-utils)', run: scanelfArgv ? () => timeSpawn(scanelfArgv) : null },
   };
   for (const r of Object.values(rows)) r.times = [];
@@ -411,7 +416,7 @@ async function main() {
   }
 
   // --- rounds, rotating the order so no tool always runs first or after the slow one
-  const order = ['cli', 'cold', 'warm', 'lib', 'ldd', 'lddtree', 'scanelf'];
+  const order = ['cli', 'cold', 'warm', 'lib', 'ldd', 'lddtree', 'libtree', 'scanelf'];
   const first = {};
   for (let round = 0; round < opts.rounds; round++) {
     const rot = order.map((_, i) => order[(i + round) % order.length]);
@@ -519,6 +524,7 @@ async function main() {
   const ratios = [
     `ldd loop / jailbuild CLI: ${fmtRatio(med.ldd / jbMed)}`,
     `lddtree / jailbuild CLI: ${fmtRatio(med.lddtree / jbMed)}`,
+    `jailbuild CLI / libtree: ${fmtRatio(jbMed / med.libtree)} (goal ≤ 4×)`,
     `jailbuild CLI / scanelf: ${fmtRatio(jbMed / med.scanelf)}`,
     `jailbuild in-process / scanelf: ${fmtRatio(med.lib / med.scanelf)}`,
     `CLI − in-process: ${fmtMs(jbMed - med.lib)} (Node startup and module loading, the CLI's single cold-JIT resolution, JSON output)`,
@@ -573,6 +579,7 @@ async function main() {
     rows: [
       { what: '`ldd` per file / jailbuild CLI', value: r2(med.ldd / jbMed), unit: '×', goal: null },
       { what: '`lddtree` / jailbuild CLI', value: r2(med.lddtree / jbMed), unit: '×', goal: null },
+      { what: 'jailbuild CLI / `libtree -p`', value: r2(jbMed / med.libtree), unit: '×', goal: 4, verdict: verdict(jbMed / med.libtree, 4) },
       { what: 'jailbuild CLI / `scanelf -Bn` (floor)', value: r2(jbMed / med.scanelf), unit: '×', goal: null },
       ...(hasCache
         ? [
