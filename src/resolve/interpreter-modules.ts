@@ -220,16 +220,14 @@ export function followPythonImports(host: ModuleHost, script: Lookup, realInterp
         if (m?.file) add({ ...m, inits: [] }, full, { ...why, name: full }, report);
       }
     }
-    if (report) {
-      for (const d of scanned.dynamic) {
-        host.diagnostics.push({
-          code: 'MODULE_UNKNOWN',
-          severity: 'warning',
-          path: file.path,
-          message: `${file.path}:${d.line}: ${printable(d.text, 80)} imports a module named at run time: add it to the profile if the jail needs it`,
-        });
-      }
-    }
+    if (report) reportDynamic(host, file.path, scanned.dynamic, 'imports');
+  }
+}
+
+/** One MODULE_UNKNOWN warning per import whose module is named at run time, with file and line. */
+function reportDynamic(host: ModuleHost, file: string, dynamic: Array<{ line: number; text: string }>, verb: 'imports' | 'loads'): void {
+  for (const d of dynamic) {
+    host.diagnostics.push({ code: 'MODULE_UNKNOWN', severity: 'warning', path: file, message: `${file}:${d.line}: ${printable(d.text, 80)} ${verb} a module named at run time: add it to the profile if the jail needs it` });
   }
 }
 
@@ -363,15 +361,6 @@ export function followPerlUses(host: ModuleHost, script: Lookup, reason: Reason)
       host.addFile(found, why);
       queue.push({ file: found, ...(use.file ? {} : { module: use.module }) });
     }
-    if (report) {
-      for (const d of scanned.dynamic) {
-        host.diagnostics.push({
-          code: 'MODULE_UNKNOWN',
-          severity: 'warning',
-          path: file.path,
-          message: `${file.path}:${d.line}: ${printable(d.text, 80)} loads a module named at run time: add it to the profile if the jail needs it`,
-        });
-      }
-    }
+    if (report) reportDynamic(host, file.path, scanned.dynamic, 'loads');
   }
 }
