@@ -27,6 +27,7 @@ export const CODES = {
   SCRIPT_UNREADABLE: 'a shell script is too large or unreadable; the programs it runs are not followed',
   SCRIPT_NOT_FOLLOWED: 'a script in a language other than sh, bash, Python or Perl: its interpreter is included, its modules are not',
   RUNTIME_UNKNOWN: "a program runs from a self-contained runtime (a JDK) that the root's package database does not list: add its folder as a tree",
+  MODULE_REFUSED: "a module a script loads is not brought: below /proc, /sys or /dev, reached by climbing out with `..`, or owned by neither root nor the script's owner",
   MODULE_MISSING: 'a Python or Perl file imports a module the root does not have on the module path (file:line; the build goes on)',
   MODULE_UNKNOWN: 'a Python or Perl file imports a module named at run time, which no reading can know (file:line)',
   CHAIN_TOO_DEEP: 'programs running programs more than 24 levels deep',

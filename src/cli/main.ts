@@ -1,6 +1,6 @@
 import { resolve as resolveHostPath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { describeError, JailError } from '../errors.js';
+import { describeError, JailError, printable } from '../errors.js';
 import { type Output, processOutput } from './output.js';
 import { registerAudit } from './audit-command.js';
 import { parseSet } from './set-option.js';
@@ -347,7 +347,9 @@ export async function main(argv: string[], out: Output = processOutput): Promise
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    out.stderr(`jailbuild: ${describeError(err)}\n`);
+    // Each problem on its own line, with what came from files escaped: no line or escape can be forged.
+    const lines = err instanceof JailError && err.problems.length > 0 ? err.problems.map((p) => p.message) : describeError(err).split('\n');
+    out.stderr(lines.map((l) => `jailbuild: ${printable(l, 4096)}\n`).join(''));
     if (debug && err instanceof Error && err.stack) out.stderr(err.stack + '\n');
     if (err instanceof JailError && err.code === 'INTERRUPTED') return 130;
     return err instanceof JailError && (err.code === 'USAGE' || err.code === 'INPUT') ? EXIT_USAGE : EXIT_FAILED;

@@ -1,7 +1,7 @@
 import { resolve as resolveHostPath } from 'node:path';
 import { AnalysisCache } from '../cache/analysis-cache.js';
 import { loadConfig } from '../config/load-config.js';
-import type { Diagnostic } from '../errors.js';
+import { type Diagnostic, printable } from '../errors.js';
 import type { LoadedObject } from '../resolve/elf-resolver.js';
 import { type InputResolution, type ResolveOptions, resolveInputs } from '../resolve/resolve-inputs.js';
 import { describeReason } from '../model/reason.js';
@@ -46,9 +46,13 @@ function toJson(r: InputResolution, owners?: (realPath: string) => string[]): ob
   };
 }
 
+/** One line per diagnostic: control characters in it (from a file name, a script) are escaped here, at the edge. */
 export function formatDiagnostic(d: Diagnostic): string {
-  return `jailbuild: ${d.severity}: ${d.message}\n`;
+  return `jailbuild: ${d.severity}: ${printable(d.message, MAX_MESSAGE)}\n`;
 }
+
+/** A diagnostic is one line; past this it is cut (a script's long path list, say). */
+const MAX_MESSAGE = 4096;
 
 function formatHuman(r: InputResolution, owners?: (realPath: string) => string[]): string {
   const pkg = (realPath: string): string => {

@@ -88,7 +88,7 @@ export class LoaderContext {
   get confDirs(): string[] {
     if (this.#confDirs === undefined) {
       const conf = readLdSoConf(this.fs);
-      this.diagnostics.push(...conf.diagnostics);
+      for (const d of conf.diagnostics) this.diagnostics.push(d);
       this.#confDirs = conf.dirs.map((d) => d.dir);
     }
     return this.#confDirs;

@@ -3,6 +3,11 @@ import { basenameInside, dirnameInside, joinInside } from '../rootfs/inside-path
 import type { SourceRoot } from '../rootfs/source-root.js';
 import { readDpkgStatus } from './dpkg-database.js';
 
+/** The largest package list read (the largest on the machine this was written on, google-cloud-cli's, is 4 MB). */
+const MAX_LIST_BYTES = 32 * 1024 * 1024;
+/** All package lists together, at most (8 MB on that machine, with TeX, Java and the cloud SDK). */
+const MAX_LISTS_BYTES = 256 * 1024 * 1024;
+
 /**
  * Which installed package owns each path of a root, read once from its package database (Debian's
  * /var/lib/dpkg: status and info/*.list). Paths are real paths in the root: dpkg lists them as the
@@ -46,10 +51,16 @@ export class PackageIndex {
       }
       return real;
     };
+    let budget = MAX_LISTS_BYTES;
     for (const name of fs.readdir('/var/lib/dpkg/info') ?? []) {
       if (!name.endsWith('.list')) continue;
       const pkg = installed.get(name.slice(0, -'.list'.length));
       if (!pkg) continue;
+      // A list the size of no real package's (or lists past the total) is not read: whoever wrote the
+      // root's database cannot make the build read gigabytes.
+      const size = fs.lstat(`/var/lib/dpkg/info/${name}`)?.size ?? 0;
+      if (size > MAX_LIST_BYTES || size > budget) continue;
+      budget -= size;
       for (const line of (fs.readText(`/var/lib/dpkg/info/${name}`) ?? '').split('\n')) {
         if (!line.startsWith('/') || line === '/.') continue;
         // dpkg writes clean absolute paths; anything else is taken apart the careful way.

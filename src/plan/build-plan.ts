@@ -46,7 +46,7 @@ export function buildPlan(profile: Profile, options: PlanOptions = {}): Plan {
     return st?.isDirectory() ? st.mode & 0o7777 : 0o755;
   });
   const entries = finishEntries(profile, placements, ctx.diagnostics);
-  ctx.diagnostics.push(...danglingLinks(entries, profile));
+  for (const d of danglingLinks(entries, profile)) ctx.diagnostics.push(d);
   const plan: Plan = { profile, entries, diagnostics: ctx.diagnostics, mtime: options.mtime ?? sourceDateEpoch() ?? profile.mtime ?? 0, reads: planReads(profile, ctx.fs), access: jailAccess(entries, profile) };
   const programs = reference ?? referenceProgram(ctx.resolver);
   if (programs) plan.architecture = archOf(programs.elf).id;

@@ -7,6 +7,8 @@ import { splitInside } from '../rootfs/inside-path.js';
 
 /** As the kernel: at most this many links in one lookup. */
 const MAX_HOPS = 40;
+/** Path parts one lookup may walk through, links included (PATH_MAX's worth): past it, it is a loop. */
+const MAX_PARTS = 4096;
 /** Links shown per warning; the rest are counted. */
 const SHOWN = 3;
 
@@ -41,11 +43,14 @@ export function danglingLinks(entries: JailEntry[], profile: Profile): Diagnosti
 
 /** 'found', 'loop', or the first path (inside the jail) missing on the way. */
 function resolveInPlan(path: string, byPath: Map<string, JailEntry>): 'found' | 'loop' | string {
-  let todo = splitInside(path);
+  // Parts still to walk, last one first (a stack: a link's target goes on top without copying the rest).
+  const todo = splitInside(path).reverse();
   let done: string[] = [];
   let hops = 0;
+  let walked = 0;
   while (todo.length > 0) {
-    const part = todo.shift() as string;
+    if (++walked > MAX_PARTS) return 'loop';
+    const part = todo.pop() as string;
     if (part === '..') {
       done.pop();
       continue;
@@ -56,7 +61,9 @@ function resolveInPlan(path: string, byPath: Map<string, JailEntry>): 'found' | 
     if (e.kind === 'symlink' && e.target !== undefined) {
       if (++hops > MAX_HOPS) return 'loop';
       if (e.target.startsWith('/')) done = [];
-      todo = [...splitInside(e.target), ...todo];
+      const target = splitInside(e.target);
+      if (todo.length + target.length > MAX_PARTS) return 'loop';
+      for (let k = target.length - 1; k >= 0; k--) todo.push(target[k] as string);
       continue;
     }
     done.push(part);

@@ -14,22 +14,37 @@ const DOCS = /^\/usr\/share\/(doc|doc-base|man|info|locale|lintian|bug|help)(\/|
 /** A shared object by its name (`libfoo.so`, `libfoo.so.6.1`, `_ssl.cpython-311-x86_64-linux-gnu.so`). */
 const SHARED_OBJECT = /\.so(\.[0-9]+)*$/;
 
-/** `*` as any run of characters, the rest literal. */
-function namePattern(name: string): RegExp {
-  return new RegExp(
-    `^${name
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
+/**
+ * Whether `name` matches `pattern`, where `*` is any run of characters and the rest is literal. Greedy
+ * with one backtrack point (the last `*`), so linear in practice whatever the number of stars: a
+ * RegExp of `.*` runs backtracks exponentially on a pattern such as `**********q`.
+ */
+export function wildcardMatch(pattern: string, name: string): boolean {
+  let p = 0;
+  let n = 0;
+  let star = -1;
+  let mark = 0;
+  while (n < name.length) {
+    if (p < pattern.length && pattern[p] !== '*' && pattern[p] === name[n]) {
+      p++;
+      n++;
+    } else if (p < pattern.length && pattern[p] === '*') {
+      star = p++;
+      mark = n;
+    } else if (star >= 0) {
+      p = star + 1;
+      n = ++mark;
+    } else return false;
+  }
+  while (pattern[p] === '*') p++;
+  return p === pattern.length;
 }
 
 /** The installed packages a spec names: itself, or those its `*` pattern matches. */
 export function packagesNamed(spec: PackageSpec, index: PackageIndex): string[] {
   const installed = index.packageNames();
   if (!spec.name.includes('*')) return installed.includes(spec.name) ? [spec.name] : [];
-  const re = namePattern(spec.name);
-  return installed.filter((n) => re.test(n));
+  return installed.filter((n) => wildcardMatch(spec.name, n));
 }
 
 /**

@@ -32,7 +32,7 @@ export function placePrograms(ctx: PlanContext, onProgress?: (what: string, done
       continue;
     }
     const closure = ctx.resolver.closure(found, ctx.asked(bin.origin, undefined, bin.because));
-    ctx.diagnostics.push(...closure.diagnostics.filter((d) => d.severity !== 'info'));
+    for (const d of closure.diagnostics) if (d.severity !== 'info') ctx.diagnostics.push(d);
     for (const m of closure.missing) {
       if (m.how === 'command') {
         ctx.diagnostics.push({

@@ -243,7 +243,7 @@ export class ElfResolver {
         }
       }
     }
-    diagnostics.push(...ctx.diagnostics);
+    for (const d of ctx.diagnostics) diagnostics.push(d);
     return { input, linkage, flavor: ctx.flavor, needs: needs.list(), missing: dedupeMissing(missing), root: main, diagnostics };
   }
 

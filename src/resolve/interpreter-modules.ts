@@ -113,6 +113,7 @@ function findPythonModule(host: ModuleHost, dotted: string, path: string[]): Fou
 export function followPythonImports(host: ModuleHost, script: Lookup, realInterpreter: string, reason: Reason): void {
   const { path, own } = pythonModulePath(host, realInterpreter, dirnameInside(script.path));
   const isOwn = (file: string): boolean => own.some((d) => file.startsWith(`${d}/`));
+  const gate = new ModuleGate(host, script, isOwn);
   // path → whether the program's own files import it directly (then its lazy imports count too).
   const done = new Map<string, boolean>();
   const queue: Array<{ file: Lookup; module: string; isPackage: boolean; direct: boolean }> = [{ file: script, module: '__main__', isPackage: false, direct: true }];
@@ -134,6 +135,10 @@ export function followPythonImports(host: ModuleHost, script: Lookup, realInterp
   const enqueue = (file: Lookup, module: string, isPackage: boolean, why: Reason, direct = false): void => {
     const seen = done.get(file.path);
     if (seen === true || (seen === false && !direct)) return;
+    if (seen === undefined && !gate.admits(file, why.from ?? script.path)) {
+      done.set(file.path, true);
+      return;
+    }
     done.set(file.path, direct);
     if (file.path.endsWith('.so')) {
       if (seen === undefined) host.addProgram(file, why);
@@ -163,7 +168,7 @@ export function followPythonImports(host: ModuleHost, script: Lookup, realInterp
     const meta = distributionMetadata(host, entry.dist, path);
     if (meta) {
       const why = withOrigin({ kind: 'imported', from: script.path, line: 2, name: entry.dist }, reason.origin);
-      for (const f of meta.files) host.addFile(f, why);
+      for (const f of meta.files) if (gate.admits(f, script.path)) host.addFile(f, why);
       const module = entryPointModule(meta.entryPoints, entry.group, entry.name);
       const found = module ? findPythonModule(host, module, path) : undefined;
       if (found && module) add(found, module, { ...why, name: module }, true);
@@ -187,12 +192,25 @@ export function followPythonImports(host: ModuleHost, script: Lookup, realInterp
     const report = !isOwn(file.path);
     const scanned = scanPythonImports(text);
     // The program's own literal sys.path changes (py3compile's `sys.path.insert(1, '/usr/share/python3/')`).
-    for (const p of report ? scanned.paths : []) {
-      if (path.includes(p.dir)) continue;
-      if (p.first) path.unshift(p.dir);
-      else path.push(p.dir);
+    if (report) {
+      const first = addedFolders(
+        host,
+        scanned.paths.filter((p) => p.first).map((p) => p.dir),
+        path,
+      );
+      path.unshift(...first);
+      path.push(
+        ...addedFolders(
+          host,
+          scanned.paths.filter((p) => !p.first).map((p) => p.dir),
+          path,
+        ),
+      );
     }
-    for (const imp of scanned.imports) {
+    if (scanned.imports.length > MAX_IMPORTS_PER_FILE) {
+      host.diagnostics.push({ code: 'MODULE_UNKNOWN', severity: 'warning', path: file.path, message: `${printable(file.path)}: more than ${MAX_IMPORTS_PER_FILE} imports; the rest are not followed` });
+    }
+    for (const imp of scanned.imports.slice(0, MAX_IMPORTS_PER_FILE)) {
       // The interpreter's own library imports much inside functions, for what few programs call:
       // followed from the program's own files and from the modules they import themselves (gettext's
       // `import locale` inside install()), not deeper.
@@ -210,7 +228,7 @@ export function followPythonImports(host: ModuleHost, script: Lookup, realInterp
       const found = name === '' ? undefined : findPythonModule(host, name, path);
       if (found) add(found, name, why, report);
       else if (name !== '' && report && !PYTHON_BUILTINS.has(top) && !PYTHON_BUILTINS.has(name)) {
-        host.diagnostics.push({ code: 'MODULE_MISSING', severity: 'warning', path: file.path, message: `${file.path}:${imp.line}: imports ${printable(name)}, which is not on the module path in the root (${path.join(', ')})` });
+        gate.missing(file.path, `${printable(file.path)}:${imp.line}: imports ${printable(name)}, which is not on the module path in the root (${describePath(path)})`);
       }
       // `from package import name`: each name may be a submodule.
       for (const sub of imp.names ?? []) {
@@ -222,6 +240,85 @@ export function followPythonImports(host: ModuleHost, script: Lookup, realInterp
     }
     if (report) reportDynamic(host, file.path, scanned.dynamic, 'imports');
   }
+  gate.finish();
+}
+
+/** Literal folders one file may add to the module path (`use lib`, `sys.path.insert`); more are ignored. */
+const MAX_ADDED_FOLDERS = 32;
+/** Imports read from one file; a file listing more is cut there, with a warning. */
+const MAX_IMPORTS_PER_FILE = 5000;
+/** MODULE_MISSING warnings per program; the rest are counted in one last warning. */
+const MAX_MISSING_WARNINGS = 50;
+
+/**
+ * What module following may bring into a jail, decided before anything is read: a module file found
+ * by the analysis of a script someone else wrote (the owner of an application's folder) must not pull
+ * in what that person could not give away. Refused, with a warning: files below /proc, /sys and /dev;
+ * files the host keeps from others (never parsed: their names and contents stay out of messages); and,
+ * outside the interpreter's own module folders, files owned by neither root nor the script's owner
+ * (another tenant's `config.php` reached through a link or `use lib`).
+ */
+class ModuleGate {
+  readonly #host: ModuleHost;
+  readonly #script: string;
+  readonly #scriptOwner: number | undefined;
+  readonly #isOwn: (path: string) => boolean;
+  readonly #warned = new Set<string>();
+  #missing = 0;
+
+  constructor(host: ModuleHost, script: Lookup, isOwn: (path: string) => boolean) {
+    this.#host = host;
+    this.#script = script.path;
+    this.#scriptOwner = host.fs.lstat(script.path)?.uid;
+    this.#isOwn = isOwn;
+  }
+
+  admits(at: Lookup, from: string): boolean {
+    const path = at.path;
+    if (/^\/(proc|sys|dev)(\/|$)/.test(path)) return this.#refuse(path, 'MODULE_REFUSED', `${from}: loads ${printable(path)}, below /proc, /sys or /dev: not a module; not brought`);
+    if (this.#host.isPrivate(path)) return this.#refuse(path, 'PRIVATE_LEFT_OUT', `${from}: loads ${printable(path)}, which the host keeps from others: not read, not brought`);
+    if (this.#isOwn(path)) return true;
+    const owner = this.#host.fs.lstat(path)?.uid;
+    if (owner === 0 || owner === this.#scriptOwner) return true;
+    return this.#refuse(
+      path,
+      'MODULE_REFUSED',
+      `${from}: loads ${printable(path)}, owned by uid ${String(owner)}, neither root nor the owner of ${printable(this.#script)} (uid ${String(this.#scriptOwner)}): another account's file is not brought into this jail; name it in the profile if it belongs there`,
+    );
+  }
+
+  /** A MODULE_MISSING warning, up to MAX_MISSING_WARNINGS per program. */
+  missing(path: string, message: string): void {
+    if (++this.#missing <= MAX_MISSING_WARNINGS) this.#host.diagnostics.push({ code: 'MODULE_MISSING', severity: 'warning', path, message });
+  }
+
+  finish(): void {
+    const more = this.#missing - MAX_MISSING_WARNINGS;
+    if (more > 0) this.#host.diagnostics.push({ code: 'MODULE_MISSING', severity: 'warning', path: this.#script, message: `${printable(this.#script)}: ${more} more modules not found on the module path` });
+  }
+
+  #refuse(path: string, code: 'MODULE_REFUSED' | 'PRIVATE_LEFT_OUT', message: string): false {
+    if (!this.#warned.has(path)) {
+      this.#warned.add(path);
+      this.#host.diagnostics.push({ code, severity: 'warning', path, message });
+    }
+    return false;
+  }
+}
+
+/** A module path as a message shows it: the first folders and how many there are. */
+function describePath(path: string[]): string {
+  return `${path.length} folders: ${printable(path.slice(0, 6).join(', '), 400)}${path.length > 6 ? ', …' : ''}`;
+}
+
+/** Literal folders a file adds, kept only when they exist in the root, once each, at most MAX_ADDED_FOLDERS. */
+function addedFolders(host: ModuleHost, dirs: string[], path: string[]): string[] {
+  const out: string[] = [];
+  for (const d of dirs) {
+    if (out.length >= MAX_ADDED_FOLDERS) break;
+    if (!path.includes(d) && !out.includes(d) && isDir(host, d)) out.push(d);
+  }
+  return out;
 }
 
 /** One MODULE_UNKNOWN warning per import whose module is named at run time, with file and line. */
@@ -312,6 +409,7 @@ const PERL_IMPLIED: Record<string, string[]> = {
 export function followPerlUses(host: ModuleHost, script: Lookup, reason: Reason): void {
   const inc = perlModulePath(host);
   const isOwn = (file: string): boolean => inc.own.some((d) => file.startsWith(`${d}/`));
+  const gate = new ModuleGate(host, script, isOwn);
   const done = new Set<string>([script.path]);
   const queue: Array<{ file: Lookup; module?: string }> = [{ file: script }];
   let path = inc.path;
@@ -330,16 +428,19 @@ export function followPerlUses(host: ModuleHost, script: Lookup, reason: Reason)
     const scanned = scanPerlUses(text);
     for (const implied of module !== undefined ? (PERL_IMPLIED[module] ?? []) : []) scanned.uses.push({ module: implied, line: 1 });
     const report = !isOwn(file.path);
-    if (file === script && scanned.libs.length > 0) path = [...scanned.libs, ...path];
+    if (file === script && scanned.libs.length > 0) path = [...addedFolders(host, scanned.libs, path), ...path];
     if (module !== undefined && (scanned.xs || scanned.autoload)) {
       const auto = `auto/${module.split('::').join('/')}`;
       const last = module.split('::').pop() as string;
       for (const dir of path) {
         if (!isDir(host, joinInside(dir, auto))) continue;
         const why = withOrigin({ kind: 'imported', from: file.path, name: module }, reason.origin);
+        // A folder the host keeps from others is not listed: its names stay out of messages too.
+        const autoDir = host.lookup(joinInside(dir, auto));
+        if (autoDir && host.isPrivate(autoDir.path)) break;
         for (const f of host.fs.readdir(joinInside(dir, auto)) ?? []) {
           const at = host.lookup(joinInside(dir, `${auto}/${f}`));
-          if (at?.kind !== 'file') continue;
+          if (at?.kind !== 'file' || !gate.admits(at, file.path)) continue;
           if (f === `${last}.so`) host.addProgram(at, why);
           else if (scanned.autoload || f.endsWith('.bs')) host.addFile(at, why);
         }
@@ -349,18 +450,24 @@ export function followPerlUses(host: ModuleHost, script: Lookup, reason: Reason)
     for (const use of scanned.uses) {
       const relative = use.file ? use.module : perlModuleFile(use.module);
       if (relative.startsWith('/')) continue;
+      if (relative.split('/').includes('..')) {
+        if (report)
+          host.diagnostics.push({ code: 'MODULE_REFUSED', severity: 'warning', path: file.path, message: `${printable(file.path)}:${use.line}: require of ${printable(relative)}, which climbs out of @INC with ..: not followed` });
+        continue;
+      }
       const found = findFile(relative);
       const why = withOrigin({ kind: 'imported', from: file.path, line: use.line, name: use.module }, reason.origin);
       if (!found) {
-        if (report)
-          host.diagnostics.push({ code: 'MODULE_MISSING', severity: 'warning', path: file.path, message: `${file.path}:${use.line}: loads ${printable(use.module)}, which is not in @INC in the root (${path.join(', ')})` });
+        if (report) gate.missing(file.path, `${printable(file.path)}:${use.line}: loads ${printable(use.module)}, which is not in @INC in the root (${describePath(path)})`);
         continue;
       }
       if (done.has(found.path)) continue;
       done.add(found.path);
+      if (!gate.admits(found, file.path)) continue;
       host.addFile(found, why);
       queue.push({ file: found, ...(use.file ? {} : { module: use.module }) });
     }
     if (report) reportDynamic(host, file.path, scanned.dynamic, 'loads');
   }
+  gate.finish();
 }

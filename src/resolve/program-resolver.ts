@@ -112,8 +112,8 @@ export class ProgramResolver {
     if (!(info instanceof JailError)) {
       const closure = this.elf.closure(found, info, reason);
       walk.needs.merge(closure.needs);
-      walk.missing.push(...closure.missing);
-      walk.diagnostics.push(...closure.diagnostics);
+      for (const m of closure.missing) walk.missing.push(m);
+      for (const d of closure.diagnostics) walk.diagnostics.push(d);
       if (depth === 0 && closure.root) walk.tree = closure.root;
       return closure.linkage === 'dynamic' ? 'elf' : closure.linkage;
     }

@@ -29,8 +29,8 @@ const MODULE = /^[A-Za-z_]\w*(?:::\w+)*$/;
 
 /** Words of a `qw(...)` list or quoted strings, as written after `use parent` / `use base`. */
 function listedNames(text: string): string[] {
-  const qw = /\bqw\s*([([{</|!])([^)\]}>/|!]*)/.exec(text);
-  if (qw) return (qw[2] as string).split(/\s+/).filter(Boolean);
+  const qw = /\bqw\s*(?:\(([^)]*)\)|\[([^\]]*)\]|\{([^}]*)\}|<([^>]*)>|\/([^/]*)\/|\|([^|]*)\||!([^!]*)!)/.exec(text);
+  if (qw) return (qw.slice(1).find((g) => g !== undefined) ?? '').split(/\s+/).filter(Boolean);
   return [...text.matchAll(/['"]([^'"]+)['"]/g)].map((m) => m[1] as string);
 }
 
@@ -79,7 +79,8 @@ export function scanPerlUses(source: string): PerlUses {
     if (/\bXSLoader::load\b|\bbootstrap\s+[\w:]+|->bootstrap\b|\bDynaLoader\b/.test(text)) result.xs = true;
     if (/\b(AutoLoader|SelfLoader)\b/.test(text)) result.autoload = true;
     // perl loads File::Glob itself for the glob operator (`glob(...)`, `<*.c>`).
-    if (/\bglob\s*[("'$]|<[^<>\s]*[*?][^<>]*>/.test(text)) result.uses.push({ module: 'File::Glob', line });
+    // The first class cannot hold * or ?, so the pattern never backtracks (a line of "<****" is linear).
+    if (/\bglob\s*[("'$]|<[^<>\s*?]*[*?][^<>]*>/.test(text)) result.uses.push({ module: 'File::Glob', line });
     for (const m of text.matchAll(/(?:^\s*|[;{}]\s*|\bBEGIN\s*\{\s*)(use|no)\s+([A-Za-z_][\w:]*)([^;]*)/g)) {
       const name = m[2] as string;
       const rest = m[3] ?? '';
