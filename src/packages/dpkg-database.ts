@@ -29,14 +29,19 @@ export function readDpkgStatus(fs: SourceRoot): Map<string, DebPackage> {
   return out;
 }
 
+/** The largest package list read (the largest on the machine this was written on, google-cloud-cli's, is 4 MB). */
+const MAX_LIST_BYTES = 32 * 1024 * 1024;
+/** All package lists together, at most (8 MB on that machine, with TeX, Java and the cloud SDK). */
+const MAX_LISTS_BYTES = 256 * 1024 * 1024;
+
 /**
- * Which packages own `wanted` paths (real paths in the root), from /var/lib/dpkg/info/*.list. dpkg
- * records paths as the package shipped them: with merged /usr it lists /bin/dash while the file is
- * /usr/bin/dash, so each listed folder is taken through the root's links before comparing (the last
- * component is not: a package that ships a link owns the link).
+ * Every path of every installed package's /var/lib/dpkg/info/*.list, as a real path in the root:
+ * dpkg records paths as the package shipped them (with merged /usr it lists /bin/dash while the file is
+ * /usr/bin/dash), so each listed folder is taken through the root's links (the last component is not: a
+ * package that ships a link owns the link). A list the size of no real package's, or lists past the
+ * total, are not read: whoever wrote the root's database cannot make the build read gigabytes.
  */
-export function dpkgOwners(fs: SourceRoot, wanted: Set<string>, packages: Map<string, DebPackage>): Map<string, DebPackage[]> {
-  const owners = new Map<string, DebPackage[]>();
+export function visitDpkgLists(fs: SourceRoot, installed: Map<string, DebPackage>, visit: (path: string, pkg: DebPackage) => void): void {
   const realDirs = new Map<string, string>();
   const realDir = (dir: string): string => {
     let real = realDirs.get(dir);
@@ -52,21 +57,37 @@ export function dpkgOwners(fs: SourceRoot, wanted: Set<string>, packages: Map<st
     }
     return real;
   };
+  let budget = MAX_LISTS_BYTES;
   for (const name of fs.readdir('/var/lib/dpkg/info') ?? []) {
     if (!name.endsWith('.list')) continue;
-    const pkg = packages.get(name.slice(0, -'.list'.length));
+    const pkg = installed.get(name.slice(0, -'.list'.length));
     if (!pkg) continue;
-    const text = fs.readText(`/var/lib/dpkg/info/${name}`) ?? '';
-    for (const line of text.split('\n')) {
+    const size = fs.lstat(`/var/lib/dpkg/info/${name}`)?.size ?? 0;
+    if (size > MAX_LIST_BYTES || size > budget) continue;
+    budget -= size;
+    for (const line of (fs.readText(`/var/lib/dpkg/info/${name}`) ?? '').split('\n')) {
       if (!line.startsWith('/') || line === '/.') continue;
-      const listed = joinInside('/', line);
-      const path = joinInside(realDir(dirnameInside(listed)), basenameInside(listed));
-      if (!wanted.has(path)) continue;
-      const list = owners.get(path) ?? [];
-      if (!list.includes(pkg)) list.push(pkg);
-      owners.set(path, list);
+      // dpkg writes clean absolute paths; anything else is taken apart the careful way.
+      const clean = !line.includes('//') && !line.endsWith('/') && !/\/\.\.?(\/|$)/.test(line);
+      const listed = clean ? line : joinInside('/', line);
+      const cut = listed.lastIndexOf('/');
+      const dir = clean ? listed.slice(0, cut) || '/' : dirnameInside(listed);
+      const base = clean ? listed.slice(cut + 1) : basenameInside(listed);
+      const real = realDir(dir);
+      visit(real === '/' ? `/${base}` : `${real}/${base}`, pkg);
     }
   }
+}
+
+/** Which packages own `wanted` paths (real paths in the root), from the root's dpkg lists. */
+export function dpkgOwners(fs: SourceRoot, wanted: Set<string>, packages: Map<string, DebPackage>): Map<string, DebPackage[]> {
+  const owners = new Map<string, DebPackage[]>();
+  visitDpkgLists(fs, packages, (path, pkg) => {
+    if (!wanted.has(path)) return;
+    const list = owners.get(path) ?? [];
+    if (!list.includes(pkg)) list.push(pkg);
+    owners.set(path, list);
+  });
   return owners;
 }
 

@@ -1,12 +1,5 @@
-import { JailError } from '../errors.js';
-import { basenameInside, dirnameInside, joinInside } from '../rootfs/inside-path.js';
 import type { SourceRoot } from '../rootfs/source-root.js';
-import { readDpkgStatus } from './dpkg-database.js';
-
-/** The largest package list read (the largest on the machine this was written on, google-cloud-cli's, is 4 MB). */
-const MAX_LIST_BYTES = 32 * 1024 * 1024;
-/** All package lists together, at most (8 MB on that machine, with TeX, Java and the cloud SDK). */
-const MAX_LISTS_BYTES = 256 * 1024 * 1024;
+import { readDpkgStatus, visitDpkgLists } from './dpkg-database.js';
 
 /**
  * Which installed package owns each path of a root, read once from its package database (Debian's
@@ -36,46 +29,11 @@ export class PackageIndex {
     const owners = new Map<string, string[]>();
     const source = new Map<string, string>();
     for (const pkg of installed.values()) source.set(pkg.name, pkg.source ?? pkg.name);
-    const realDirs = new Map<string, string>();
-    const realDir = (dir: string): string => {
-      let real = realDirs.get(dir);
-      if (real === undefined) {
-        try {
-          const found = fs.lookup(dir);
-          real = found.kind === 'directory' ? found.path : dir;
-        } catch (err) {
-          if (!(err instanceof JailError)) throw err;
-          real = dir;
-        }
-        realDirs.set(dir, real);
-      }
-      return real;
-    };
-    let budget = MAX_LISTS_BYTES;
-    for (const name of fs.readdir('/var/lib/dpkg/info') ?? []) {
-      if (!name.endsWith('.list')) continue;
-      const pkg = installed.get(name.slice(0, -'.list'.length));
-      if (!pkg) continue;
-      // A list the size of no real package's (or lists past the total) is not read: whoever wrote the
-      // root's database cannot make the build read gigabytes.
-      const size = fs.lstat(`/var/lib/dpkg/info/${name}`)?.size ?? 0;
-      if (size > MAX_LIST_BYTES || size > budget) continue;
-      budget -= size;
-      for (const line of (fs.readText(`/var/lib/dpkg/info/${name}`) ?? '').split('\n')) {
-        if (!line.startsWith('/') || line === '/.') continue;
-        // dpkg writes clean absolute paths; anything else is taken apart the careful way.
-        const clean = !line.includes('//') && !line.endsWith('/') && !/\/\.\.?(\/|$)/.test(line);
-        const listed = clean ? line : joinInside('/', line);
-        const cut = listed.lastIndexOf('/');
-        const dir = clean ? listed.slice(0, cut) || '/' : dirnameInside(listed);
-        const base = clean ? listed.slice(cut + 1) : basenameInside(listed);
-        const real = realDir(dir);
-        const path = real === '/' ? `/${base}` : `${real}/${base}`;
-        const list = owners.get(path) ?? [];
-        if (!list.includes(pkg.name)) list.push(pkg.name);
-        owners.set(path, list);
-      }
-    }
+    visitDpkgLists(fs, installed, (path, pkg) => {
+      const list = owners.get(path) ?? [];
+      if (!list.includes(pkg.name)) list.push(pkg.name);
+      owners.set(path, list);
+    });
     return new PackageIndex(owners, source);
   }
 
