@@ -54,7 +54,8 @@ export interface JailRunResult {
 /** Output kept per stream: enough for any message, bounded whatever a test prints. */
 const MAX_OUTPUT = 1024 * 1024;
 
-const INSIDE = fileURLToPath(new URL('./inside-namespaces.js', import.meta.url));
+// Named through ../jailtest/ so the path is right from dist/src/jailtest/ and from the CLI bundle in dist/src/bundle/.
+const INSIDE = fileURLToPath(new URL('../jailtest/inside-namespaces.js', import.meta.url));
 
 /** Where a program is installed (found on PATH), or undefined. */
 export function programPath(name: string): string | undefined {

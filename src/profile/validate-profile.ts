@@ -21,9 +21,10 @@ function validator(): { validate: ValidateFunction; schema: Schema } {
     const require = createRequire(import.meta.url);
     // The validator compiled at build time (scripts/build-validator.mjs), when it was made from this
     // very schema; else the schema is compiled here (a build made with plain tsc, an edited schema).
+    // Named through ../profile/ so it is found from dist/src/profile/ and from the CLI bundle alike.
     let validate: ValidateFunction | undefined;
     try {
-      const built = require('./profile-validator.cjs') as ValidateFunction & { schemaSha256?: string };
+      const built = require('../profile/profile-validator.cjs') as ValidateFunction & { schemaSha256?: string };
       if (built.schemaSha256 === createHash('sha256').update(text).digest('hex')) validate = built;
     } catch {
       validate = undefined;
