@@ -392,13 +392,6 @@ export function perlModulePath(host: ModuleHost): { path: string[]; own: string[
 }
 
 /**
- * Follows a Perl script's `use` and `require`, recursively, on the root's @INC (and the script's
- * literal `use lib` folders): every module file goes in the jail, with its compiled part
- * (`auto/Module/Name/Name.so`, resolved as an ELF file) when it loads one, and its `auto/` folder when
- * it uses AutoLoader. A module found nowhere, or required by a computed name, is a warning naming the
- * file and line, for the script and its own modules only.
- */
-/**
  * Modules a core module loads by a name it computes, where the computed name is known on Linux:
  * File::Spec does `require "File/Spec/$module.pm"` with `$module = $module{$^O} || 'Unix'`.
  */
@@ -406,6 +399,31 @@ const PERL_IMPLIED: Record<string, string[]> = {
   'File::Spec': ['File::Spec::Unix'],
 };
 
+/** The most modules one `require Folder::$name` brings. */
+const MAX_FAMILY = 64;
+
+/** The module names (`Debian` for Dpkg/Vendor/Debian.pm) in `folder` on the search path, first folder wins, sorted. */
+function familyMembers(host: ModuleHost, path: string[], folder: string): string[] {
+  const names = new Set<string>();
+  for (const dir of path) {
+    const at = host.lookup(joinInside(dir, folder));
+    if (at?.kind !== 'directory' || host.isPrivate(at.path)) continue;
+    for (const f of host.fs.readdir(at.path) ?? []) {
+      const m = /^([A-Za-z_]\w*)\.pm$/.exec(f);
+      if (m) names.add(m[1] as string);
+      if (names.size >= MAX_FAMILY) break;
+    }
+  }
+  return [...names].sort();
+}
+
+/**
+ * Follows a Perl script's `use` and `require`, recursively, on the root's @INC (and the script's
+ * literal `use lib` folders): every module file goes in the jail, with its compiled part
+ * (`auto/Module/Name/Name.so`, resolved as an ELF file) when it loads one, and its `auto/` folder when
+ * it uses AutoLoader; every module of a folder a `require Folder::$name` names. A module found nowhere, or required by a computed name, is a warning naming the
+ * file and line, for the script and its own modules only.
+ */
 export function followPerlUses(host: ModuleHost, script: Lookup, reason: Reason): void {
   const inc = perlModulePath(host);
   const isOwn = (file: string): boolean => inc.own.some((d) => file.startsWith(`${d}/`));
@@ -447,6 +465,14 @@ export function followPerlUses(host: ModuleHost, script: Lookup, reason: Reason)
         break;
       }
     }
+    // A module named at run time inside a folder written out: every module of that folder, where the
+    // name is not already known (File::Spec's).
+    if (module === undefined || PERL_IMPLIED[module] === undefined)
+      for (const family of scanned.families) {
+        const members = familyMembers(host, path, family.folder);
+        if (members.length === 0) scanned.dynamic.push(family);
+        for (const name of members) scanned.uses.push({ module: `${family.folder.split('/').join('::')}::${name}`, line: family.line });
+      }
     for (const use of scanned.uses) {
       const relative = use.file ? use.module : perlModuleFile(use.module);
       if (relative.startsWith('/')) continue;

@@ -19,6 +19,12 @@ export interface PerlUses {
   libs: string[];
   /** `require $name` and its kind: which module it loads is known only at run time. */
   dynamic: Array<{ line: number; text: string }>;
+  /**
+   * `require Dpkg::Vendor::$name` or `require "Dpkg/Vendor/$name.pm"`: a module named at run time whose
+   * folder is written out (`Dpkg/Vendor`): any module of that folder may be the one (as webpack's
+   * context modules and vercel's nft treat `require('./locale/' + x)`).
+   */
+  families: Array<{ line: number; folder: string; text: string }>;
   /** The file loads compiled code of its own (XSLoader::load, bootstrap): its auto/.../NAME.so. */
   xs: boolean;
   /** The file uses AutoLoader/SelfLoader: its auto/.../ folder holds subroutines split out. */
@@ -26,6 +32,10 @@ export interface PerlUses {
 }
 
 const MODULE = /^[A-Za-z_]\w*(?:::\w+)*$/;
+/** `Dpkg::Vendor::$name`: the folder's module name, then one variable. */
+const FAMILY_NAME = /^([A-Za-z_]\w*(?:::\w+)*)::\$\w+$/;
+/** `"Dpkg/Vendor/$name.pm"` (double quotes: single ones do not interpolate): the folder, one variable, `.pm`. */
+const FAMILY_FILE = /^(")([A-Za-z_]\w*(?:\/\w+)*)\/\$\w+\.pm"$/;
 
 /** Words of a `qw(...)` list or quoted strings, as written after `use parent` / `use base`. */
 function listedNames(text: string): string[] {
@@ -73,7 +83,7 @@ function codeLines(source: string): string[] {
 /** The modules a Perl file loads (see the module's comment). */
 export function scanPerlUses(source: string): PerlUses {
   const lines = codeLines(source);
-  const result: PerlUses = { uses: [], libs: [], dynamic: [], xs: false, autoload: false };
+  const result: PerlUses = { uses: [], libs: [], dynamic: [], families: [], xs: false, autoload: false };
   lines.forEach((text, index) => {
     const line = index + 1;
     if (/\bXSLoader::load\b|\bbootstrap\s+[\w:]+|->bootstrap\b|\bDynaLoader\b/.test(text)) result.xs = true;
@@ -86,6 +96,8 @@ export function scanPerlUses(source: string): PerlUses {
       const rest = m[3] ?? '';
       if (name === 'lib') {
         for (const dir of listedNames(rest)) if (dir.startsWith('/')) result.libs.push(dir);
+        // lib.pm itself is a module perl loads (in perl-base on Debian).
+        result.uses.push({ module: 'lib', line });
         continue;
       }
       if (name === 'parent' || name === 'base') {
@@ -110,6 +122,8 @@ export function scanPerlUses(source: string): PerlUses {
       const quoted = /^(['"])([^'"$@]+)\1$/.exec(arg);
       if (quoted) result.uses.push({ module: quoted[2] as string, file: true, line });
       else if (MODULE.test(arg)) result.uses.push({ module: arg, line });
+      else if (FAMILY_NAME.test(arg)) result.families.push({ line, folder: (FAMILY_NAME.exec(arg)?.[1] as string).split('::').join('/'), text: `require ${arg.slice(0, 60)}` });
+      else if (FAMILY_FILE.test(arg)) result.families.push({ line, folder: FAMILY_FILE.exec(arg)?.[2] as string, text: `require ${arg.slice(0, 60)}` });
       else result.dynamic.push({ line, text: `require ${arg.slice(0, 60)}` });
     }
   });

@@ -77,6 +77,22 @@ test('a Perl script with use strict, POSIX and Digest::SHA runs in a jail from i
   }
 });
 
+test('a Perl script that requires a module named at run time (require Plug::$name, "Plug/$name.pm") gets the modules of that folder', () => {
+  const app = appDir();
+  try {
+    mkdirSync(join(app.dir, 'lib', 'Plug'), { recursive: true });
+    for (const name of ['One', 'Two']) write(join(app.dir, 'lib', 'Plug', `${name}.pm`), `package Plug::${name};\nuse strict;\nsub hello { return "${name.toLowerCase()}" }\n1;\n`, 0o644);
+    write(
+      join(app.dir, 'plug.pl'),
+      `#!/usr/bin/perl\nuse strict;\nuse lib '${join(app.dir, 'lib')}';\nmy $n = $ARGV[0];\neval "require Plug::$n; 1" or die $@;\nrequire "Plug/$ARGV[1].pm";\nprint "Plug::$n"->hello(), " ", "Plug::$ARGV[1]"->hello(), "\\n";\n`,
+      0o755,
+    );
+    passes({ extends: 'base', binaries: [join(app.dir, 'plug.pl')], tests: [{ name: 'run', run: `${join(app.dir, 'plug.pl')} Two One`, expect: { stdout: '^two one$' } }] }, 'perl-family');
+  } finally {
+    app.done();
+  }
+});
+
 test("java -version runs in a jail without /proc: its $ORIGIN libraries are in the jail's ld.so.cache", () => {
   const dir = tempDir();
   const profile = { extends: 'base', binaries: ['java'], packages: ['openjdk-17-jre-headless'], tests: [{ name: 'version', run: 'test ! -e /proc/self && java -version 2>&1', expect: { stdout: '^OpenJDK Runtime Environment' } }] };

@@ -72,7 +72,7 @@ test('scanPerlUses: use, no, require (module and file), parent/base lists, use i
   const r = scanPerlUses(source);
   assert.equal(
     r.uses.map((u) => `${u.module}${u.file ? ' (file)' : ''}@${u.line}`),
-    ['strict@1', 'warnings@2', 'POSIX@2', 'warnings@4', 'parent@5', 'base@6', 'Exporter@6', 'Tie::Hash@6', 'if@7', 'Encode@7', 'Config_heavy.pl (file)@9', 'Digest::SHA@10', 'Time::HiRes@12'],
+    ['strict@1', 'warnings@2', 'POSIX@2', 'warnings@4', 'parent@5', 'base@6', 'Exporter@6', 'Tie::Hash@6', 'if@7', 'Encode@7', 'lib@8', 'Config_heavy.pl (file)@9', 'Digest::SHA@10', 'Time::HiRes@12'],
   );
   assert.equal(r.libs, ['/opt/app/lib']);
   assert.equal(
@@ -88,6 +88,20 @@ test('scanPerlUses: indented use inside a package or sub; the glob operator load
     r.uses.map((u) => `${u.module}@${u.line}`),
     ['parent@3', 'Encode::Encoding@3', 'bytes@6', 'File::Glob@7', 'File::Glob@8'],
   );
+});
+
+test('scanPerlUses: a require of Folder::$name or "Folder/$name.pm" names a folder of modules; other computed requires stay unknown', () => {
+  const r = scanPerlUses('eval qq{ require Dpkg::Vendor::$name; };\nrequire "File/Spec/$mod.pm";\nrequire \'Plain/$x.pm\';\nrequire $class;\nrequire "$dir/x.pm";\n');
+  assert.equal(
+    r.families.map((f) => `${f.folder}@${f.line}`),
+    ['Dpkg/Vendor@1', 'File/Spec@2'],
+  );
+  assert.equal(
+    r.dynamic.map((d) => d.line),
+    [3, 4, 5],
+    "single quotes do not interpolate: 'Plain/$x.pm' names no folder of modules",
+  );
+  assert.equal(r.uses, []);
 });
 
 const PY = '#!/usr/bin/python3\n';
@@ -204,6 +218,7 @@ test('followPerlUses: modules on @INC, the compiled part in auto/, parents, use 
     'usr/lib/x86_64-linux-gnu/perl-base/POSIX.pm': 'package POSIX;\nuse Fcntl;\nrequire XSLoader;\nXSLoader::load();\n',
     'usr/lib/x86_64-linux-gnu/perl-base/Fcntl.pm': '',
     'usr/lib/x86_64-linux-gnu/perl-base/XSLoader.pm': '',
+    'usr/lib/x86_64-linux-gnu/perl-base/lib.pm': 'package lib;\n',
     'usr/lib/x86_64-linux-gnu/perl-base/auto/POSIX/POSIX.so': 'not really ELF',
     'usr/share/perl5/Base/Class.pm': '',
     'usr/share/perl/5.36/parent.pm': '',
@@ -221,6 +236,7 @@ test('followPerlUses: modules on @INC, the compiled part in auto/, parents, use 
     '/usr/lib/x86_64-linux-gnu/perl-base/POSIX.pm',
     '/usr/lib/x86_64-linux-gnu/perl-base/Fcntl.pm',
     '/usr/lib/x86_64-linux-gnu/perl-base/XSLoader.pm',
+    '/usr/lib/x86_64-linux-gnu/perl-base/lib.pm',
     '/usr/lib/x86_64-linux-gnu/perl-base/auto/POSIX/POSIX.so',
     '/opt/app/lib/Mine.pm',
     '/usr/share/perl5/Base/Class.pm',
