@@ -21,6 +21,7 @@ const BENCHMARKS = [
   { name: 'scaling', file: 'scaling.mjs', what: 'resolution time for 100, 1,000 and all ELF files of /usr/lib' },
   { name: 'memory', file: 'memory.mjs', what: 'peak RSS writing a tarball of more than 1 GiB' },
   { name: 'jailkit', file: 'jailkit.mjs', what: "jailkit's jk_cp vs jailbuild, and which programs run in each jail" },
+  { name: 'startup', file: 'startup.mjs', what: "a jail for one program (base + ls) vs jk_cp, bundle vs modules, Node's floor" },
   { name: 'named-paths', file: 'named-paths.mjs', what: "paths in programs' read-only data against what a traced run reads" },
   { name: 'sweep', file: 'sweep.mjs', what: 'every program of /usr/bin alone in its jail as uid 65534: jailbuild vs jk_cp' },
 ];
