@@ -137,6 +137,28 @@ function dotted(tokens: Token[], at: number): { name: string; next: number } | u
 }
 
 /** Where a statement may start: the file's start, a line end, `;`, or the `:` of a one-line block. */
+/**
+ * The literal value of the expression at `at` when it is a string or `os.path.join` of strings
+ * (a later absolute part replaces what is before it, as os.path.join does), and the token after it.
+ */
+function literalPath(tokens: Token[], at: number): { value: string; next: number } | undefined {
+  const t = tokens[at];
+  if (t?.kind === 'string') return { value: t.text, next: at + 1 };
+  const call = ['os', '.', 'path', '.', 'join', '('];
+  if (!call.every((text, k) => tokens[at + k]?.text === text && tokens[at + k]?.kind !== 'string')) return undefined;
+  let value = '';
+  let j = at + call.length;
+  for (;;) {
+    const part = tokens[j];
+    if (part?.kind !== 'string') return undefined;
+    value = part.text.startsWith('/') || value === '' ? part.text : `${value.replace(/\/+$/, '')}/${part.text}`;
+    j++;
+    if (tokens[j]?.text === ')') return { value, next: j + 1 };
+    if (tokens[j]?.text !== ',') return undefined;
+    j++;
+  }
+}
+
 function startsStatement(tokens: Token[], at: number): boolean {
   const prev = tokens[at - 1];
   return prev === undefined || prev.kind === 'newline' || prev.text === ';' || prev.text === ':';
@@ -165,10 +187,11 @@ export function scanPythonImports(source: string): PythonImports {
     if (t.kind !== 'name') continue;
     if (t.text === 'sys' && tokens[i + 1]?.text === '.' && tokens[i + 2]?.text === 'path' && tokens[i + 3]?.text === '.' && tokens[i + 5]?.text === '(') {
       const how = tokens[i + 4]?.text;
-      // sys.path.insert(N, '/dir') / sys.path.append('/dir'): a literal absolute folder only.
-      const arg = how === 'insert' && tokens[i + 7]?.text === ',' ? tokens[i + 8] : how === 'append' ? tokens[i + 6] : undefined;
-      const closes = tokens[i + (how === 'insert' ? 9 : 7)]?.text === ')';
-      if (arg?.kind === 'string' && closes && arg.text.startsWith('/')) paths.push({ dir: arg.text.replace(/\/+$/, '') || '/', first: how === 'insert' });
+      // sys.path.insert(N, DIR) / sys.path.append(DIR), DIR a literal absolute folder or an
+      // os.path.join of literals (lilypond's scripts: os.path.join('/usr/share/lilypond/2.24.1', 'python')).
+      const at = how === 'insert' && tokens[i + 7]?.text === ',' ? i + 8 : how === 'append' ? i + 6 : -1;
+      const arg = at < 0 ? undefined : literalPath(tokens, at);
+      if (arg && tokens[arg.next]?.text === ')' && arg.value.startsWith('/')) paths.push({ dir: arg.value.replace(/\/+$/, '') || '/', first: how === 'insert' });
       continue;
     }
     if (t.text === 'import' && startsStatement(tokens, i)) {

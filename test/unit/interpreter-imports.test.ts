@@ -133,6 +133,17 @@ function pythonRoot(extra: Record<string, TreeNode> = {}): string {
   });
 }
 
+test("scanPythonImports: sys.path folders written as os.path.join of literals (lilypond's scripts); computed ones are left out", () => {
+  const r = scanPythonImports(
+    "import os, sys\nsys.path.insert (0, os.path.join ('/usr/share/lilypond/2.24.1', 'python'))\nsys.path.append(os.path.join('/opt/a/', 'b', 'c'))\nsys.path.insert(0, os.path.join('/x', '/abs'))\nsys.path.insert(0, os.path.join(datadir, 'python'))\nsys.path.append(os.path.join('/y', name))\n",
+  );
+  assert.equal(r.paths, [
+    { dir: '/usr/share/lilypond/2.24.1/python', first: true },
+    { dir: '/opt/a/b/c', first: false },
+    { dir: '/abs', first: true },
+  ]);
+});
+
 test("followPythonImports: a script's literal sys.path.insert/append folders are searched (py3compile's /usr/share/python3)", () => {
   const root = pythonRoot({
     'usr/share/python3/debpython/__init__.py': '',
