@@ -1,17 +1,17 @@
-import type { Header as TarHeader } from 'tar-stream';
 import { JailError } from '../errors.js';
 import type { JailEntry } from '../model/jail-entry.js';
+import type { TarHeader } from './tar-encode.js';
 
-/** ustar's numeric fields as tar-stream writes them: 6 octal digits for ids and device numbers. */
+/** ustar's numeric fields as tar-encode writes them: 6 octal digits for ids and device numbers. */
 const MAX_USTAR_ID = 0o777777;
-/** tar-stream truncates the mtime to a signed 32-bit number of seconds. */
+/** The mtime is written as a signed 32-bit number of seconds (as tar-stream did). */
 export const MAX_MTIME = 2 ** 31 - 1;
 
 const S_IF = { file: 0o100000, directory: 0o040000, symlink: 0o120000, char: 0o020000, block: 0o060000 } as const;
 const TAR_TYPE = { file: 'file', directory: 'directory', symlink: 'symlink', char: 'character-device', block: 'block-device' } as const;
 
-/** A tar header as tar-stream takes it, with the PAX records to write. */
-export type Header = Partial<TarHeader> & { name: string; pax?: Record<string, string> };
+/** A member's header, with the PAX records to write. */
+export type Header = TarHeader;
 
 /**
  * The name of an entry in the archive. The root is `./` and everything else is relative without a
@@ -33,14 +33,12 @@ function plainUstar(text: string): boolean {
 
 /**
  * The tar header of one entry. Names that are not plain 7-bit ASCII or exceed 100 bytes always go in a
- * PAX `path`/`linkpath` record (rather than letting tar-stream split them into the ustar prefix, which
- * breaks on a single long component): tar-stream's PAX header holds only path, linkpath and the keys
- * given here — never atime, ctime or a pid — and is named `PaxHeader` with the entry's own mtime, so
+ * PAX `path`/`linkpath` record (rather than splitting them into the ustar prefix, which breaks on a
+ * single long component): the PAX header holds only path, linkpath and the keys given here — never atime, ctime or a pid — and is named `PaxHeader` with the entry's own mtime, so
  * it is as reproducible as the rest. uname/gname stay empty: owners are numeric.
  */
-export function headerOf(e: JailEntry, name: string, mtime: Date, link?: string): Header {
+export function headerOf(e: JailEntry, name: string, mtime: number, link?: string): Header {
   const kind = link === undefined ? e.kind : 'file';
-  // The file-type bits keep the mode non-zero: tar-stream replaces a mode of 0 by 0644/0755.
   const header: Header = {
     name,
     type: link === undefined ? TAR_TYPE[e.kind] : 'link',
@@ -63,7 +61,7 @@ export function headerOf(e: JailEntry, name: string, mtime: Date, link?: string)
     header.devmajor = major;
     header.devminor = minor;
   }
-  // A non-null pax object makes tar-stream write the PAX header (path and linkpath from the header).
+  // A pax object makes the PAX header go first (path and linkpath from the header).
   if (Object.keys(pax).length > 0 || !plainUstar(name) || (linkname !== undefined && !plainUstar(linkname))) header.pax = pax;
   return header;
 }

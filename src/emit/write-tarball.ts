@@ -1,20 +1,19 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, fstatSync, readSync, renameSync, rmSync } from 'node:fs';
-import type { Writable } from 'node:stream';
+import { createHash, type Hash } from 'node:crypto';
+import { createWriteStream, fstatSync, readSync, renameSync, rmSync } from 'node:fs';
+import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
-import tar from 'tar-stream';
 import { JailError } from '../errors.js';
 import { tempPathBeside } from '../io/write-whole.js';
 import { checkEntries } from '../model/check-entries.js';
 import { ownBytes } from './generate-files.js';
+import { END_OF_ARCHIVE, headerBlocks, padding } from './tar-encode.js';
 import { headerOf, MAX_MTIME, tarName } from './tar-header.js';
-
-export { tarName };
-import { addEntry, type Sink, tap, writeChunk } from './tar-stream-plumbing.js';
 import { checkOutputPlace, realOutputPath, sourcesRead } from './output-mark.js';
 import type { JailEntry } from '../model/jail-entry.js';
 import type { SourceRoot } from '../rootfs/source-root.js';
+
+export { tarName };
 
 export interface TarballOptions {
   /** Seconds since the epoch given to every entry (the plan's mtime). */
@@ -48,16 +47,19 @@ export interface TarballResult {
  */
 export const GZIP_LEVEL = 6;
 
-/** Files up to this size are read in one go; larger ones are streamed in 64 KiB reads. */
+/** Files up to this size are read in one go; larger ones in 1 MiB reads. */
 const SMALL_FILE = 1024 * 1024;
+/** Headers and small files are gathered into writes of about this size. */
+const BATCH = 1024 * 1024;
 
 /**
- * Streams a source file into its entry: the very file the plan saw, opened without following links
- * (RootFs.openPlanned checks device, inode, size and mtime), read through that descriptor. Small files
- * in one read, larger ones in 64 KiB reads. A tar header states the size up front, so the bytes read
- * must be the planned size, and the file must not have grown or shrunk by the end.
+ * The bytes of a source file's entry: the very file the plan saw, opened without following links
+ * (RootFs.openPlanned checks device, inode, size and mtime), read through that descriptor with
+ * blocking reads (one for a small file, 1 MiB at a time for a larger one). A tar header states the
+ * size up front, so the bytes read must be the planned size, and the file must not have grown or
+ * shrunk by the end.
  */
-async function streamFile(e: JailEntry, fs: SourceRoot, sink: Sink): Promise<void> {
+function* fileBytes(e: JailEntry, fs: SourceRoot): Generator<Buffer> {
   const source = e.source as string;
   const planned = e.size ?? 0;
   const changed = (now: number): JailError =>
@@ -65,7 +67,7 @@ async function streamFile(e: JailEntry, fs: SourceRoot, sink: Sink): Promise<voi
   const file = fs.openPlanned(source, { ...(e.sourceIdentity ? { identity: e.sourceIdentity } : {}), size: planned });
   try {
     if (planned <= SMALL_FILE) {
-      // Most files of a jail are small: one read, no stream machinery (bounded: at most SMALL_FILE).
+      // Most files of a jail are small: one read, one byte more than planned so a file that grew shows.
       const buf = Buffer.allocUnsafe(planned + 1);
       let got = 0;
       for (;;) {
@@ -75,21 +77,35 @@ async function streamFile(e: JailEntry, fs: SourceRoot, sink: Sink): Promise<voi
         if (got === buf.length) break;
       }
       if (got !== planned) throw changed(got);
-      if (planned > 0) await writeChunk(sink, buf.subarray(0, planned));
+      if (planned > 0) yield buf.subarray(0, planned);
       return;
     }
-    let read = 0;
-    const reader = createReadStream('', { fd: file.fd, start: 0, end: planned - 1, autoClose: false, highWaterMark: 64 * 1024 });
-    for await (const chunk of reader as AsyncIterable<Buffer>) {
-      read += chunk.length;
-      await writeChunk(sink, chunk);
+    let got = 0;
+    while (got < planned) {
+      // A new buffer for each read: the consumer may still hold the one before.
+      const chunk = Buffer.allocUnsafe(Math.min(SMALL_FILE, planned - got));
+      const n = readSync(file.fd, chunk, 0, chunk.length, got);
+      if (n === 0) break;
+      got += n;
+      yield chunk.subarray(0, n);
     }
+    if (got !== planned) throw changed(got);
     const after = fstatSync(file.fd).size;
-    if (read !== planned) throw changed(read);
     if (after !== planned) throw changed(after);
   } finally {
     file.close();
   }
+}
+
+/** Counts and hashes the bytes going by. */
+function tap(hash: Hash, count: { bytes: number }): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      count.bytes += chunk.length;
+      cb(null, chunk);
+    },
+  });
 }
 
 /** Where a source file's bytes come from: its path, and its inode (from the plan), so hard links are found too. */
@@ -114,7 +130,7 @@ export async function writeTarball(entries: JailEntry[], fs: SourceRoot, dest: W
   if (!Number.isSafeInteger(options.mtime) || options.mtime < 0 || options.mtime > MAX_MTIME) {
     throw new JailError('USAGE', `mtime ${options.mtime}: a tarball needs whole seconds between 0 and ${MAX_MTIME}`, { field: 'mtime' });
   }
-  const mtime = new Date(options.mtime * 1000);
+  const mtime = options.mtime;
   const toFile = typeof dest === 'string' && dest !== '-';
   const finalPath = toFile ? realOutputPath(dest) : '-';
   if (toFile) checkOutputPlace(finalPath, [...sourcesRead(entries, fs), ...(options.reads ?? [])]);
@@ -127,52 +143,86 @@ export async function writeTarball(entries: JailEntry[], fs: SourceRoot, dest: W
   const outHash = createHash('sha256');
   const tarCount = { bytes: 0 };
   const outCount = { bytes: 0 };
-  const pack = tar.pack();
-  // tar-stream's pack is a streamx stream; Node's pipeline takes it as an async iterable.
-  const source = async function* (): AsyncGenerator<Buffer> {
-    for await (const chunk of pack as AsyncIterable<Buffer>) yield chunk;
-  };
-  // pipeline() does not watch a destination it must not end (standard output): an EPIPE there would
-  // be an uncaught error. Stopping the archive makes the pipeline fail instead.
-  const onOutError = (err: Error): void => void pack.destroy(err);
-  out.on('error', onOutError);
-  const end = { end: out !== process.stdout };
-  const done = options.gzip
-    ? pipeline(source, tap(tarHash, tarCount), createGzip({ level: GZIP_LEVEL, strategy: zlibConstants.Z_DEFAULT_STRATEGY }), tap(outHash, outCount), out, end)
-    : pipeline(source, tap(tarHash, tarCount), out, end);
-
   let hardLinks = 0;
-  try {
+  // The archive's bytes, made synchronously (blocking reads, headers built in memory) and handed on
+  // in writes of about BATCH bytes; the stream pulls the next one when the last is taken, so memory
+  // stays bounded and gzip (on libuv's thread pool) overlaps with the reading.
+  function* archive(): Generator<Buffer> {
+    let batch: Buffer[] = [];
+    let batched = 0;
+    const put = (chunk: Buffer): Buffer | undefined => {
+      if (chunk.length === 0) return undefined;
+      batch.push(chunk);
+      batched += chunk.length;
+      if (batched < BATCH) return undefined;
+      const full = Buffer.concat(batch, batched);
+      batch = [];
+      batched = 0;
+      return full;
+    };
     const written = new Map<string, string>();
     for (const e of entries) {
       const name = tarName(e);
-      if (e.kind !== 'file') {
-        await addEntry(pack, headerOf(e, name, mtime));
-        continue;
+      const parts: Buffer[] = [];
+      let body: Iterable<Buffer> | undefined;
+      let size = 0;
+      if (e.kind !== 'file') parts.push(...headerBlocks(headerOf(e, name, mtime)));
+      else {
+        const own = ownBytes(e, fs);
+        if (own) {
+          if (e.content !== undefined && e.size !== undefined && own.length !== e.size) throw new JailError('INPUT', `${e.path}: generated content is ${own.length} bytes, the plan says ${e.size}`, { file: e.path });
+          parts.push(...headerBlocks(headerOf({ ...e, size: own.length }, name, mtime)), own, padding(own.length));
+        } else {
+          if (e.source === undefined) throw new JailError('INPUT', `${e.path}: a file with neither a source nor contents`, { file: e.path });
+          const ids = identities(e);
+          const first = ids.map((id) => written.get(id)).find((n) => n !== undefined);
+          if (first !== undefined) {
+            parts.push(...headerBlocks(headerOf(e, name, mtime, first)));
+            hardLinks++;
+          } else {
+            parts.push(...headerBlocks(headerOf(e, name, mtime)));
+            body = fileBytes(e, fs);
+            size = e.size ?? 0;
+            for (const id of ids) written.set(id, name);
+          }
+        }
       }
-      const own = ownBytes(e, fs);
-      if (own) {
-        if (e.content !== undefined && e.size !== undefined && own.length !== e.size) throw new JailError('INPUT', `${e.path}: generated content is ${own.length} bytes, the plan says ${e.size}`, { file: e.path });
-        const content = own;
-        await addEntry(pack, headerOf({ ...e, size: content.length }, name, mtime), (sink) => writeChunk(sink, content));
-        continue;
+      for (const part of parts) {
+        const full = put(part);
+        if (full) yield full;
       }
-      if (e.source === undefined) throw new JailError('INPUT', `${e.path}: a file with neither a source nor contents`, { file: e.path });
-      const ids = identities(e);
-      const first = ids.map((id) => written.get(id)).find((n) => n !== undefined);
-      if (first !== undefined) {
-        await addEntry(pack, headerOf(e, name, mtime, first));
-        hardLinks++;
-        continue;
+      if (body === undefined) continue;
+      if (size <= SMALL_FILE) {
+        for (const chunk of body) {
+          const full = put(chunk);
+          if (full) yield full;
+        }
+      } else {
+        // A large file goes by in its own reads, after what is gathered so far.
+        if (batched > 0) {
+          yield Buffer.concat(batch, batched);
+          batch = [];
+          batched = 0;
+        }
+        yield* body;
       }
-      await addEntry(pack, headerOf(e, name, mtime), (sink) => streamFile(e, fs, sink));
-      for (const id of ids) written.set(id, name);
+      const full = put(padding(size));
+      if (full) yield full;
     }
-    pack.finalize();
-    await done;
+    batch.push(END_OF_ARCHIVE);
+    yield Buffer.concat(batch, batched + END_OF_ARCHIVE.length);
+  }
+  const source = Readable.from(archive(), { objectMode: false });
+  // pipeline() does not watch a destination it must not end (standard output): an EPIPE there would
+  // be an uncaught error. Stopping the archive makes the pipeline fail instead.
+  const onOutError = (err: Error): void => void source.destroy(err);
+  out.on('error', onOutError);
+  const end = { end: out !== process.stdout };
+  try {
+    if (options.gzip) await pipeline(source, tap(tarHash, tarCount), createGzip({ level: GZIP_LEVEL, strategy: zlibConstants.Z_DEFAULT_STRATEGY }), tap(outHash, outCount), out, end);
+    else await pipeline(source, tap(tarHash, tarCount), out, end);
   } catch (err) {
-    pack.destroy(err as Error);
-    await done.catch(() => undefined);
+    source.destroy();
     if (tempPath !== undefined) {
       // The file stream opens its file asynchronously: wait until it is closed, or a late open would
       // recreate the file after it was removed.
