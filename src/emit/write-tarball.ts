@@ -7,7 +7,7 @@ import { JailError } from '../errors.js';
 import { tempPathBeside } from '../io/write-whole.js';
 import { checkEntries } from '../model/check-entries.js';
 import { ownBytes } from './generate-files.js';
-import { END_OF_ARCHIVE, headerBlocks, padding } from './tar-encode.js';
+import { BLOCK, END_OF_ARCHIVE, headerBlocks, padding } from './tar-encode.js';
 import { headerOf, MAX_MTIME, tarName } from './tar-header.js';
 import { checkOutputPlace, realOutputPath, sourcesRead } from './output-mark.js';
 import type { JailEntry } from '../model/jail-entry.js';
@@ -47,43 +47,87 @@ export interface TarballResult {
  */
 export const GZIP_LEVEL = 6;
 
-/** Files up to this size are read in one go; larger ones in 1 MiB reads. */
-const SMALL_FILE = 1024 * 1024;
-/** Headers and small files are gathered into writes of about this size. */
+/** The archive is handed on in writes of this size (the last one shorter). */
 const BATCH = 1024 * 1024;
+/** Files smaller than this are read straight into the write being gathered; larger ones go by in BATCH reads. */
+const SMALL_FILE = BATCH - 2 * BLOCK;
 
 /**
- * The bytes of a source file's entry: the very file the plan saw, opened without following links
- * (RootFs.openPlanned checks device, inode, size and mtime), read through that descriptor with
- * blocking reads (one for a small file, 1 MiB at a time for a larger one). A tar header states the
- * size up front, so the bytes read must be the planned size, and the file must not have grown or
- * shrunk by the end.
+ * The write being gathered: headers are copied in, small files read straight into it (no buffer of
+ * their own, no copy). A full one is handed on and a new one started, as the consumer may still hold it.
  */
-function* fileBytes(e: JailEntry, fs: SourceRoot): Generator<Buffer> {
+class Gathered {
+  private buf = Buffer.allocUnsafe(BATCH);
+  used = 0;
+
+  room(): number {
+    return BATCH - this.used;
+  }
+
+  /** The bytes gathered so far, handed on; the next ones go in a new buffer. */
+  take(): Buffer {
+    const full = this.buf.subarray(0, this.used);
+    this.buf = Buffer.allocUnsafe(BATCH);
+    this.used = 0;
+    return full;
+  }
+
+  /** Copies `chunk` in; returns what to hand on first when it does not fit (and `chunk` itself when larger than a write). */
+  put(chunk: Buffer): Buffer[] {
+    if (chunk.length <= this.room()) {
+      chunk.copy(this.buf, this.used);
+      this.used += chunk.length;
+      return [];
+    }
+    const handed = this.used > 0 ? [this.take()] : [];
+    if (chunk.length > BATCH) return [...handed, chunk];
+    chunk.copy(this.buf, 0);
+    this.used = chunk.length;
+    return handed;
+  }
+
+  zeros(n: number): void {
+    this.buf.fill(0, this.used, this.used + n);
+    this.used += n;
+  }
+
+  /** The free part, for a read straight into it. */
+  free(): Buffer {
+    return this.buf.subarray(this.used);
+  }
+}
+
+/**
+ * A source file's bytes: the very file the plan saw, opened without following links
+ * (RootFs.openPlanned checks device, inode, size and mtime), read through that descriptor with
+ * blocking reads. A small file is read into `into` (which has room for it and one byte more, so a
+ * file that grew shows) and nothing is yielded; a larger one is yielded BATCH bytes at a time. A tar
+ * header states the size up front, so the bytes read must be the planned size, and the file must not
+ * have grown or shrunk by the end.
+ */
+function* fileBytes(e: JailEntry, fs: SourceRoot, into?: Buffer): Generator<Buffer> {
   const source = e.source as string;
   const planned = e.size ?? 0;
   const changed = (now: number): JailError =>
     new JailError('SOURCE_CHANGED', `${source} (for ${e.path}): ${now} bytes now, ${planned} when the plan was made: it changed while the tarball was being written; run again`, { file: source });
   const file = fs.openPlanned(source, { ...(e.sourceIdentity ? { identity: e.sourceIdentity } : {}), size: planned });
   try {
-    if (planned <= SMALL_FILE) {
-      // Most files of a jail are small: one read, one byte more than planned so a file that grew shows.
-      const buf = Buffer.allocUnsafe(planned + 1);
+    if (into) {
+      const want = planned + 1;
       let got = 0;
       for (;;) {
-        const n = readSync(file.fd, buf, got, buf.length - got, got);
+        const n = readSync(file.fd, into, got, want - got, got);
         if (n === 0) break;
         got += n;
-        if (got === buf.length) break;
+        if (got === want) break;
       }
       if (got !== planned) throw changed(got);
-      if (planned > 0) yield buf.subarray(0, planned);
       return;
     }
     let got = 0;
     while (got < planned) {
       // A new buffer for each read: the consumer may still hold the one before.
-      const chunk = Buffer.allocUnsafe(Math.min(SMALL_FILE, planned - got));
+      const chunk = Buffer.allocUnsafe(Math.min(BATCH, planned - got));
       const n = readSync(file.fd, chunk, 0, chunk.length, got);
       if (n === 0) break;
       got += n;
@@ -148,69 +192,51 @@ export async function writeTarball(entries: JailEntry[], fs: SourceRoot, dest: W
   // in writes of about BATCH bytes; the stream pulls the next one when the last is taken, so memory
   // stays bounded and gzip (on libuv's thread pool) overlaps with the reading.
   function* archive(): Generator<Buffer> {
-    let batch: Buffer[] = [];
-    let batched = 0;
-    const put = (chunk: Buffer): Buffer | undefined => {
-      if (chunk.length === 0) return undefined;
-      batch.push(chunk);
-      batched += chunk.length;
-      if (batched < BATCH) return undefined;
-      const full = Buffer.concat(batch, batched);
-      batch = [];
-      batched = 0;
-      return full;
-    };
+    const out = new Gathered();
     const written = new Map<string, string>();
     for (const e of entries) {
       const name = tarName(e);
-      const parts: Buffer[] = [];
-      let body: Iterable<Buffer> | undefined;
-      let size = 0;
-      if (e.kind !== 'file') parts.push(...headerBlocks(headerOf(e, name, mtime)));
+      let blocks: Buffer[];
+      let own: Buffer | undefined;
+      let read = false;
+      if (e.kind !== 'file') blocks = headerBlocks(headerOf(e, name, mtime));
       else {
-        const own = ownBytes(e, fs);
+        own = ownBytes(e, fs) ?? undefined;
         if (own) {
           if (e.content !== undefined && e.size !== undefined && own.length !== e.size) throw new JailError('INPUT', `${e.path}: generated content is ${own.length} bytes, the plan says ${e.size}`, { file: e.path });
-          parts.push(...headerBlocks(headerOf({ ...e, size: own.length }, name, mtime)), own, padding(own.length));
+          blocks = headerBlocks(headerOf({ ...e, size: own.length }, name, mtime));
         } else {
           if (e.source === undefined) throw new JailError('INPUT', `${e.path}: a file with neither a source nor contents`, { file: e.path });
           const ids = identities(e);
           const first = ids.map((id) => written.get(id)).find((n) => n !== undefined);
           if (first !== undefined) {
-            parts.push(...headerBlocks(headerOf(e, name, mtime, first)));
+            blocks = headerBlocks(headerOf(e, name, mtime, first));
             hardLinks++;
           } else {
-            parts.push(...headerBlocks(headerOf(e, name, mtime)));
-            body = fileBytes(e, fs);
-            size = e.size ?? 0;
+            blocks = headerBlocks(headerOf(e, name, mtime));
+            read = true;
             for (const id of ids) written.set(id, name);
           }
         }
       }
-      for (const part of parts) {
-        const full = put(part);
-        if (full) yield full;
+      for (const block of blocks) yield* out.put(block);
+      const size = own ? own.length : read ? (e.size ?? 0) : 0;
+      if (own) yield* out.put(own);
+      else if (read && size < SMALL_FILE) {
+        // Room for the file, one byte more and its padding, else hand on what is gathered first.
+        if (out.room() < size + 1 + BLOCK) yield out.take();
+        for (const chunk of fileBytes(e, fs, out.free())) yield chunk;
+        out.used += size;
+      } else if (read) {
+        if (out.used > 0) yield out.take();
+        yield* fileBytes(e, fs);
       }
-      if (body === undefined) continue;
-      if (size <= SMALL_FILE) {
-        for (const chunk of body) {
-          const full = put(chunk);
-          if (full) yield full;
-        }
-      } else {
-        // A large file goes by in its own reads, after what is gathered so far.
-        if (batched > 0) {
-          yield Buffer.concat(batch, batched);
-          batch = [];
-          batched = 0;
-        }
-        yield* body;
-      }
-      const full = put(padding(size));
-      if (full) yield full;
+      const pad = padding(size).length;
+      if (pad > out.room()) yield out.take();
+      out.zeros(pad);
     }
-    batch.push(END_OF_ARCHIVE);
-    yield Buffer.concat(batch, batched + END_OF_ARCHIVE.length);
+    yield* out.put(END_OF_ARCHIVE);
+    yield out.take();
   }
   const source = Readable.from(archive(), { objectMode: false });
   // pipeline() does not watch a destination it must not end (standard output): an EPIPE there would
