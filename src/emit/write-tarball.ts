@@ -46,6 +46,8 @@ export interface TarballResult {
  * (Unix) — whatever the host, so only the deflate stream itself depends on the bundled zlib.
  */
 export const GZIP_LEVEL = 6;
+/** zlib's output buffer: 256 KiB instead of 16 KiB, for fewer, larger writes (the bytes do not depend on it). */
+const GZIP_CHUNK = 256 * 1024;
 
 /** The archive is handed on in writes of this size (the last one shorter). */
 const BATCH = 1024 * 1024;
@@ -245,7 +247,7 @@ export async function writeTarball(entries: JailEntry[], fs: SourceRoot, dest: W
   out.on('error', onOutError);
   const end = { end: out !== process.stdout };
   try {
-    if (options.gzip) await pipeline(source, tap(tarHash, tarCount), createGzip({ level: GZIP_LEVEL, strategy: zlibConstants.Z_DEFAULT_STRATEGY }), tap(outHash, outCount), out, end);
+    if (options.gzip) await pipeline(source, tap(tarHash, tarCount), createGzip({ level: GZIP_LEVEL, strategy: zlibConstants.Z_DEFAULT_STRATEGY, chunkSize: GZIP_CHUNK }), tap(outHash, outCount), out, end);
     else await pipeline(source, tap(tarHash, tarCount), out, end);
   } catch (err) {
     source.destroy();
