@@ -18,6 +18,11 @@ export interface ModuleHost {
   diagnostics: Diagnostic[];
   /** Whether the file is one the host keeps from others (it is then not read). */
   isPrivate(realPath: string): boolean;
+  /**
+   * A program the module runs by name (looked up on the default PATH, or by its absolute path),
+   * resolved like one a shell script runs; false when the root has no such program.
+   */
+  runCommand?(name: string, from: string, line: number, reason: Reason): boolean;
 }
 
 /** Source files larger than this are not read: no module is that big. */
@@ -58,6 +63,20 @@ export function pythonModulePath(host: ModuleHost, realInterpreter: string, scri
   const site = [`/usr/local/lib/python${version}/dist-packages`, `${prefix}/lib/python${major}/dist-packages`, `${prefix}/lib/python${version}/dist-packages`, `${prefix}/lib/python${version}/site-packages`];
   const path = [scriptDir, ...own, ...site].filter((d) => isDir(host, d));
   return { path, own: [...own, ...site].filter((d) => isDir(host, d)) };
+}
+
+/**
+ * Whether a file (by its real path) is in one of the interpreter's own folders, named as on the
+ * module path or by their real paths (Debian's /usr/share/perl/5.36 is a link to 5.36.0).
+ */
+function ownFolders(host: ModuleHost, dirs: string[]): (file: string) => boolean {
+  const all = new Set(dirs);
+  for (const d of dirs) {
+    const real = host.lookup(d)?.path;
+    if (real !== undefined) all.add(real);
+  }
+  const list = [...all];
+  return (file) => list.some((d) => file.startsWith(`${d}/`));
 }
 
 interface FoundModule {
@@ -112,7 +131,7 @@ function findPythonModule(host: ModuleHost, dotted: string, path: string[]): Fou
  */
 export function followPythonImports(host: ModuleHost, script: Lookup, realInterpreter: string, reason: Reason): void {
   const { path, own } = pythonModulePath(host, realInterpreter, dirnameInside(script.path));
-  const isOwn = (file: string): boolean => own.some((d) => file.startsWith(`${d}/`));
+  const isOwn = ownFolders(host, own);
   const gate = new ModuleGate(host, script, isOwn);
   // path → whether the program's own files import it directly (then its lazy imports count too).
   const done = new Map<string, boolean>();
@@ -397,6 +416,10 @@ export function perlModulePath(host: ModuleHost): { path: string[]; own: string[
  */
 const PERL_IMPLIED: Record<string, string[]> = {
   'File::Spec': ['File::Spec::Unix'],
+  // Pod::Usage: `$Pod::Usage::Formatter ||= 'Pod::Text'; eval "require $Pod::Usage::Formatter"`.
+  'Pod::Usage': ['Pod::Text'],
+  // ExtUtils::MM: `eval "require ExtUtils::MM_$OS"`, $OS being Unix on Linux.
+  'ExtUtils::MM': ['ExtUtils::MM_Unix'],
 };
 
 /** The most modules one `require Folder::$name` brings. */
@@ -426,7 +449,7 @@ function familyMembers(host: ModuleHost, path: string[], folder: string): string
  */
 export function followPerlUses(host: ModuleHost, script: Lookup, reason: Reason): void {
   const inc = perlModulePath(host);
-  const isOwn = (file: string): boolean => inc.own.some((d) => file.startsWith(`${d}/`));
+  const isOwn = ownFolders(host, inc.own);
   const gate = new ModuleGate(host, script, isOwn);
   const done = new Set<string>([script.path]);
   const queue: Array<{ file: Lookup; module?: string }> = [{ file: script }];
@@ -493,6 +516,21 @@ export function followPerlUses(host: ModuleHost, script: Lookup, reason: Reason)
       host.addFile(found, why);
       queue.push({ file: found, ...(use.file ? {} : { module: use.module }) });
     }
+    // diagnostics.pm and splain read perl's explanations of its messages from pod/perldiag.pod on @INC.
+    if (scanned.perldiag) {
+      const pod = findFile('pod/perldiag.pod');
+      if (pod && !done.has(pod.path) && gate.admits(pod, file.path)) {
+        done.add(pod.path);
+        host.addFile(pod, withOrigin({ kind: 'imported', from: file.path, name: 'pod/perldiag.pod' }, reason.origin));
+      }
+    }
+    // The programs the script and its own modules run (perl's library runs many, each only where it exists).
+    if (report && host.runCommand)
+      for (const c of scanned.commands) {
+        const why = withOrigin({ kind: 'run-by', from: file.path, line: c.line }, reason.origin);
+        if (!host.runCommand(c.name, file.path, c.line, why))
+          host.diagnostics.push({ code: 'SCRIPT_UNKNOWN', severity: 'warning', path: file.path, message: `${printable(file.path)}:${c.line}: runs ${printable(c.name)}, which is not in the root` });
+      }
     if (report) reportDynamic(host, file.path, scanned.dynamic, 'loads');
   }
   gate.finish();

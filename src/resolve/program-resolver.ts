@@ -245,6 +245,11 @@ export class ProgramResolver {
       },
       diagnostics: walk.diagnostics,
       isPrivate: (realPath) => this.#privacy(realPath) !== null,
+      runCommand: (name, _from, _line, why) => {
+        const found = this.#command(name, this.defaultPath);
+        if (found) this.#visit(found, found.requested, why, walk, depth + 1);
+        return found !== undefined;
+      },
     };
   }
 

@@ -25,6 +25,14 @@ export interface PerlUses {
    * context modules and vercel's nft treat `require('./locale/' + x)`).
    */
   families: Array<{ line: number; folder: string; text: string }>;
+  /**
+   * Programs the file runs by a name written out: the first word of a backtick or `qx` command, of
+   * `system`/`exec` with a literal string, or of a piped `open` (`"cmd |"`, `'-|', 'cmd'`). Shell
+   * words (`cd`, `exec`, `test`...) and names holding `$` or `@` are left out.
+   */
+  commands: Array<{ line: number; name: string }>;
+  /** The file names perl's own diagnostics text (`pod/perldiag.pod`, read by diagnostics.pm and splain). */
+  perldiag: boolean;
   /** The file loads compiled code of its own (XSLoader::load, bootstrap): its auto/.../NAME.so. */
   xs: boolean;
   /** The file uses AutoLoader/SelfLoader: its auto/.../ folder holds subroutines split out. */
@@ -32,6 +40,10 @@ export interface PerlUses {
 }
 
 const MODULE = /^[A-Za-z_]\w*(?:::\w+)*$/;
+/** A command word: a plain name or an absolute path, no variables. */
+const COMMAND_WORD = /^(?:\/[\w.+-]+)+$|^[A-Za-z_][\w.+-]*$/;
+/** Shell words that are not programs (when perl hands the string to /bin/sh). */
+const SHELL_WORDS = new Set(['cd', 'exec', 'eval', 'exit', 'export', 'set', 'test', 'true', 'false', 'echo', 'printf', 'read', 'umask', 'ulimit', 'unset', 'if', 'for', 'while', 'case', 'trap', 'wait', 'command', 'type', 'kill']);
 /** `Dpkg::Vendor::$name`: the folder's module name, then one variable. */
 const FAMILY_NAME = /^([A-Za-z_]\w*(?:::\w+)*)::\$\w+$/;
 /** `"Dpkg/Vendor/$name.pm"` (double quotes: single ones do not interpolate): the folder, one variable, `.pm`. */
@@ -83,9 +95,26 @@ function codeLines(source: string): string[] {
 /** The modules a Perl file loads (see the module's comment). */
 export function scanPerlUses(source: string): PerlUses {
   const lines = codeLines(source);
-  const result: PerlUses = { uses: [], libs: [], dynamic: [], families: [], xs: false, autoload: false };
+  const result: PerlUses = { uses: [], libs: [], dynamic: [], families: [], commands: [], perldiag: /\bpods?\/perldiag\.pod\b/.test(source), xs: false, autoload: false };
+  // `$dir = '/usr/lib/groff/gpinyin';` then `unshift(@INC, $dir)`: scalars given one literal folder.
+  const folders = new Map<string, string>();
+  const command = (word: string | undefined, line: number): void => {
+    if (word !== undefined && COMMAND_WORD.test(word) && !SHELL_WORDS.has(word)) result.commands.push({ line, name: word });
+  };
   lines.forEach((text, index) => {
     const line = index + 1;
+    for (const m of text.matchAll(/\$(\w+)\s*=\s*(['"])(\/[^'"$@\s]*)\2\s*;/g)) folders.set(m[1] as string, m[3] as string);
+    for (const m of text.matchAll(/\b(?:unshift|push)\s*\(?\s*@INC\s*,\s*(?:(['"])(\/[^'"$@\s]*)\1|\$(\w+))\s*\)?\s*;/g)) {
+      const dir = m[2] ?? folders.get(m[3] as string);
+      if (dir !== undefined) result.libs.push(dir);
+    }
+    // `cmd args`, qx{cmd}, where the backtick opens an expression (not a `quote' inside a message).
+    for (const m of text.matchAll(/(?:^|[=(,;{!]|\breturn|\bif|\bunless|\band|\bor)\s*`\s*([^\s`'"|;&<>]+)/g)) command(m[1], line);
+    for (const m of text.matchAll(/\bqx\s*(?:[{(|!]\s*([^\s})|!'"]+)|\/\s*([^\s/'"]+))/g)) command(m[1] ?? m[2], line);
+    for (const m of text.matchAll(/\b(?:system|exec)\s*\(?\s*(['"])\s*([^\s'"]+)/g)) command(m[2], line);
+    for (const m of text.matchAll(/\bopen\s*\(?[^,;]*,\s*(['"])\s*\|\s*([^\s'"]+)/g)) command(m[2], line);
+    for (const m of text.matchAll(/\bopen\s*\(?[^,;]*,\s*(['"])\s*([^\s'"|]+)[^'"]*\|\s*\1/g)) command(m[2], line);
+    for (const m of text.matchAll(/\bopen\s*\(?[^,;]*,\s*(['"])-\|\1\s*,\s*(['"])([^\s'"]+)/g)) command(m[3], line);
     if (/\bXSLoader::load\b|\bbootstrap\s+[\w:]+|->bootstrap\b|\bDynaLoader\b/.test(text)) result.xs = true;
     if (/\b(AutoLoader|SelfLoader)\b/.test(text)) result.autoload = true;
     // perl loads File::Glob itself for the glob operator (`glob(...)`, `<*.c>`).

@@ -258,4 +258,54 @@ test('followPerlUses: modules on @INC, the compiled part in auto/, parents, use 
   assert.equal(missing, ['/srv/run.pl:6: loads Not::Installed']);
 });
 
+test('scanPerlUses: programs run by a name written out (backticks, qx, system, exec, piped open); messages in quotes and shell words left out', () => {
+  const r = scanPerlUses(
+    [
+      'my $v = `kpsewhich -var-value=TEXMFROOT`;',
+      'print "try `perldoc foo\' for help\\n";',
+      'my $w = qx{/usr/bin/groff -v};',
+      'system("tar", "-cf", $x);',
+      "system 'cd /tmp && make';",
+      'exec("$prog", @args);',
+      'open(my $fh, "gzip -dc $f |") or die;',
+      "open(OUT, '| sort -u');",
+      "open my $p, '-|', 'git', 'log';",
+    ].join('\n'),
+  );
+  assert.equal(
+    r.commands.map((c) => `${c.name}@${c.line}`),
+    ['kpsewhich@1', '/usr/bin/groff@3', 'tar@4', 'gzip@7', 'sort@8', 'git@9'],
+  );
+});
+
+test('scanPerlUses: a folder put on @INC with unshift/push, written out or through a scalar given it; perldiag.pod named', () => {
+  const r = scanPerlUses("my $libdir = '/usr/lib/groff/gpinyin';\nunshift(@INC, $libdir);\npush @INC, '/opt/more';\nunshift @INC, $unknown;\nmy $pod = \"$privlib/pod/perldiag.pod\";\n");
+  assert.equal(r.libs, ['/usr/lib/groff/gpinyin', '/opt/more']);
+  assert.ok(r.perldiag);
+  assert.not.ok(scanPerlUses('use strict;\n').perldiag);
+});
+
+test('followPerlUses: names known on Linux (Pod::Usage formats with Pod::Text, ExtUtils::MM loads MM_Unix), perldiag.pod, @INC folders, and the programs the script runs', () => {
+  const root = sysroot({
+    'usr/bin/perl': 'not ELF',
+    'usr/bin/kpsewhich': '#!/bin/sh\necho 1\n',
+    'bin/sh': 'not ELF',
+    'usr/share/perl/5.36/Pod/Usage.pm': 'package Pod::Usage;\nBEGIN { $Pod::Usage::Formatter ||= \'Pod::Text\'; eval "require $Pod::Usage::Formatter"; }\n',
+    'usr/share/perl/5.36/Pod/Text.pm': 'package Pod::Text;\n',
+    'usr/share/perl/5.36/ExtUtils/MM.pm': 'package ExtUtils::MM;\nmy $class = "ExtUtils::MM_$OS";\neval "require $class";\n',
+    'usr/share/perl/5.36/ExtUtils/MM_Unix.pm': 'package ExtUtils::MM_Unix;\n',
+    'usr/share/perl/5.36/pod/perldiag.pod': '=head1 NAME\n',
+    'opt/tool/lib/subs.pl': '1;\n',
+    'srv/run.pl':
+      "#!/usr/bin/perl\nuse Pod::Usage;\nuse ExtUtils::MM;\nmy $d = '/opt/tool/lib';\nunshift(@INC, $d);\nrequire 'subs.pl';\nmy $pod = \"$lib/pod/perldiag.pod\";\nmy $v = `kpsewhich --version`;\nsystem('not-installed', '-x');\n",
+  });
+  const resolver = new ProgramResolver(new RootFs(root));
+  const closure = resolver.closure(resolver.fs.lookup('/srv/run.pl'));
+  const paths = closure.needs.list().map((n) => n.path);
+  for (const want of ['/usr/share/perl/5.36/Pod/Text.pm', '/usr/share/perl/5.36/ExtUtils/MM_Unix.pm', '/usr/share/perl/5.36/pod/perldiag.pod', '/opt/tool/lib/subs.pl', '/usr/bin/kpsewhich', '/bin/sh'])
+    assert.ok(paths.includes(want), `${want} in ${paths.join(' ')}`);
+  const warned = closure.diagnostics.filter((d) => d.code === 'SCRIPT_UNKNOWN').map((d) => d.message);
+  assert.equal(warned, ['/srv/run.pl:9: runs not-installed, which is not in the root']);
+});
+
 test.run();
