@@ -30,6 +30,8 @@ export type ReasonKind =
   | 'run-by'
   /** A file the script `from` reads with `.` or `source`, at `line`. */
   | 'sourced-by'
+  /** A data file under /usr a Python or Perl file `from` names by its absolute path, at `line`. */
+  | 'named-by'
   /** A module (`name`) a Python or Perl file `from` imports, at `line`; or the interpreter's start-up. */
   | 'imported'
   /** A symbolic link met on the way to `from`. */
@@ -87,6 +89,7 @@ export const PHRASES: Phrases = {
   'env-program': (r) => `run by env in the #! line of ${r.from ?? '?'}`,
   'run-by': (r) => `run by ${r.from ?? '?'} line ${r.line ?? '?'}`,
   'sourced-by': (r) => `read by ${r.from ?? '?'} line ${r.line ?? '?'}`,
+  'named-by': (r) => `named by ${r.from ?? '?'} line ${r.line ?? '?'}`,
   imported: (r) => (r.line !== undefined ? `${r.name ?? '?'}, imported by ${r.from ?? '?'} line ${r.line}` : `${r.name ?? '?'}, loaded by ${r.from ?? '?'}`),
   'link-on-way': (r) => `link on the way to ${r.from ?? '?'}`,
   'folder-of': (r) => `folder of ${r.from ?? '?'}`,

@@ -210,6 +210,7 @@ export function followPythonImports(host: ModuleHost, script: Lookup, realInterp
     if (text === null) continue;
     const report = !isOwn(file.path);
     const scanned = scanPythonImports(text);
+    if (report) addNamedFiles(host, gate, file, scanned.named, reason);
     // The program's own literal sys.path changes (py3compile's `sys.path.insert(1, '/usr/share/python3/')`).
     if (report) {
       const first = addedFolders(
@@ -277,6 +278,26 @@ const MAX_MISSING_WARNINGS = 50;
  * outside the interpreter's own module folders, files owned by neither root nor the script's owner
  * (another tenant's `config.php` reached through a link or `use lib`).
  */
+/** The most data files one Python or Perl file brings by naming them. */
+const MAX_NAMED = 32;
+
+/**
+ * The data files under /usr a script or its own modules name by their absolute path
+ * (`'/usr/share/python3/debian_defaults'`), where the root has them as regular files: they are what
+ * such a file opens (py3compile reads its defaults there). Folders are not brought, nor files the
+ * gate refuses (kept from others, another account's); at most MAX_NAMED per file.
+ */
+function addNamedFiles(host: ModuleHost, gate: ModuleGate, file: Lookup, named: Array<{ line: number; path: string }>, reason: Reason): void {
+  let added = 0;
+  for (const { line, path } of named) {
+    if (added >= MAX_NAMED) break;
+    const at = host.lookup(path);
+    if (at?.kind !== 'file' || !gate.admits(at, file.path)) continue;
+    added++;
+    host.addFile(at, withOrigin({ kind: 'named-by', from: file.path, line }, reason.origin));
+  }
+}
+
 class ModuleGate {
   readonly #host: ModuleHost;
   readonly #script: string;
@@ -516,6 +537,7 @@ export function followPerlUses(host: ModuleHost, script: Lookup, reason: Reason)
       host.addFile(found, why);
       queue.push({ file: found, ...(use.file ? {} : { module: use.module }) });
     }
+    if (report) addNamedFiles(host, gate, file, scanned.named, reason);
     // diagnostics.pm and splain read perl's explanations of its messages from pod/perldiag.pod on @INC.
     if (scanned.perldiag) {
       const pod = findFile('pod/perldiag.pod');

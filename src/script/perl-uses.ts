@@ -4,6 +4,7 @@
  * `use base`, the module of `use if COND, Module`, and `use lib` folders. POD and everything after
  * `__END__` or `__DATA__` are skipped. Written here: no npm package reads Perl.
  */
+import { NAMED_FILE } from './python-imports.js';
 
 export interface PerlUse {
   /** A module name (`Digest::SHA`) or, for `require "file"`, the file as written. */
@@ -31,6 +32,8 @@ export interface PerlUses {
    * words (`cd`, `exec`, `test`...) and names holding `$` or `@` are left out.
    */
   commands: Array<{ line: number; name: string }>;
+  /** Quoted strings that are absolute paths under /usr: data the file may read. */
+  named: Array<{ line: number; path: string }>;
   /** The file names perl's own diagnostics text (`pod/perldiag.pod`, read by diagnostics.pm and splain). */
   perldiag: boolean;
   /** The file loads compiled code of its own (XSLoader::load, bootstrap): its auto/.../NAME.so. */
@@ -95,7 +98,7 @@ function codeLines(source: string): string[] {
 /** The modules a Perl file loads (see the module's comment). */
 export function scanPerlUses(source: string): PerlUses {
   const lines = codeLines(source);
-  const result: PerlUses = { uses: [], libs: [], dynamic: [], families: [], commands: [], perldiag: /\bpods?\/perldiag\.pod\b/.test(source), xs: false, autoload: false };
+  const result: PerlUses = { uses: [], libs: [], dynamic: [], families: [], commands: [], named: [], perldiag: /\bpods?\/perldiag\.pod\b/.test(source), xs: false, autoload: false };
   // `$dir = '/usr/lib/groff/gpinyin';` then `unshift(@INC, $dir)`: scalars given one literal folder.
   const folders = new Map<string, string>();
   const command = (word: string | undefined, line: number): void => {
@@ -103,6 +106,7 @@ export function scanPerlUses(source: string): PerlUses {
   };
   lines.forEach((text, index) => {
     const line = index + 1;
+    for (const m of text.matchAll(/(['"])(\/usr\/[^'"$@\s]+)\1/g)) if (NAMED_FILE.test(m[2] as string)) result.named.push({ line, path: m[2] as string });
     for (const m of text.matchAll(/\$(\w+)\s*=\s*(['"])(\/[^'"$@\s]*)\2\s*;/g)) folders.set(m[1] as string, m[3] as string);
     for (const m of text.matchAll(/\b(?:unshift|push)\s*\(?\s*@INC\s*,\s*(?:(['"])(\/[^'"$@\s]*)\1|\$(\w+))\s*\)?\s*;/g)) {
       const dir = m[2] ?? folders.get(m[3] as string);

@@ -29,6 +29,8 @@ export interface PythonImports {
   dynamic: DynamicImport[];
   /** Literal folders the file puts on sys.path (`sys.path.insert(0, '/usr/share/x')`, `.append(...)`): `first` when inserted before the rest. */
   paths: Array<{ dir: string; first: boolean }>;
+  /** String literals that are absolute paths under /usr (`'/usr/share/python3/debian_defaults'`): data the file may read. */
+  named: Array<{ line: number; path: string }>;
 }
 
 type Token = { kind: 'name' | 'op' | 'string' | 'newline'; text: string; line: number; /** Column of a logical line's first token. */ indent?: number };
@@ -159,6 +161,9 @@ function literalPath(tokens: Token[], at: number): { value: string; next: number
   }
 }
 
+/** An absolute path below /usr, without spaces, variables or globs, not a folder (no trailing slash). */
+export const NAMED_FILE = /^\/usr\/[\w.+@-]+(?:\/[\w.+@-]+)+$/;
+
 function startsStatement(tokens: Token[], at: number): boolean {
   const prev = tokens[at - 1];
   return prev === undefined || prev.kind === 'newline' || prev.text === ';' || prev.text === ':';
@@ -170,6 +175,7 @@ export function scanPythonImports(source: string): PythonImports {
   const imports: PythonImport[] = [];
   const dynamic: DynamicImport[] = [];
   const paths: PythonImports['paths'] = [];
+  const named: PythonImports['named'] = [];
   // The indents of the `def`s the current line is inside.
   const defs: number[] = [];
   let lazy = false;
@@ -184,6 +190,7 @@ export function scanPythonImports(source: string): PythonImports {
         lazy = true;
       }
     }
+    if (t.kind === 'string' && NAMED_FILE.test(t.text)) named.push({ line: t.line, path: t.text });
     if (t.kind !== 'name') continue;
     if (t.text === 'sys' && tokens[i + 1]?.text === '.' && tokens[i + 2]?.text === 'path' && tokens[i + 3]?.text === '.' && tokens[i + 5]?.text === '(') {
       const how = tokens[i + 4]?.text;
@@ -240,5 +247,5 @@ export function scanPythonImports(source: string): PythonImports {
       else dynamic.push({ line: t.line, text: `${t.text}(${arg?.kind === 'string' ? JSON.stringify(arg.text) : (arg?.text ?? '')}...)` });
     }
   }
-  return { imports, dynamic, paths };
+  return { imports, dynamic, paths, named };
 }

@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { ProgramResolver } from '../../src/resolve/program-resolver.js';
 import { RootFs } from '../../src/rootfs/rootfs.js';
 import { scanPerlUses } from '../../src/script/perl-uses.js';
+import { describeReason } from '../../src/model/reason.js';
 import { scanPythonImports } from '../../src/script/python-imports.js';
 import { cleanupTempDirs, sysroot, type TreeNode } from '../helpers/tmp.js';
 
@@ -306,6 +307,25 @@ test('followPerlUses: names known on Linux (Pod::Usage formats with Pod::Text, E
     assert.ok(paths.includes(want), `${want} in ${paths.join(' ')}`);
   const warned = closure.diagnostics.filter((d) => d.code === 'SCRIPT_UNKNOWN').map((d) => d.message);
   assert.equal(warned, ['/srv/run.pl:9: runs not-installed, which is not in the root']);
+});
+
+test('named files: a script names data under /usr by its absolute path; existing regular files come, folders, other trees and missing files do not', () => {
+  assert.equal(scanPythonImports("import configparser\nc = configparser.ConfigParser()\nc.read('/usr/share/python3/debian_defaults')\nx = '/usr/share/python3/'\ny = '/etc/passwd'\nz = '/usr/share/a b'\n").named, [
+    { line: 3, path: '/usr/share/python3/debian_defaults' },
+  ]);
+  assert.equal(scanPerlUses("open(my $f, '<', '/usr/share/tool/defaults.conf');\nmy $d = \"/usr/share/$x/y\";\n").named, [{ line: 1, path: '/usr/share/tool/defaults.conf' }]);
+  const root = pythonRoot({
+    'usr/share/python3/debian_defaults': '[DEFAULT]\ndefault-version = python3.11\n',
+    'usr/share/python3/folder/inside': '',
+    'srv/app/defaults.py': `${PY}import configparser\nconfigparser.ConfigParser().read('/usr/share/python3/debian_defaults')\nprint('/usr/share/python3/folder')\nprint('/usr/share/python3/not-there')\n`,
+  });
+  const resolver = new ProgramResolver(new RootFs(root));
+  const closure = resolver.closure(resolver.fs.lookup('/srv/app/defaults.py'));
+  const named = closure.needs.list().filter((n) => n.reason.kind === 'named-by');
+  assert.equal(
+    named.map((n) => `${n.path} ${describeReason(n.reason)}`),
+    ['/usr/share/python3/debian_defaults named by /srv/app/defaults.py line 3'],
+  );
 });
 
 test.run();
