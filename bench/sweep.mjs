@@ -139,7 +139,6 @@ function causeOf(jail, prog, readTrace, work) {
     ['Perl modules', (p) => /\.(pm|pl|al|ix)$/.test(p) || p.startsWith('/usr/share/perl') || /\/perl5?\//.test(p)],
     ['Python modules', (p) => /\/python3(\.\d+)?\//.test(p) || /\.py[c]?$/.test(p)],
     ['Java', (p) => p.startsWith('/usr/lib/jvm/') || p.startsWith('/etc/java')],
-    ['/proc', (p) => p.startsWith('/proc')],
     ['a program started at run time', (_p, a) => a.kind === 'exec'],
     ['libraries loaded at run time', (p) => /\.so(\.\d+)*$/.test(p)],
     ['TeX data', (p) => /\/(texmf|texlive|kpathsea|tex)\b/.test(p)],
@@ -147,6 +146,9 @@ function causeOf(jail, prog, readTrace, work) {
     ['data under /usr/lib', (p) => p.startsWith('/usr/lib/')],
     ['configuration in /etc', (p) => p.startsWith('/etc/')],
     ['/dev', (p) => p.startsWith('/dev/')],
+    // Last: perl and others read /proc/self/exe at every start and go on without it; /proc is the cause
+    // only when nothing else was missing.
+    ['/proc', (p) => p.startsWith('/proc')],
     ['another file', () => true],
   ];
   for (const [cause, test] of rules) {
@@ -285,7 +287,7 @@ async function main() {
     '',
     `${programs.length} of ${tried} executables of /usr/bin start on the host as uid ${NOBODY}; building ${n} jails took ${fmtMs(jbMs)} with jailbuild (each a new process), ${jkCp ? fmtMs(jkMs) : '—'} with jk_cp.`,
     '',
-    "jailbuild's failures by cause (the last path the program looked for in vain that the host has):",
+    "jailbuild's failures by cause (the last path the program looked for in vain that the host has, tried kind by kind in the order of the table; /proc only when nothing else was missing, as perl reads /proc/self/exe at every start):",
     '',
     '| cause | programs | which (the path) |',
     '|---|---:|---|',
