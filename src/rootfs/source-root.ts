@@ -39,9 +39,25 @@ export function nodeKindOf(st: Stats): NodeKind {
   return 'socket';
 }
 
-/** Bytewise comparison of strings as UTF-8, the order jailbuild sorts every listing in. */
+/**
+ * Bytewise comparison of strings as UTF-8, the order jailbuild sorts every listing in, without encoding
+ * them: UTF-8's byte order is code point order, which is UTF-16's code unit order except that the
+ * surrogates (U+D800-U+DFFF, the halves of code points above U+FFFF) must sort after U+E000-U+FFFF.
+ * (Sorting a large listing encoded two Buffers per comparison before.)
+ */
 export function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x < y ? -1 : 1;
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 }
 
 /**

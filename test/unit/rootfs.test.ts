@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RootFs } from '../../src/index.js';
+import { compareBytes } from '../../src/rootfs/source-root.js';
 import { cleanupTempDirs, sysroot } from '../helpers/tmp.js';
 
 test.after.each(cleanupTempDirs);
@@ -20,6 +21,19 @@ test('paths with .. never leave the root, whatever the entry point', () => {
   assert.is(fs.hostPath('/../../etc/marker'), `${root}/etc/marker`);
   assert.is(fs.lstat('/../../../etc/marker')?.size, 6);
   assert.is(fs.readText('/../../../etc/marker'), 'inside');
+});
+
+test('compareBytes orders strings as their UTF-8 bytes, astral characters (surrogate pairs) after U+E000-U+FFFF', () => {
+  const pieces = ['', 'a', 'Z', '/', '.', '\u007f', '\u0080', 'é', 'ÿ', '中', '\ue000', '\ufffd', '😀', '𝄞'];
+  const words = pieces.flatMap((x) => pieces.map((y) => x + y));
+  let checked = 0;
+  for (const a of words)
+    for (const b of words) {
+      const want = Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      assert.is(Math.sign(compareBytes(a, b)), want, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+      checked++;
+    }
+  assert.is(checked, words.length ** 2);
 });
 
 test.run();
