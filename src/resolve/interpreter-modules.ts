@@ -44,7 +44,7 @@ const PYTHON_BUILTINS = new Set(
   ).split(' '),
 );
 
-function readText(host: ModuleHost, found: Lookup): string | null {
+export function readText(host: ModuleHost, found: Lookup): string | null {
   if (found.kind !== 'file' || (found.stats?.size ?? 0) > MAX_MODULE_BYTES || host.isPrivate(found.path)) return null;
   return host.fs.readText(found.path);
 }
@@ -298,7 +298,7 @@ function addNamedFiles(host: ModuleHost, gate: ModuleGate, file: Lookup, named: 
   }
 }
 
-class ModuleGate {
+export class ModuleGate {
   readonly #host: ModuleHost;
   readonly #script: string;
   readonly #scriptOwner: number | undefined;
@@ -362,7 +362,7 @@ function addedFolders(host: ModuleHost, dirs: string[], path: string[]): string[
 }
 
 /** One MODULE_UNKNOWN warning per import whose module is named at run time, with file and line. */
-function reportDynamic(host: ModuleHost, file: string, dynamic: Array<{ line: number; text: string }>, verb: 'imports' | 'loads'): void {
+export function reportDynamic(host: ModuleHost, file: string, dynamic: Array<{ line: number; text: string }>, verb: 'imports' | 'loads'): void {
   for (const d of dynamic) {
     host.diagnostics.push({ code: 'MODULE_UNKNOWN', severity: 'warning', path: file, message: `${file}:${d.line}: ${printable(d.text, 80)} ${verb} a module named at run time: add it to the profile if the jail needs it` });
   }

@@ -7,6 +7,7 @@ import { shellKindOf, type ShellKind } from '../script/shell-builtins.js';
 import { envTarget, parseShebang } from '../script/shebang.js';
 import { ElfResolver, type ElfResolverOptions, type LoadedObject, type MissingLibrary } from './elf-resolver.js';
 import { followPerlUses, followPythonImports, type ModuleHost } from './interpreter-modules.js';
+import { followNodeRequires } from './node-modules.js';
 import { NeedSet } from './need-set.js';
 
 /** The PATH used to find a bare program name inside the root when nothing else sets one. */
@@ -164,6 +165,10 @@ export class ProgramResolver {
     }
     if (shell === null && /^perl[0-9.]*$/.test(language)) {
       followPerlUses(this.#moduleHost(walk, depth), found, reason);
+      return;
+    }
+    if (shell === null && /^node(js)?[0-9.]*$/.test(language)) {
+      followNodeRequires(this.#moduleHost(walk, depth), found, interpreterPath, reason);
       return;
     }
     if (shell === null) {

@@ -1,5 +1,5 @@
 /**
- * Jails for one program that work out of the box, as an ordinary user: a Python script and a Perl
+ * Jails for one program that work out of the box, as an ordinary user: a Python, a Perl and a Node.js
  * script from nothing but their paths (their imports followed), java without /proc (its $ORIGIN
  * libraries in the jail's own ld.so.cache), ghostscript from its packages. Each jail is proven by
  * `jailbuild test`: the program runs inside it, chrooted, as uid 65534, with no /proc.
@@ -88,6 +88,24 @@ test('a Perl script that requires a module named at run time (require Plug::$nam
       0o755,
     );
     passes({ extends: 'base', binaries: [join(app.dir, 'plug.pl')], tests: [{ name: 'run', run: `${join(app.dir, 'plug.pl')} Two One`, expect: { stdout: '^two one$' } }] }, 'perl-family');
+  } finally {
+    app.done();
+  }
+});
+
+test('a Node.js script: relative requires, a package in node_modules with exports, an ES module with a #subpath import, a JSON file, all from the script path alone', () => {
+  const app = appDir();
+  try {
+    const pkg = join(app.dir, 'node_modules', 'greet');
+    write(join(pkg, 'package.json'), JSON.stringify({ name: 'greet', type: 'module', exports: { '.': { import: './src/index.js', require: './src/index.cjs' } }, imports: { '#upper': './src/upper.js' } }));
+    write(join(pkg, 'src', 'index.cjs'), "const { upper } = require('./upper-cjs.cjs');\nmodule.exports = (s) => upper(`hello ${s}`);\n");
+    write(join(pkg, 'src', 'upper-cjs.cjs'), 'exports.upper = (s) => s.toUpperCase();\n');
+    write(join(pkg, 'src', 'index.js'), "import upper from '#upper';\nexport default (s) => upper(`hi ${s}`);\n");
+    write(join(pkg, 'src', 'upper.js'), 'export default (s) => s.toUpperCase();\n');
+    write(join(app.dir, 'lib', 'data.json'), '{"who": "jail"}\n');
+    write(join(app.dir, 'lib', 'util.js'), "const path = require('node:path');\nconst data = require(path.join(__dirname, 'data.json'));\nmodule.exports = () => data.who;\n");
+    write(join(app.dir, 'app.js'), "#!/usr/bin/env node\nconst who = require('./lib/util')();\nconst greet = require('greet');\nimport('greet').then((m) => console.log(`${greet(who)} ${m.default(who)}`));\n", 0o755);
+    passes({ extends: 'base', binaries: [join(app.dir, 'app.js')], tests: [{ name: 'run', run: join(app.dir, 'app.js'), expect: { stdout: '^HELLO JAIL HI JAIL$' } }] }, 'node-app');
   } finally {
     app.done();
   }
