@@ -115,7 +115,7 @@ function throughExports(exports: unknown, subpath: string, prefix = '.'): string
   const map = exports !== null && typeof exports === 'object' && !Array.isArray(exports) ? (exports as Record<string, unknown>) : undefined;
   const keyed = map !== undefined && Object.keys(map).some((k) => k.startsWith(prefix));
   if (!keyed) return subpath === '.' ? exportTargets(exports) : [];
-  if (subpath in (map as object)) return exportTargets((map)[subpath]);
+  if (subpath in (map as object)) return exportTargets(map[subpath]);
   for (const [key, value] of Object.entries(map)) {
     const star = key.indexOf('*');
     if (star < 0) continue;
