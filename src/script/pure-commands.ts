@@ -39,3 +39,30 @@ export function pureOutput(words: Values[], host: ShellHost): Values {
       return null;
   }
 }
+
+/**
+ * What `sed [-e] 's/PATTERN/REPLACEMENT/[g]'` prints for each value of `input` (one line each), for
+ * the simple expressions scripts use on paths: any delimiter, a pattern of literal characters,
+ * bracket expressions, `.`, `*`, `^` and `$` (which mean the same in a basic regular expression and in
+ * JavaScript), a replacement without `&` or backslashes. Anything else gives null: unknown.
+ */
+export function sedOutput(words: Values[], input: Values): Values {
+  const first = words[0];
+  if (!first || first.size !== 1 || ([...first][0] as string).split('/').pop() !== 'sed' || input === null) return null;
+  const args = words.slice(1).filter((w) => !(w?.size === 1 && w.has('-e')));
+  if (args.length !== 1 || args[0]?.size !== 1) return null;
+  const script = [...(args[0] as Set<string>)][0] as string;
+  const d = script[1];
+  if (script[0] !== 's' || d === undefined || /[\\\w\s]/.test(d)) return null;
+  const parts = script.slice(2).split(d);
+  if (parts.length !== 3) return null;
+  const [pattern, replacement, flags] = parts as [string, string, string];
+  if (!/^[\w./,:@%=~^$*[\]-]*$/.test(pattern) || /[&\\]/.test(replacement) || !/^g?$/.test(flags)) return null;
+  let re: RegExp;
+  try {
+    re = new RegExp(pattern, flags);
+  } catch {
+    return null;
+  }
+  return mapValues(input, (v) => v.replace(re, replacement));
+}

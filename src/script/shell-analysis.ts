@@ -2,7 +2,7 @@ import type { Assign, CallExpr, CaseClause, CmdSubst, DblQuoted, DeclClause, Fil
 import { isWrapper, shellInvocation, SHELL_NAMES, wrappedCommand } from './command-wrappers.js';
 import { isBuiltin } from './shell-builtins.js';
 import { nodeType, OP, parseShell } from './shell-parse.js';
-import { pureOutput } from './pure-commands.js';
+import { pureOutput, sedOutput } from './pure-commands.js';
 import { isUnquotedExpansion, lineOf, unescape, wordText } from './shell-syntax.js';
 import type { AnalyzeOptions, ShellAnalysis } from './shell-types.js';
 import { concat, mapValues, one, removeAffix, union, type Values } from './shell-values.js';
@@ -565,6 +565,17 @@ class Walker {
           return capture.values !== null && capture.values.size > 0 ? capture.values : null;
         }
         return pureOutput(this.call(call as CallExpr, inner, frame), this.#opts.host);
+      }
+      // `echo "$0" | sed -e 's,[^/]*$,,'`: a pure command's output through a simple sed substitution
+      // (the script's folder, as ed's red and autoconf's wrappers compute it).
+      if (stmt && call && nodeType(call) === 'BinaryCmd' && stmt.Redirs.length === 0) {
+        const b = call as unknown as { X: Stmt | null; Y: Stmt | null; Op: number };
+        const [left, right] = [b.X?.Cmd, b.Y?.Cmd];
+        if (b.Op === OP.Pipe && left && right && nodeType(left) === 'CallExpr' && nodeType(right) === 'CallExpr' && b.X?.Redirs.length === 0 && b.Y?.Redirs.length === 0) {
+          const printed = pureOutput(this.call(left as CallExpr, inner, frame), this.#opts.host);
+          const filter = this.call(right as CallExpr, new Map(inner), frame);
+          return printed === null ? null : sedOutput(filter, printed);
+        }
       }
       this.stmts(c.Stmts, inner, frame);
       return null;

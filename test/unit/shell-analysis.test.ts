@@ -193,6 +193,22 @@ test('constants: assignments, ${VAR:-default}, "$(dirname "$0")/x", `dirname \\"
   assert.equal(a.warnings, []);
 });
 
+test('the script\'s folder through sed: bindir=`echo "$0" | sed -e \'s,[^/]*$,,\'`; exec "${bindir}"ed (ed\'s red); other sed scripts stay unknown', () => {
+  const a = analyze(
+    [
+      'bindir=`echo "$0" | sed -e \'s,[^/]*$,,\'`',
+      'exec "${bindir}"ed --restricted "$@"',
+      'top=$(echo "$0" | sed \'s|/bin/[^/]*$||\')',
+      'exec "$top/libexec/helper"',
+      'odd=$(echo "$0" | sed \'s/\\(x\\)/\\1/\')',
+      'exec "$odd/never"',
+    ].join('\n'),
+    'sh',
+    '/usr/bin/red',
+  );
+  assert.equal(names(a), ['/usr/bin/ed', '/usr/libexec/helper', 'sed']);
+});
+
 test('branches give alternatives: x=gs; test -x ./gs && x=$(dirname "$0")/gs; exec "$x"', () => {
   const a = analyze('x=gs\nif test -x "$(dirname "$0")/gs"; then x="$(dirname "$0")/gs"; fi\nexec "$x"\n', 'sh', '/opt/bin/wrap');
   const uses = a.commands.filter((c) => c.how === 'exec');
