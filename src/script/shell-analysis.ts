@@ -41,14 +41,52 @@ interface Frame {
   depth: number;
 }
 
+/** How many calls of one function with different known arguments are followed. */
+const MAX_CALLS_FOLLOWED = 8;
+/** Env keys of a function's positional parameters: `\0pos1`..., and `\0pos#` their count. */
+const POSITIONAL = '\0pos';
+
+/** Binds a function call's arguments as its positional parameters. */
+function setPositional(env: Env, args: Values[]): void {
+  for (const k of [...env.keys()]) if (k.startsWith(POSITIONAL)) env.delete(k);
+  args.forEach((a, i) => env.set(`${POSITIONAL}${i + 1}`, a));
+  env.set(`${POSITIONAL}#`, one(String(args.length)));
+}
+
+/** The positional parameters bound in `env` (inside a function called with them), or undefined. */
+function positional(env: Env): Values[] | undefined {
+  const count = env.get(`${POSITIONAL}#`);
+  if (!count || count.size !== 1) return undefined;
+  const n = Number([...count][0]);
+  return Array.from({ length: n }, (_, i) => env.get(`${POSITIONAL}${i + 1}`) ?? null);
+}
+
 /** Words `exec` handles itself rather than running a program of that name (`exec exec`, `exec command`). */
 const SPECIAL_EXEC = new Set(['exec', 'command']);
+
+/** `"$@"` or `$@` (or `$*`) alone as a word. */
+function isAllPositional(w: Word): boolean {
+  const parts = w.Parts;
+  if (parts.length !== 1) return false;
+  let part = parts[0] as Node;
+  if (nodeType(part) === 'DblQuoted') {
+    const inner = (part as DblQuoted).Parts;
+    if (inner.length !== 1) return false;
+    part = inner[0] as Node;
+  }
+  if (nodeType(part) !== 'ParamExp') return false;
+  const p = part as ParamExp;
+  return (p.Param?.Value === '@' || p.Param?.Value === '*') && !p.Exp && !p.Length && !p.Excl && !p.Index && !p.Slice && !p.Repl;
+}
 
 class Walker {
   readonly #opts: AnalyzeOptions;
   readonly #out: ShellAnalysis;
   readonly #functions = new Map<string, { body: Stmt; frame: Frame }>();
   readonly #analyzedFunctions = new Set<string>();
+  /** Function calls followed, by name and argument values; and how many per function. */
+  readonly #analyzedCalls = new Set<string>();
+  readonly #callsFollowed = new Map<string, number>();
   readonly #seen = new Set<string>();
   /** Inside `...` within "...": the shell reads \" there as a quote, mvdan-sh keeps it in the literal. */
   #backquoteInQuotes = 0;
@@ -79,7 +117,10 @@ class Walker {
   }
 
   #warn(frame: Frame, node: Node | null, message: string): void {
-    this.#out.warnings.push({ file: frame.file, line: lineOf(node), message });
+    const line = lineOf(node);
+    // A function followed once per call says the same thing once.
+    if (this.#out.warnings.some((w) => w.file === frame.file && w.line === line && w.message === message)) return;
+    this.#out.warnings.push({ file: frame.file, line, message });
   }
 
   #use(name: string, frame: Frame, node: Node | null, how: string, env: Env, alternatives: string[] = []): void {
@@ -259,6 +300,14 @@ class Walker {
     const words: Values[] = [];
     const nodes: Array<Word | null> = [];
     for (const w of c.Args) {
+      const all = w && isAllPositional(w) ? positional(env) : undefined;
+      if (all) {
+        for (const a of all) {
+          words.push(a);
+          nodes.push(w);
+        }
+        continue;
+      }
       const value = w ? this.word(w, env, frame) : one('');
       // An unquoted expansion is split into fields: SSH="ssh -a -x"; $SSH host runs ssh.
       const fields = value && value.size === 1 && w && isUnquotedExpansion(w) ? ([...value][0] as string).split(/[ \t\n]+/).filter(Boolean) : null;
@@ -297,10 +346,21 @@ class Walker {
     for (const name of first) {
       if (name === '') continue;
       if (this.#functions.has(name) && how !== 'exec') {
-        if (!this.#analyzedFunctions.has(name)) {
+        // Each call with other known arguments is followed again ($1, "$@" inside are those), up to
+        // MAX_CALLS_FOLLOWED per function: `Run ${PAGER:-pager} "$@"` with `Run() { "$@"; }` runs pager.
+        const args = words.slice(1);
+        const key = `${name}\0${args.map((a) => (a === null ? '\u0001' : [...a].join('\u0002'))).join('\0')}`;
+        const calls = this.#callsFollowed.get(name) ?? 0;
+        if (!this.#analyzedCalls.has(key) && (calls < MAX_CALLS_FOLLOWED || !this.#analyzedFunctions.has(name))) {
+          this.#analyzedCalls.add(key);
+          this.#callsFollowed.set(name, calls + 1);
           this.#analyzedFunctions.add(name);
           const fn = this.#functions.get(name) as { body: Stmt; frame: Frame };
-          this.stmt(fn.body, env, fn.frame);
+          const inner = new Map(env);
+          setPositional(inner, args);
+          this.stmt(fn.body, inner, fn.frame);
+          // What the function assigns stays assigned after it (no `local` in sh), the positional ones aside.
+          for (const [k, v] of inner) if (!k.startsWith(POSITIONAL)) env.set(k, v);
         }
         continue;
       }
@@ -488,6 +548,7 @@ class Walker {
     }
     let value: Values | undefined;
     if (name === '0') value = one(this.#opts.argv0);
+    else if (/^[1-9]$/.test(name) && env.has(`${POSITIONAL}${name}`)) value = env.get(`${POSITIONAL}${name}`) ?? null;
     else if (/^[1-9]$|^[@*#?$!-]$/.test(name)) value = null;
     else value = env.has(name) ? env.get(name) : undefined;
 

@@ -209,6 +209,16 @@ test('the script\'s folder through sed: bindir=`echo "$0" | sed -e \'s,[^/]*$,,\
   assert.equal(names(a), ['/usr/bin/ed', '/usr/libexec/helper', 'sed']);
 });
 
+test('function calls bind their arguments: Run() { "$@"; }; Run ${PAGER:-pager} "$@" runs pager; $1 inside is the first argument; each call with other arguments is followed', () => {
+  const a = analyze(
+    ['Run()', '{', '\t"$@"', '\tret=$?', '}', 'start() { exec "$1" --serve; }', 'Run ${PAGER:-pager} "$@" ||', 'Run more "$@"', 'start /usr/sbin/httpd', 'start lighttpd'].join('\n'),
+    'sh',
+    '/usr/bin/sensible-pager',
+  );
+  assert.equal(names(a), ['/usr/sbin/httpd', 'lighttpd', 'more', 'pager']);
+  assert.equal(a.warnings, []);
+});
+
 test('branches give alternatives: x=gs; test -x ./gs && x=$(dirname "$0")/gs; exec "$x"', () => {
   const a = analyze('x=gs\nif test -x "$(dirname "$0")/gs"; then x="$(dirname "$0")/gs"; fi\nexec "$x"\n', 'sh', '/opt/bin/wrap');
   const uses = a.commands.filter((c) => c.how === 'exec');
