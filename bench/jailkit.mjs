@@ -26,11 +26,10 @@ import {
   median,
   parseArgs,
   removeTemp,
-  rotate,
+  timeRounds,
   failureNotes,
   spreadNotes,
   timeSpawn,
-  tryTwice,
   which,
   sectionFinisher,
   distMissing,
@@ -166,26 +165,7 @@ async function main() {
     },
   };
   const order = ['jk', 'jb'];
-  for (const r of Object.values(rows)) r.times = [];
-  for (let round = -1; round < opts.rounds; round++) {
-    process.stdout.write(round < 0 ? 'bench: warm-up:' : `bench: round ${round + 1}/${opts.rounds}:`);
-    for (const key of rotate(order, Math.max(round, 0))) {
-      const r = rows[key];
-      if (r.note) continue;
-      try {
-        const res = tryTwice(r, () => {
-          const x = r.run();
-          if (x.status !== 0) throw new Error(`exit ${x.status}: ${String(x.stderr).trim().split('\n')[0] || String(x.stdout).trim().split('\n').pop()}`);
-          return x;
-        });
-        if (round >= 0) r.times.push(res.ms);
-        process.stdout.write(` ${key} ${fmtMs(res.ms)}`);
-      } catch (err) {
-        r.note = `failed: ${err.message}`;
-      }
-    }
-    process.stdout.write('\n');
-  }
+  timeRounds(rows, order, opts.rounds);
 
   // --- the jails as the last round left them
   const jails = {};

@@ -147,6 +147,34 @@ export function spreadNotes(rows) {
   return out;
 }
 
+/**
+ * Times each row's `run()` (a timeSpawn result) once untimed, then `rounds` times, the order of `order`
+ * rotated each round; the times go in `row.times`, a row that fails twice in a row gets `row.note`
+ * ("failed: ...") and is not run again. Rows with a `note` already are skipped.
+ */
+export function timeRounds(rows, order, rounds) {
+  for (const r of Object.values(rows)) r.times = [];
+  for (let round = -1; round < rounds; round++) {
+    process.stdout.write(round < 0 ? 'bench: warm-up:' : `bench: round ${round + 1}/${rounds}:`);
+    for (const key of rotate(order, Math.max(round, 0))) {
+      const r = rows[key];
+      if (r.note) continue;
+      try {
+        const res = tryTwice(r, () => {
+          const x = r.run();
+          if (x.status !== 0) throw new Error(`exit ${x.status}: ${String(x.stderr).trim().split('\n')[0] || String(x.stdout).trim().split('\n').pop()}`);
+          return x;
+        });
+        if (round >= 0) r.times.push(res.ms);
+        process.stdout.write(` ${key} ${fmtMs(res.ms)}`);
+      } catch (err) {
+        r.note = `failed: ${err.message}`;
+      }
+    }
+    process.stdout.write('\n');
+  }
+}
+
 /** The order of `keys` for round `round`: rotated, so no tool always runs first or right after another. */
 export function rotate(keys, round) {
   return keys.map((_, i) => keys[(i + round) % keys.length]);

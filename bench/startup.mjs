@@ -30,12 +30,11 @@ import {
   median,
   parseArgs,
   removeTemp,
-  rotate,
+  timeRounds,
   safeBase,
   sectionFinisher,
   spreadNotes,
   timeSpawn,
-  tryTwice,
   verdict,
   which,
 } from './lib.mjs';
@@ -109,26 +108,7 @@ async function main() {
     node: { label: "`node -e ''`", note: '', run: () => timeSpawn([process.execPath, '-e', ''], { cwd: work, env }) },
   };
   const order = Object.keys(rows);
-  for (const r of Object.values(rows)) r.times = [];
-  for (let round = -1; round < opts.rounds; round++) {
-    process.stdout.write(round < 0 ? 'bench: warm-up:' : `bench: round ${round + 1}/${opts.rounds}:`);
-    for (const key of rotate(order, Math.max(round, 0))) {
-      const r = rows[key];
-      if (r.note) continue;
-      try {
-        const res = tryTwice(r, () => {
-          const x = r.run();
-          if (x.status !== 0) throw new Error(`exit ${x.status}: ${String(x.stderr).trim().split('\n')[0] || String(x.stdout).trim().split('\n').pop()}`);
-          return x;
-        });
-        if (round >= 0) r.times.push(res.ms);
-        process.stdout.write(` ${key} ${fmtMs(res.ms)}`);
-      } catch (err) {
-        r.note = `failed: ${err.message}`;
-      }
-    }
-    process.stdout.write('\n');
-  }
+  timeRounds(rows, order, opts.rounds);
   // The jails hold what they should: ls runs in each (as root; the sweep runs programs as uid 65534).
   const runs = {};
   for (const key of ['jk', 'bundle', 'modules', 'alone']) {
