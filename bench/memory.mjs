@@ -12,7 +12,7 @@
 //   --gz-rounds: rounds of the .tar.gz rows (default 1: gzip of 1.2 GiB takes about a minute)
 //   --files, --mib: how many big files (default 4) of how many MiB (default 300)
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CLI,
@@ -101,6 +101,8 @@ async function main() {
   // a disk-backed temp folder (not a tmpfs /tmp): sources, one jailbuild output and one GNU output at a time
   const base = existsSync('/var/tmp') ? '/var/tmp' : undefined;
   const work = makeTemp('jailbuild-bench-memory-', base);
+  // mkdtemp makes it 0700: jailbuild would rightly refuse sources in a folder others may not enter.
+  chmodSync(work, 0o755);
   const bytesEach = opts.mib * 1048576;
   const need = bytesEach * opts.files * 3 + 256 * 1048576;
   try {
