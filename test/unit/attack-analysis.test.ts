@@ -57,6 +57,31 @@ test("attack: a module linked to another tenant's world-readable file is not bro
   assert.not.ok(messages.join('\n').includes('S3cret'), 'no contents in messages');
 });
 
+test("attack: a Node script or a Perl script naming another tenant's files (a require, a node_modules package, a /usr path) brings none of them", () => {
+  const root = sysroot({
+    'usr/bin/node': 'not ELF',
+    'usr/bin/env': 'not ELF',
+    'usr/bin/perl': 'not ELF',
+    'srv/other/secret.json': '{"password": "S3cretOtherTenant"}',
+    'srv/app/node_modules/evil/package.json': '{"main": "index.js"}',
+    'srv/app/node_modules/evil/index.js': 'module.exports = "S3cretOtherTenant";\n',
+    'usr/local/share/other/secret.conf': 'S3cretOtherTenant\n',
+    'srv/app/index.js': "#!/usr/bin/env node\nrequire('/srv/other/secret.json');\nrequire('evil');\nrequire('./mine');\n",
+    'srv/app/mine.js': '',
+    'srv/app/run.pl': "#!/usr/bin/perl\nopen(my $f, '<', '/usr/local/share/other/secret.conf');\n",
+  });
+  for (const f of ['srv/other/secret.json', 'srv/app/node_modules/evil/index.js', 'srv/app/node_modules/evil/package.json', 'usr/local/share/other/secret.conf']) chownSync(join(root, f), 1001, 1001);
+  for (const f of ['srv/app', 'srv/app/index.js', 'srv/app/mine.js', 'srv/app/run.pl']) chownSync(join(root, f), 33, 33);
+  const node = needsOf(root, '/srv/app/index.js');
+  for (const bad of ['/srv/other/secret.json', '/srv/app/node_modules/evil/index.js', '/srv/app/node_modules/evil/package.json']) assert.not.ok(node.paths.includes(bad), `${bad} stays out`);
+  assert.ok(node.paths.includes('/srv/app/mine.js'), "the script owner's own module comes");
+  assert.ok(node.codes.includes('MODULE_REFUSED'), node.messages.join('\n'));
+  assert.not.ok(node.messages.join('\n').includes('S3cret'), 'no contents in messages');
+  const perl = needsOf(root, '/srv/app/run.pl');
+  assert.not.ok(perl.paths.includes('/usr/local/share/other/secret.conf'), 'a named file of another account stays out');
+  assert.ok(perl.codes.includes('MODULE_REFUSED'), perl.messages.join('\n'));
+});
+
 test('attack: a Perl require climbing out with .. or into /proc brings nothing', () => {
   const root = sysroot({
     'usr/bin/perl': 'not ELF',
