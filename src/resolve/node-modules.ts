@@ -36,7 +36,21 @@ function fileAt(host: ModuleHost, path: string): Lookup | undefined {
   return at?.kind === 'file' ? at : undefined;
 }
 
-function packageJson(host: ModuleHost, dir: string): { at: Lookup; json: Record<string, unknown> } | undefined {
+type PackageJson = { at: Lookup; json: Record<string, unknown> };
+
+/** package.json files read so far, per walk (a package's is consulted at every require of it). */
+const packageJsons = new WeakMap<ModuleHost, Map<string, PackageJson | undefined>>();
+
+function packageJson(host: ModuleHost, dir: string): PackageJson | undefined {
+  let read = packageJsons.get(host);
+  if (!read) packageJsons.set(host, (read = new Map()));
+  if (read.has(dir)) return read.get(dir);
+  const pkg = readPackageJson(host, dir);
+  read.set(dir, pkg);
+  return pkg;
+}
+
+function readPackageJson(host: ModuleHost, dir: string): PackageJson | undefined {
   const at = fileAt(host, joinInside(dir, 'package.json'));
   if (!at) return undefined;
   const text = readText(host, at);
