@@ -32,6 +32,7 @@ export const CODES = {
   MODULE_UNKNOWN: 'a Python or Perl file imports a module named at run time, which no reading can know (file:line)',
   CHAIN_TOO_DEEP: 'programs running programs more than 24 levels deep',
   COMMAND_MISSING: "a command a program's script runs is not in the root (the build goes on)",
+  KNOWN_READ_LIMIT: 'a folder a program family is known to read holds more than 5000 files: only the first 5000 came',
   // Placing files.
   TREE_MISSING: 'a program inside a tree with "resolve" needs something the root lacks (the build goes on)',
   DANGLING_LINK: 'a link met while copying with "dereference" leads to nothing; left out',

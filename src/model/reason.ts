@@ -32,6 +32,11 @@ export type ReasonKind =
   | 'sourced-by'
   /** A data file under /usr a Python or Perl file `from` names by its absolute path, at `line`. */
   | 'named-by'
+  /**
+   * What the program family of `from` is known to read or run by a path no header or script names
+   * (`detail`: the fact, as jailbuild's table of known reads says it).
+   */
+  | 'known-read'
   /** A module (`name`) a Python or Perl file `from` imports, at `line`; or the interpreter's start-up. */
   | 'imported'
   /** A symbolic link met on the way to `from`. */
@@ -90,6 +95,7 @@ export const PHRASES: Phrases = {
   'run-by': (r) => `run by ${r.from ?? '?'} line ${r.line ?? '?'}`,
   'sourced-by': (r) => `read by ${r.from ?? '?'} line ${r.line ?? '?'}`,
   'named-by': (r) => `named by ${r.from ?? '?'} line ${r.line ?? '?'}`,
+  'known-read': (r) => `read by ${r.from ?? '?'}${r.detail !== undefined ? ` (${r.detail})` : ''}`,
   imported: (r) => (r.line !== undefined ? `${r.name ?? '?'}, imported by ${r.from ?? '?'} line ${r.line}` : `${r.name ?? '?'}, loaded by ${r.from ?? '?'}`),
   'link-on-way': (r) => `link on the way to ${r.from ?? '?'}`,
   'folder-of': (r) => `folder of ${r.from ?? '?'}`,

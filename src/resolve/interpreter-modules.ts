@@ -127,15 +127,19 @@ function findPythonModule(host: ModuleHost, dotted: string, path: string[]): Fou
  * files, and so do the interpreter's own start-up modules (`site` and what it imports, the whole
  * `encodings` package, `sitecustomize`). A module found nowhere, or imported by a name computed at run
  * time, is a warning naming the file and line, for the script and its own modules only (the standard
- * library imports many modules only where they exist).
+ * library imports many modules only where they exist). With `startupOnly` (a program that embeds the
+ * interpreter, such as gdb), only the start-up modules come, and the `modules` it imports from a folder
+ * of its own (put first on the module path), followed as the program's own files.
  */
-export function followPythonImports(host: ModuleHost, script: Lookup, realInterpreter: string, reason: Reason): void {
+export function followPythonImports(host: ModuleHost, script: Lookup, realInterpreter: string, reason: Reason, options: { startupOnly?: boolean; modules?: { folder: string; names: string[] } } = {}): void {
   const { path, own } = pythonModulePath(host, realInterpreter, dirnameInside(script.path));
+  if (options.modules && isDir(host, options.modules.folder)) path.splice(1, 0, options.modules.folder);
   const isOwn = ownFolders(host, own);
   const gate = new ModuleGate(host, script, isOwn);
   // path → whether the program's own files import it directly (then its lazy imports count too).
   const done = new Map<string, boolean>();
-  const queue: Array<{ file: Lookup; module: string; isPackage: boolean; direct: boolean }> = [{ file: script, module: '__main__', isPackage: false, direct: true }];
+  // An embedding program (gdb) is no script: only the interpreter's start-up modules come for it.
+  const queue: Array<{ file: Lookup; module: string; isPackage: boolean; direct: boolean }> = options.startupOnly ? [] : [{ file: script, module: '__main__', isPackage: false, direct: true }];
   const add = (m: FoundModule, name: string, why: Reason, direct = false): void => {
     m.inits.forEach((init, i) =>
       enqueue(
@@ -181,8 +185,12 @@ export function followPythonImports(host: ModuleHost, script: Lookup, realInterp
       if (at?.kind === 'file') enqueue(at, `encodings.${f.slice(0, -3)}`, false, { ...startup, name: `encodings.${f.slice(0, -3)}` });
     }
   }
+  for (const name of options.modules?.names ?? []) {
+    const m = findPythonModule(host, name, path.slice(1));
+    if (m) add(m, name, withOrigin({ kind: 'imported', from: script.path, name }, reason.origin), true);
+  }
   // A setuptools entry-point script finds its distribution's metadata and loads the module it names.
-  const entry = entryPointOf(readText(host, script) ?? '');
+  const entry = options.startupOnly ? undefined : entryPointOf(readText(host, script) ?? '');
   if (entry) {
     const meta = distributionMetadata(host, entry.dist, path);
     if (meta) {
@@ -414,7 +422,7 @@ function entryPointModule(text: string, group: string, name: string): string | u
 }
 
 /** Where Perl looks for modules (`@INC`) as Debian builds it, from the folders the root has. */
-export function perlModulePath(host: ModuleHost): { path: string[]; own: string[] } {
+export function perlModulePath(host: ModuleHost): { path: string[]; own: string[]; vendor: string[] } {
   const versions = (host.fs.readdir('/usr/share/perl') ?? []).filter((v) => /^\d+\.\d+$/.test(v));
   const full = (host.fs.readdir('/usr/share/perl') ?? []).filter((v) => /^\d+\.\d+\.\d+$/.test(v));
   const triplets = (host.fs.readdir('/usr/lib') ?? []).filter((t) => /-linux-/.test(t) && isDir(host, `/usr/lib/${t}/perl-base`));
@@ -428,7 +436,11 @@ export function perlModulePath(host: ModuleHost): { path: string[]; own: string[
   for (const v of versions) path.push(`/usr/share/perl/${v}`);
   path.push('/usr/local/lib/site_perl');
   const existing = path.filter((d) => isDir(host, d));
-  return { path: existing, own: existing.filter((d) => !d.startsWith('/usr/local/') && d !== '/etc/perl') };
+  return {
+    path: existing,
+    own: existing.filter((d) => !d.startsWith('/usr/local/') && d !== '/etc/perl'),
+    vendor: existing.filter((d) => d === '/usr/share/perl5' || /^\/usr\/lib\/[^/]+\/perl5\//.test(d)),
+  };
 }
 
 /**
@@ -471,6 +483,7 @@ function familyMembers(host: ModuleHost, path: string[], folder: string): string
 export function followPerlUses(host: ModuleHost, script: Lookup, reason: Reason): void {
   const inc = perlModulePath(host);
   const isOwn = ownFolders(host, inc.own);
+  const isVendor = ownFolders(host, inc.vendor);
   const gate = new ModuleGate(host, script, isOwn);
   const done = new Set<string>([script.path]);
   const queue: Array<{ file: Lookup; module?: string }> = [{ file: script }];
@@ -546,11 +559,14 @@ export function followPerlUses(host: ModuleHost, script: Lookup, reason: Reason)
         host.addFile(pod, withOrigin({ kind: 'imported', from: file.path, name: 'pod/perldiag.pod' }, reason.origin));
       }
     }
-    // The programs the script and its own modules run (perl's library runs many, each only where it exists).
-    if (report && host.runCommand)
+    // The programs the script and its own modules run, and those the packages' modules it loads run
+    // (Dpkg::Arch's `qx(dpkg --print-architecture)`); perl's core library runs many, each only where it
+    // exists, so its commands are not followed, and a packaged module's missing command is no warning.
+    const vendor = !report && isVendor(file.path);
+    if ((report || vendor) && host.runCommand)
       for (const c of scanned.commands) {
         const why = withOrigin({ kind: 'run-by', from: file.path, line: c.line }, reason.origin);
-        if (!host.runCommand(c.name, file.path, c.line, why))
+        if (!host.runCommand(c.name, file.path, c.line, why) && report)
           host.diagnostics.push({ code: 'SCRIPT_UNKNOWN', severity: 'warning', path: file.path, message: `${printable(file.path)}:${c.line}: runs ${printable(c.name)}, which is not in the root` });
       }
     if (report) reportDynamic(host, file.path, scanned.dynamic, 'loads');

@@ -7,6 +7,7 @@ import { shellKindOf, type ShellKind } from '../script/shell-builtins.js';
 import { envTarget, parseShebang } from '../script/shebang.js';
 import { ElfResolver, type ElfResolverOptions, type LoadedObject, type MissingLibrary } from './elf-resolver.js';
 import { followPerlUses, followPythonImports, type ModuleHost } from './interpreter-modules.js';
+import { folderContents, knownReadsOf, MAX_FOLDER_FILES } from './known-reads.js';
 import { followNodeRequires } from './node-modules.js';
 import { NeedSet } from './need-set.js';
 
@@ -116,6 +117,7 @@ export class ProgramResolver {
       for (const m of closure.missing) walk.missing.push(m);
       for (const d of closure.diagnostics) walk.diagnostics.push(d);
       if (depth === 0 && closure.root) walk.tree = closure.root;
+      for (const need of closure.needs) if (need.kind === 'file') this.#knownReads(need.path, invokedAs, reason, walk, depth);
       return closure.linkage === 'dynamic' ? 'elf' : closure.linkage;
     }
     if (info.code !== 'ELF_NOT_ELF') {
@@ -126,7 +128,44 @@ export class ProgramResolver {
     const shebang = head ? parseShebang(head) : null;
     if (!shebang) return 'file';
     this.#script(found, invokedAs, shebang, reason, walk, depth);
+    this.#knownReads(found.path, invokedAs, reason, walk, depth);
     return 'script';
+  }
+
+  /**
+   * What the family of `file` (a file of the closure) is known to read or run (KNOWN_READS): files are
+   * resolved like a program, folders come with everything in them, an embedded interpreter brings its
+   * start-up modules. Each entry is applied once per file and program name in a walk.
+   */
+  #knownReads(file: string, invokedAs: string, reason: Reason, walk: Walk, depth: number): void {
+    for (const b of knownReadsOf(this.fs, file, invokedAs)) {
+      const key = `known\0${file}\0${b.entry.what}\0${b.paths.join('\0')}`;
+      if (walk.visited.has(key)) continue;
+      walk.visited.add(key);
+      const why = withOrigin({ kind: 'known-read', from: file, detail: b.entry.what }, reason.origin);
+      for (const path of b.paths) {
+        const at = this.#lookupPath(path);
+        if (at?.kind === 'file') {
+          if (this.#privacy(at.path) === null) this.#visit(at, at.requested, why, walk, depth + 1);
+        } else if (at?.kind === 'directory') {
+          walk.needs.addLookup(at, why, 'data');
+          const { files, truncated } = folderContents(this.fs, at.path);
+          for (const f of files) if (f.kind === 'file' || f.links.length > 0) walk.needs.addLookup(f, why, 'data');
+          if (truncated) {
+            walk.diagnostics.push({ code: 'KNOWN_READ_LIMIT', severity: 'warning', path: at.path, message: `${at.path}: more than ${MAX_FOLDER_FILES} files; only the first ${MAX_FOLDER_FILES} came (${b.entry.what})` });
+          }
+        }
+      }
+      const program: Lookup = { requested: file, path: file, links: [], kind: 'file' };
+      if (b.startup !== undefined) followPythonImports(this.#moduleHost(walk, depth), program, b.startup, why, { startupOnly: true });
+      const modules = b.entry.pythonModules;
+      if (modules !== undefined) {
+        // With the interpreter the program links (libpython3.11.so.1.0 in its closure).
+        const lib = walk.needs.list().find((n) => /\/libpython[0-9]+\.[0-9]+\.so/.test(n.path));
+        const version = lib ? /libpython([0-9]+\.[0-9]+)/.exec(lib.path)?.[1] : undefined;
+        if (version !== undefined) followPythonImports(this.#moduleHost(walk, depth), program, `/usr/bin/python${version}`, why, { startupOnly: true, modules });
+      }
+    }
   }
 
   #script(found: Lookup, invokedAs: string, shebang: NonNullable<ReturnType<typeof parseShebang>>, reason: Reason, walk: Walk, depth: number): void {
@@ -244,7 +283,10 @@ export class ProgramResolver {
     return {
       fs: this.fs,
       lookup: (path) => this.#lookupPath(path),
-      addFile: (at, why) => walk.needs.addLookup(at, why, 'data'),
+      addFile: (at, why) => {
+        walk.needs.addLookup(at, why, 'data');
+        this.#knownReads(at.path, at.requested, why, walk, depth);
+      },
       addProgram: (at, why) => {
         this.#visit(at, at.requested, why, walk, depth + 1);
       },

@@ -1,0 +1,217 @@
+import { printable } from '../errors.js';
+import { namedPaths } from '../elf/named-paths.js';
+import { basenameInside } from '../rootfs/inside-path.js';
+import { globInside } from '../rootfs/glob.js';
+import type { Lookup, SourceRoot } from '../rootfs/source-root.js';
+
+/**
+ * What a program family is known to read or run by a path it computes or keeps in its data, which no
+ * ELF header, `#!` line or script names: the facts a jail-building shell script learns one strace at a
+ * time, written down once (as jailkit's `jk_init.ini` does for its sections). Each entry is a fact of
+ * the family's upstream or Debian build, kept narrow: it applies only when the program's closure holds
+ * the file it names, and brings only what the family reads from there.
+ *
+ * A general rule was measured first and rejected (README, "Data a program names is measured, not
+ * guessed"): bringing every folder a binary names in its read-only data reached 50 % precision. These
+ * entries use the same reading (`named`) only where the family is known to read the folder it names.
+ */
+export interface KnownReads {
+  /** The family and what it reads, as reasons and the README say it. */
+  what: string;
+  /** A file of a program's closure, by its real path; its groups fill `$1`, `$2`, ... in `brings`. */
+  file: RegExp;
+  /**
+   * Paths of the root to bring (files, or folders with everything in them): `*` matches within one
+   * path component, `{program}` is the name the program was asked for by (`/usr/bin/psql` gives `psql`).
+   * Programs and shared objects among them are resolved like a binary.
+   */
+  brings?: string[];
+  /** The folders and files `file` names in its read-only data that match: brought as `brings` would. */
+  named?: RegExp;
+  /** The embedded interpreter whose start-up modules come with the file (`python3.11`: `$1` filled in). */
+  startup?: string;
+  /**
+   * Python modules the program imports at start from a folder of its own (gdb's `gdb` package in
+   * /usr/share/gdb/python), followed like a script's imports with the interpreter the program links.
+   */
+  pythonModules?: { folder: string; names: string[] };
+}
+
+export const KNOWN_READS: readonly KnownReads[] = [
+  {
+    // postgresql-common's pg_wrapper (psql, pg_dump, createdb, ... are links to it) picks the default
+    // cluster from user_clusters and the clusters' postgresql.conf (its port), and execs
+    // /usr/lib/postgresql/VERSION/bin/NAME, NAME being the name it was run by.
+    what: "PostgreSQL's pg_wrapper picks the default cluster and runs the program of its own name from /usr/lib/postgresql/VERSION/bin",
+    file: /^\/usr\/share\/postgresql-common\/pg_wrapper$/,
+    brings: ['/usr/lib/postgresql/*/bin/{program}', '/etc/postgresql-common/user_clusters', '/etc/postgresql/*/*/postgresql.conf'],
+  },
+  {
+    // gcc/gcc-ar.c: finds liblto_plugin.so in GCC's own library folder for its version and runs
+    // binutils' ar, nm or ranlib with `--plugin` pointing there.
+    what: "gcc-ar, gcc-nm and gcc-ranlib run binutils' program of the same name with GCC's LTO plugin",
+    file: /^\/usr\/bin\/(?:[A-Za-z0-9_.-]+-)?gcc-(ar|nm|ranlib)-([0-9]+)$/,
+    brings: ['/usr/lib/gcc/*/$2/liblto_plugin.so', '/usr/bin/$1'],
+  },
+  {
+    // kpathsea reads texmf.cnf from every folder of its compiled-in TEXMFCNF path (the folders it
+    // names, as its warning lists them), and mktex.opt, mktex.cnf and fmtutil.cnf beside it.
+    what: 'kpathsea reads texmf.cnf and the mktex and fmtutil configuration from the web2c folders compiled into it',
+    file: /\/libkpathsea\.so\.[0-9.]+$/,
+    named: /\/web2c$/,
+  },
+  {
+    // groff's programs read their device descriptions (font/devNAME/DESC) and macros from the
+    // FONTPATH and MACROPATH compiled into them.
+    what: "groff's programs read fonts and macros from the folders compiled into them",
+    file: /^\/usr\/bin\/(?:groff|troff|pre-grohtml|post-grohtml|grops|grotty|grodvi|grolj4|grolbp)$/,
+    named: /^\/usr\/share\/groff\/[^/]+\/font$/,
+    brings: ['/usr/share/groff/*/tmac'],
+  },
+  {
+    // Ghostscript's library starts by running gs_init.ps from the Resource/Init folder compiled into
+    // it, with the resources, ICC profiles and PostScript library beside it (GS_LIB's default); its
+    // Resource/Font entries are links to the fonts it ships with (URW base 35), which come with them.
+    what: "Ghostscript's library reads its initialisation, resources and ICC profiles from the folders compiled into it",
+    file: /\/libgs\.so\.[0-9.]+$/,
+    brings: ['/usr/share/ghostscript/*/Resource', '/usr/share/ghostscript/*/lib', '/usr/share/ghostscript/*/iccprofiles'],
+  },
+  {
+    // fontconfig reads fonts.conf and the conf.d links from the configuration folder compiled into it,
+    // and says "Cannot load default config file" at every start without it.
+    what: 'fontconfig reads its configuration from the folder compiled into it (/etc/fonts)',
+    file: /\/libfontconfig\.so\.[0-9.]+$/,
+    brings: ['/etc/fonts'],
+  },
+  {
+    // Dpkg::Arch asks the C compiler for the GNU system type (`qx($CC -dumpmachine)`, gcc unless CC
+    // is set), warning at every start when it cannot, and maps it through the tables in
+    // $Dpkg::DATADIR (/usr/share/dpkg: cputable, ostable, tupletable, abitable).
+    what: "dpkg-dev's Dpkg::Arch runs the C compiler (gcc) for the GNU system type and reads dpkg's architecture tables",
+    file: /^\/usr\/share\/perl5\/Dpkg\/Arch\.pm$/,
+    brings: ['/usr/bin/gcc', '/usr/share/dpkg/*table'],
+  },
+  {
+    // groff is a driver: it runs troff, then the postprocessor of the device (grops for its default,
+    // ps), each found on PATH; `groff --version` runs both to print their versions.
+    what: 'groff runs troff and the postprocessor of its default device (grops)',
+    file: /^\/usr\/bin\/groff$/,
+    brings: ['/usr/bin/troff', '/usr/bin/grops'],
+  },
+  {
+    // Debian builds PHP with the system time zone database: it validates date.timezone (UTC when unset)
+    // by reading /usr/share/zoneinfo/ZONE, and warns at every start when it cannot.
+    what: 'PHP reads the time zone database it names (/usr/share/zoneinfo)',
+    file: /^\/usr\/(?:s?bin|lib\/cgi-bin)\/php(?:-fpm|-cgi)?[0-9.]*$/,
+    named: /^\/usr\/share\/zoneinfo$/,
+  },
+  {
+    // A program linked with libpython (gdb) starts an interpreter at its own start: site, encodings
+    // and what they import, on the module path computed from the program's prefix.
+    what: 'a program linked with libpython starts the interpreter, which imports its start-up modules',
+    file: /\/libpython([0-9]+\.[0-9]+)\.so(?:\.[0-9.]+)?$/,
+    startup: 'python$1',
+  },
+  {
+    // gdb imports its own Python package (gdb, gdb.printing, ...) from DATA-DIRECTORY/python at start.
+    what: "gdb imports its Python package from its data directory's python folder",
+    file: /^\/usr\/bin\/gdb(?:-multiarch)?$/,
+    pythonModules: { folder: '/usr/share/gdb/python', names: ['gdb'] },
+  },
+];
+
+/** Files in one folder brought whole, at most (a folder that big is not data one family reads). */
+export const MAX_FOLDER_FILES = 5000;
+
+/** What one entry brings for one file of a closure. */
+export interface KnownBringing {
+  entry: KnownReads;
+  /** The closure's file that matched. */
+  file: string;
+  /** Paths of the root the entry brings that exist (files or folders), sorted. */
+  paths: string[];
+  /** The interpreter whose start-up modules come (`/usr/bin/python3.11`), when the entry says so. */
+  startup?: string;
+}
+
+/** Fills `$1`.. and `{program}` in `template`; undefined when a group it uses did not match. */
+function fill(template: string, match: RegExpExecArray, program: string): string | undefined {
+  let missing = false;
+  const out = template
+    .replace(/\$([1-9])/g, (_, n: string) => {
+      const g = match[Number(n)];
+      if (g === undefined) missing = true;
+      return g ?? '';
+    })
+    .replace(/\{program\}/g, program);
+  return missing ? undefined : out;
+}
+
+/**
+ * The entries of KNOWN_READS that apply to `file` (a real path of a program's closure), with the paths
+ * of the root they bring. `invokedAs` is the path the program was asked for by. A program name that
+ * holds a glob character or a slash brings nothing by `{program}` (it could widen the pattern).
+ */
+export function knownReadsOf(fs: SourceRoot, file: string, invokedAs: string, entries: readonly KnownReads[] = KNOWN_READS): KnownBringing[] {
+  const out: KnownBringing[] = [];
+  const program = basenameInside(invokedAs);
+  for (const entry of entries) {
+    const match = entry.file.exec(file);
+    if (!match) continue;
+    const paths = new Set<string>();
+    for (const template of entry.brings ?? []) {
+      if (template.includes('{program}') && /[*?[\]\\/]/.test(program)) continue;
+      const pattern = fill(template, match, program);
+      if (pattern !== undefined) for (const p of globInside(fs, pattern)) paths.add(p);
+    }
+    if (entry.named) {
+      const bytes = fs.readBytes(file);
+      let named: string[];
+      try {
+        named = bytes ? namedPaths(bytes, file) : [];
+      } catch {
+        named = []; // not ELF, or malformed: it names nothing
+      }
+      for (const p of named) if (entry.named.test(p) && fs.lookup(p).kind !== 'missing') paths.add(p);
+    }
+    const bringing: KnownBringing = { entry, file, paths: [...paths].sort() };
+    if (entry.startup !== undefined) {
+      const name = fill(entry.startup, match, program);
+      if (name !== undefined) bringing.startup = `/usr/bin/${name}`;
+    }
+    if (bringing.paths.length > 0 || bringing.startup !== undefined || entry.pythonModules !== undefined) out.push(bringing);
+  }
+  return out;
+}
+
+/**
+ * Every file and link inside folder `dir` of the root, recursively, without following links into
+ * other folders (a link is kept, and what it leads to when that is a file): at most `max` entries,
+ * then `truncated`. Sorted, so that what comes is the same at every build.
+ */
+export function folderContents(fs: SourceRoot, dir: string, max = MAX_FOLDER_FILES): { files: Lookup[]; truncated: boolean } {
+  const files: Lookup[] = [];
+  const stack = [dir];
+  while (stack.length > 0) {
+    const here = stack.pop() as string;
+    const names = (fs.readdir(here) ?? []).slice().sort();
+    const below: string[] = [];
+    for (const name of names) {
+      const path = `${here === '/' ? '' : here}/${name}`;
+      const st = fs.lstat(path);
+      if (!st) continue;
+      if (st.isDirectory()) below.push(path);
+      else if (st.isFile() || st.isSymbolicLink()) {
+        if (files.length >= max) return { files, truncated: true };
+        files.push(st.isSymbolicLink() ? fs.lookup(path) : { requested: path, path, links: [], kind: 'file', stats: st });
+      }
+    }
+    for (const b of below.reverse()) stack.push(b);
+  }
+  return { files, truncated: false };
+}
+
+/** `what` for messages: printable, as it may one day come from a user's file. */
+export function describeKnown(b: KnownBringing): string {
+  return printable(b.entry.what, 200);
+}
