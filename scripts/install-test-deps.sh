@@ -12,6 +12,7 @@ packages=(
   openjdk-17-jre-headless perl                      # out of the box: java without /proc, Perl modules
   iproute2                                          # jailbuild test: the loopback of each test's network namespace
   lilypond imagemagick groff python3 git tcl        # jailbuild test --fix and trace on programs no shipped profile covers
+  postgresql-client gdb php8.2-cli dpkg-dev fontconfig  # known reads: pg_wrapper, embedded Python, PHP's zoneinfo, Dpkg::Arch, /etc/fonts
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -3,6 +3,7 @@ import { AnalysisCache } from '../cache/analysis-cache.js';
 import { loadConfig } from '../config/load-config.js';
 import { type Diagnostic, printable } from '../errors.js';
 import type { LoadedObject } from '../resolve/elf-resolver.js';
+import type { Need } from '../resolve/need-set.js';
 import { type InputResolution, type ResolveOptions, resolveInputs } from '../resolve/resolve-inputs.js';
 import { describeReason } from '../model/reason.js';
 import type { Output } from './output.js';
@@ -54,6 +55,33 @@ export function formatDiagnostic(d: Diagnostic): string {
 /** A diagnostic is one line; past this it is cut (a script's long path list, say). */
 const MAX_MESSAGE = 4096;
 
+/** Files with one reason listed one by one, at most; more are shown as their folder and a count. */
+const MAX_LISTED_PER_REASON = 12;
+
+/** Needs grouped by the text of their reason, in order of first appearance. */
+function groupByReason(needs: Need[]): Need[][] {
+  const groups = new Map<string, Need[]>();
+  for (const n of needs) {
+    const key = describeReason(n.reason);
+    const g = groups.get(key);
+    if (g) g.push(n);
+    else groups.set(key, [n]);
+  }
+  return [...groups.values()];
+}
+
+/** The deepest folder holding every path (`/` at least). */
+function commonFolder(paths: string[]): string {
+  let parts = (paths[0] ?? '/').split('/').slice(0, -1);
+  for (const p of paths.slice(1)) {
+    const q = p.split('/');
+    let i = 0;
+    while (i < parts.length && parts[i] === q[i]) i++;
+    parts = parts.slice(0, i);
+  }
+  return parts.join('/') || '/';
+}
+
 function formatHuman(r: InputResolution, owners?: (realPath: string) => string[]): string {
   const pkg = (realPath: string): string => {
     const list = owners?.(realPath) ?? [];
@@ -76,6 +104,22 @@ function formatHuman(r: InputResolution, owners?: (realPath: string) => string[]
   if (r.kind === 'script') {
     // A script has no load tree: list each program and file with what brought it in.
     for (const n of r.needs) if (n.role === 'program' || n.role === 'data') lines.push(`    ${n.path}  [${describeReason(n.reason)}]${pkg(n.path)}`);
+  } else {
+    // What a program brings beyond its load tree (what its family is known to read or run, and theirs).
+    const inTree = new Set<string>([r.input]);
+    const mark = (obj: LoadedObject): void => {
+      inTree.add(obj.realPath);
+      obj.children.forEach(mark);
+    };
+    if (r.tree) mark(r.tree);
+    const more = r.needs.filter((n) => n.kind === 'file' && !inTree.has(n.path));
+    if (more.length > 0) lines.push('  also brings:');
+    for (const group of groupByReason(more)) {
+      if (group.length > MAX_LISTED_PER_REASON) {
+        const folder = commonFolder(group.map((n) => n.path));
+        lines.push(`    ${folder}/ (${group.length} files)  [${describeReason((group[0] as Need).reason)}]`);
+      } else for (const n of group) lines.push(`    ${n.path}  [${describeReason(n.reason)}]${pkg(n.path)}`);
+    }
   }
   for (const m of r.missing) {
     if (m.how === 'input') lines.push(`    ${m.name} => not found in the root`);

@@ -187,7 +187,7 @@ export function knownReadsOf(fs: SourceRoot, file: string, invokedAs: string, en
 /**
  * Every file and link inside folder `dir` of the root, recursively, without following links into
  * other folders (a link is kept, and what it leads to when that is a file): at most `max` entries,
- * then `truncated`. Sorted, so that what comes is the same at every build.
+ * then `truncated`. Folder by folder, each in sorted order, so that what comes is the same at every build.
  */
 export function folderContents(fs: SourceRoot, dir: string, max = MAX_FOLDER_FILES): { files: Lookup[]; truncated: boolean } {
   const files: Lookup[] = [];
