@@ -150,7 +150,8 @@ function fill(template: string, match: RegExpExecArray, program: string): string
 /**
  * The entries of KNOWN_READS that apply to `file` (a real path of a program's closure), with the paths
  * of the root they bring. `invokedAs` is the path the program was asked for by. A program name that
- * holds a glob character or a slash brings nothing by `{program}` (it could widen the pattern).
+ * holds a glob character or a slash, or is `.` or `..`, brings nothing by `{program}` (it could widen
+ * the pattern, or name the folder above: the whole of /usr/lib/postgresql/15).
  */
 export function knownReadsOf(fs: SourceRoot, file: string, invokedAs: string, entries: readonly KnownReads[] = KNOWN_READS): KnownBringing[] {
   const out: KnownBringing[] = [];
@@ -160,7 +161,7 @@ export function knownReadsOf(fs: SourceRoot, file: string, invokedAs: string, en
     if (!match) continue;
     const paths = new Set<string>();
     for (const template of entry.brings ?? []) {
-      if (template.includes('{program}') && /[*?[\]\\/]/.test(program)) continue;
+      if (template.includes('{program}') && (/[*?[\]\\/]/.test(program) || program === '.' || program === '..' || program === '')) continue;
       const pattern = fill(template, match, program);
       if (pattern !== undefined) for (const p of globInside(fs, pattern)) paths.add(p);
     }

@@ -44,9 +44,9 @@ test('knownReadsOf: {program} is the name asked for, * matches every version, $N
   assert.equal(knownReadsOf(fs, '/usr/bin/tool-ranlib-12', '/usr/bin/x', [VERSIONED]), [], 'a file the pattern does not match');
 });
 
-test('knownReadsOf: a program asked for by a name holding a glob character brings nothing through {program} (it would widen the pattern)', () => {
+test('knownReadsOf: a program asked for by a name holding a glob character, or . or .., brings nothing through {program} (it would widen the pattern or name the folder above)', () => {
   const fs = root();
-  for (const name of ['/usr/bin/*', '/usr/bin/c?ient', '/usr/bin/[c]lient']) {
+  for (const name of ['/usr/bin/*', '/usr/bin/c?ient', '/usr/bin/[c]lient', '/usr/bin/..', '/usr/bin/.', '/']) {
     const [w] = knownReadsOf(fs, '/usr/share/wrap/wrapper', name, [WRAPPER]);
     assert.equal(w?.paths, ['/etc/wrap/list'], name);
   }
