@@ -242,6 +242,11 @@ export class ProgramResolver {
     }
     for (const use of analysis.files) {
       const at = this.#lookupPath(use.path);
+      if (use.how === 'named') {
+        // A file a program is told to read: brought when the root has it and it is not kept from others.
+        if (at?.kind === 'file' && this.#privacy(at.path) === null) walk.needs.addLookup(at, withOrigin({ kind: 'named-by', from: use.file, line: use.line }, reason.origin), 'data');
+        continue;
+      }
       if (use.how === 'source') {
         if (at?.kind === 'file') walk.needs.addLookup(at, withOrigin({ kind: 'sourced-by', from: use.file, line: use.line }, reason.origin), 'data');
         else if (use.conditional) {

@@ -43,6 +43,8 @@ interface Frame {
 
 /** How many calls of one function with different known arguments are followed. */
 const MAX_CALLS_FOLLOWED = 8;
+/** Files under /usr one script names as arguments of the programs it runs, at most (see #named). */
+const MAX_NAMED_FILES = 32;
 /** Env keys of a function's positional parameters: `\0pos1`..., and `\0pos#` their count. */
 const POSITIONAL = '\0pos';
 
@@ -87,6 +89,7 @@ class Walker {
   /** Function calls followed, by name and argument values; and how many per function. */
   readonly #analyzedCalls = new Set<string>();
   readonly #callsFollowed = new Map<string, number>();
+  #namedCount = 0;
   readonly #seen = new Set<string>();
   /** Inside `...` within "...": the shell reads \" there as a quote, mvdan-sh keeps it in the literal. */
   #backquoteInQuotes = 0;
@@ -367,9 +370,26 @@ class Walker {
       // `exec NAME` runs the program NAME, never the builtin of that name (`exec echo` needs /usr/bin/echo).
       if (!(how === 'exec' && !SPECIAL_EXEC.has(name)) && this.#builtin(name, words, nodes, env, frame, at, single)) continue;
       this.#use(name, frame, at, how, cmdEnv, [...first]);
+      this.#named(words, frame, at);
       const base = name.split('/').pop() as string;
       if (isWrapper(base) && !isBuiltin(this.#opts.shell, base)) this.#wrapped(base, words, nodes, cmdEnv, env, frame, at);
       else if (SHELL_NAMES.has(base)) this.#shellRun(words, env, frame, at, single);
+    }
+  }
+
+  /**
+   * The arguments of a program run that are one known absolute path under /usr (no glob, no `..`):
+   * files the program is told to read (musl-gcc's `-specs /usr/lib/.../musl-gcc.specs`); the resolver
+   * brings those the root has as regular files. At most MAX_NAMED_FILES per analysis.
+   */
+  #named(words: Values[], frame: Frame, at: Node): void {
+    for (const w of words.slice(1)) {
+      if (this.#namedCount >= MAX_NAMED_FILES) return;
+      if (!w || w.size !== 1) continue;
+      const value = [...w][0] as string;
+      if (!/^\/usr\/[^*?[\]\0]+$/.test(value) || value.split('/').includes('..') || value.endsWith('/')) continue;
+      this.#namedCount++;
+      this.#out.files.push({ path: value, file: frame.file, line: lineOf(at), how: 'named' });
     }
   }
 

@@ -16,12 +16,15 @@ export interface CommandUse {
   alternatives: string[];
 }
 
-/** A file read with `.` or `source`, or run as `sh FILE`. */
+/**
+ * A file read with `.` or `source`, run as `sh FILE`, or named by its absolute path under /usr as an
+ * argument of a program the script runs (`-specs /usr/lib/x86_64-linux-musl/musl-gcc.specs`).
+ */
 export interface FileUse {
   path: string;
   file: string;
   line: number;
-  how: 'source' | 'script';
+  how: 'source' | 'script' | 'named';
   /** Sourced only when a condition holds (`[ -f F ] && . F`, an if's branch): a missing file is fine. */
   conditional?: boolean;
 }

@@ -72,4 +72,8 @@ test('dpkg-architecture answers from Dpkg::Arch, which runs gcc and reads dpkg t
   runsAlone('/usr/bin/dpkg-architecture', 'dpkg-architecture -qDEB_HOST_ARCH 2>&1', '^[a-z0-9]+$');
 });
 
+test('musl-gcc (a shell script) brings the specs file it passes to gcc, and runs', () => {
+  runsAlone('/usr/bin/musl-gcc', 'musl-gcc --version 2>&1', 'gcc.* [0-9]+\\.[0-9]+');
+});
+
 test.run();

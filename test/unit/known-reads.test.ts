@@ -5,6 +5,8 @@
  * size limit), and the resolver bringing it all with a `known-read` reason. The real families
  * (psql, gcc-ar, kpathsea, groff, PHP, gdb, dpkg-dev) are run in jails in test/e2e/known-reads.test.ts.
  */
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { describeReason } from '../../src/model/reason.js';
@@ -137,6 +139,23 @@ test('the resolver: a program linked with libpython brings the interpreter start
   assert.not.ok(byPath.has('/usr/share/fontconfig/conf.avail/99-unused.conf'), 'only what the folder links to');
   assert.is(byPath.get('/etc/fonts/fonts.conf')?.reason.kind, 'known-read');
   assert.is(byPath.get('/etc/fonts/fonts.conf')?.reason.from, `${MA}/libfontconfig.so.1.12.0`);
+});
+
+test('a shell script naming a file under /usr as an argument brings it (named-by); one the host keeps from others is not brought (attack: a script naming a private file)', () => {
+  const dir = sysroot({
+    'bin/sh': 'not ELF',
+    'usr/bin/gcc': '#!/bin/sh\nexit 0\n',
+    'usr/bin/wrapper': '#!/bin/sh\nexec gcc -specs /usr/lib/musl/musl-gcc.specs -include /usr/local/private/key.h "$@"\n',
+    'usr/lib/musl/musl-gcc.specs': '%rename cpp_options old_cpp_options\n',
+    'usr/local/private/key.h': '#define KEY "secret"\n',
+  });
+  chmodSync(join(dir, 'usr/local/private'), 0o700);
+  const fs = new RootFs(dir);
+  const closure = new ProgramResolver(fs).closure(fs.lookup('/usr/bin/wrapper'));
+  const byPath = new Map(closure.needs.list().map((n) => [n.path, n]));
+  assert.is(byPath.get('/usr/lib/musl/musl-gcc.specs')?.reason.kind, 'named-by');
+  assert.is(byPath.get('/usr/lib/musl/musl-gcc.specs')?.reason.line, 2);
+  assert.not.ok(byPath.has('/usr/local/private/key.h'), 'a file in a folder closed to others stays out');
 });
 
 test('KNOWN_READS: every entry says what it knows and brings something; their file patterns are anchored or start at a folder', () => {

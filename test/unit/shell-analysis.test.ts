@@ -269,4 +269,12 @@ test('mvdan-sh operator numbers are the ones pinned in shell-parse.ts', () => {
   assert.equal(ops, [71, 70, 76, 79, 75]);
 });
 
+test('an argument that is one known absolute path under /usr is a file the program is told to read (musl-gcc -specs); globs, .., folders, other places and unknown values are not', () => {
+  const a = analyze(['#!/bin/sh', 'specs=/usr/lib/musl/musl-gcc.specs', 'exec "${REALGCC:-gcc}" "$@" -specs "$specs" /usr/share/x/*.conf /usr/share/a/../b /usr/share/dir/ /etc/passwd "$unknown"'].join('\n'));
+  assert.equal(
+    a.files.filter((f) => f.how === 'named').map((f) => [f.path, f.line]),
+    [['/usr/lib/musl/musl-gcc.specs', 3]],
+  );
+});
+
 test.run();
