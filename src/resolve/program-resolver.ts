@@ -7,7 +7,7 @@ import { shellKindOf, type ShellKind } from '../script/shell-builtins.js';
 import { envTarget, parseShebang } from '../script/shebang.js';
 import { ElfResolver, type ElfResolverOptions, type LoadedObject, type MissingLibrary } from './elf-resolver.js';
 import { followPerlUses, followPythonImports, type ModuleHost } from './interpreter-modules.js';
-import { folderContents, knownReadsOf, MAX_FOLDER_FILES } from './known-reads.js';
+import { folderContents, type KnownBringing, knownReadsOf, MAX_FOLDER_FILES } from './known-reads.js';
 import { followNodeRequires } from './node-modules.js';
 import { NeedSet } from './need-set.js';
 
@@ -65,6 +65,7 @@ export class ProgramResolver {
   readonly elf: ElfResolver;
   readonly options: ProgramResolverOptions;
   readonly #scripts = new Map<string, ShellAnalysis>();
+  readonly #known = new Map<string, KnownBringing[]>();
 
   constructor(fs: SourceRoot, options: ProgramResolverOptions = {}) {
     this.fs = fs;
@@ -138,7 +139,14 @@ export class ProgramResolver {
    * start-up modules. Each entry is applied once per file and program name in a walk.
    */
   #knownReads(file: string, invokedAs: string, reason: Reason, walk: Walk, depth: number): void {
-    for (const b of knownReadsOf(this.fs, file, invokedAs)) {
+    // The same library is met by many programs: what it brings is found once (per program name, for {program}).
+    const memo = `${file}\0${invokedAs.slice(invokedAs.lastIndexOf('/') + 1)}`;
+    let bringings = this.#known.get(memo);
+    if (bringings === undefined) {
+      bringings = knownReadsOf(this.fs, file, invokedAs);
+      this.#known.set(memo, bringings);
+    }
+    for (const b of bringings) {
       const key = `known\0${file}\0${b.entry.what}\0${b.paths.join('\0')}`;
       if (walk.visited.has(key)) continue;
       walk.visited.add(key);
