@@ -53,6 +53,27 @@ function isDir(host: ModuleHost, path: string): boolean {
   return host.lookup(path)?.kind === 'directory';
 }
 
+/**
+ * Modules a standard module imports inside a function that runs at import time of many others:
+ * functools' `singledispatch().register` imports typing (`_is_union_type`, `get_type_hints`), and
+ * modules register their implementations as they load (pydoc fails with "No module named 'typing'").
+ */
+const PYTHON_IMPLIED: Record<string, string[]> = {
+  functools: ['typing'],
+  // sysconfig: `__import__(_get_sysconfigdata_name())`, `_sysconfigdata_{abiflags}_{platform}_{multiarch}`
+  // (site calls it when it adds the user's site folder; pydoc at start).
+  sysconfig: ['_sysconfigdata_*'],
+};
+
+/** The module names an implied name stands for: itself, or with `*` the top-level modules on the path that match. */
+function impliedModuleNames(host: ModuleHost, implied: string, path: string[]): string[] {
+  if (!implied.endsWith('*')) return [implied];
+  const prefix = implied.slice(0, -1);
+  const names = new Set<string>();
+  for (const dir of path) for (const f of host.fs.readdir(dir) ?? []) if (f.startsWith(prefix) && f.endsWith('.py')) names.add(f.slice(0, -3));
+  return [...names].sort();
+}
+
 /** Where CPython looks for modules, as Debian builds it, for the interpreter at `realInterpreter`. */
 export function pythonModulePath(host: ModuleHost, realInterpreter: string, scriptDir: string): { path: string[]; own: string[] } {
   const version = /python(\d+\.\d+)/.exec(basenameInside(realInterpreter))?.[1];
@@ -218,6 +239,9 @@ export function followPythonImports(host: ModuleHost, script: Lookup, realInterp
     if (text === null) continue;
     const report = !isOwn(file.path);
     const scanned = scanPythonImports(text);
+    for (const implied of PYTHON_IMPLIED[module] ?? []) {
+      for (const name of impliedModuleNames(host, implied, path)) scanned.imports.push({ module: name, level: 0, line: 1, lazy: false });
+    }
     if (report) addNamedFiles(host, gate, file, scanned.named, reason);
     // The program's own literal sys.path changes (py3compile's `sys.path.insert(1, '/usr/share/python3/')`).
     if (report) {

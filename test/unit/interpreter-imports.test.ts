@@ -162,6 +162,25 @@ test("followPythonImports: a script's literal sys.path.insert/append folders are
   );
 });
 
+test("followPythonImports: functools brings typing (singledispatch's register imports it as modules load), sysconfig its _sysconfigdata_ modules (a computed __import__)", () => {
+  const root = pythonRoot({
+    'usr/lib/python3.11/functools.py': 'def register():\n    from typing import get_type_hints\n',
+    'usr/lib/python3.11/typing.py': '',
+    'usr/lib/python3.11/sysconfig.py': 'def _init_posix(v):\n    _temp = __import__(name, globals(), locals(), ["build_time_vars"], 0)\n',
+    'usr/lib/python3.11/_sysconfigdata__x86_64-linux-gnu.py': '',
+    'usr/lib/python3.11/_sysconfigdata__linux_x86_64-linux-gnu.py': '',
+    'usr/lib/python3.11/unrelated.py': '',
+    'srv/app/doc.py': `${PY}import functools\nimport sysconfig\n`,
+  });
+  const resolver = new ProgramResolver(new RootFs(root));
+  const paths = resolver
+    .closure(resolver.fs.lookup('/srv/app/doc.py'))
+    .needs.list()
+    .map((n) => n.path);
+  for (const want of ['typing.py', '_sysconfigdata__x86_64-linux-gnu.py', '_sysconfigdata__linux_x86_64-linux-gnu.py']) assert.ok(paths.includes(`/usr/lib/python3.11/${want}`), want);
+  assert.not.ok(paths.includes('/usr/lib/python3.11/unrelated.py'));
+});
+
 test('followPythonImports: a setuptools entry-point script brings its distribution metadata and the module its entry point names', () => {
   const root = pythonRoot({
     'usr/lib/python3/dist-packages/Pygments-2.14.0.egg-info/entry_points.txt': '[console_scripts]\npygmentize = pygments.cmdline:main\n',
