@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createWriteStream, fstatSync, readSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, createWriteStream, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
@@ -50,7 +50,7 @@ export const GZIP_LEVEL = 6;
 const GZIP_CHUNK = 256 * 1024;
 
 /** The archive is handed on in writes of this size (the last one shorter). */
-const BATCH = 1024 * 1024;
+export const BATCH = 1024 * 1024;
 /** Files smaller than this are read straight into the write being gathered; larger ones go by in BATCH reads. */
 const SMALL_FILE = BATCH - 2 * BLOCK;
 
@@ -58,18 +58,28 @@ const SMALL_FILE = BATCH - 2 * BLOCK;
  * The write being gathered: headers are copied in, small files read straight into it (no buffer of
  * their own, no copy). A full one is handed on and a new one started, as the consumer may still hold it.
  */
-class Gathered {
-  private buf = Buffer.allocUnsafe(BATCH);
+export class Gathered {
+  /** Reusing: the two buffers taken in turn (the consumer is done with one before the other is taken). */
+  private readonly pair: [Buffer, Buffer] | undefined;
+  private buf: Buffer;
   used = 0;
+
+  constructor(reuse: boolean) {
+    this.buf = Buffer.allocUnsafe(BATCH);
+    this.pair = reuse ? [this.buf, Buffer.allocUnsafe(BATCH)] : undefined;
+  }
 
   room(): number {
     return BATCH - this.used;
   }
 
-  /** The bytes gathered so far, handed on; the next ones go in a new buffer. */
+  /**
+   * The bytes gathered so far, handed on; the next ones go in a new buffer, or, reusing, in the other
+   * of the pair: a consumer that writes each write before asking for the next is done with it by then.
+   */
   take(): Buffer {
     const full = this.buf.subarray(0, this.used);
-    this.buf = Buffer.allocUnsafe(BATCH);
+    this.buf = this.pair ? (this.buf === this.pair[0] ? this.pair[1] : this.pair[0]) : Buffer.allocUnsafe(BATCH);
     this.used = 0;
     return full;
   }
@@ -103,11 +113,12 @@ class Gathered {
  * A source file's bytes: the very file the plan saw, opened without following links
  * (RootFs.openPlanned checks device, inode, size and mtime), read through that descriptor with
  * blocking reads. A small file is read into `into` (which has room for it and one byte more, so a
- * file that grew shows) and nothing is yielded; a larger one is yielded BATCH bytes at a time. A tar
+ * file that grew shows) and nothing is yielded; a larger one is yielded BATCH bytes at a time (in
+ * `scratch`, when given, each time). A tar
  * header states the size up front, so the bytes read must be the planned size, and the file must not
  * have grown or shrunk by the end.
  */
-function* fileBytes(e: JailEntry, fs: SourceRoot, into?: Buffer): Generator<Buffer> {
+function* fileBytes(e: JailEntry, fs: SourceRoot, into?: Buffer, scratch?: Buffer): Generator<Buffer> {
   const source = e.source as string;
   const planned = e.size ?? 0;
   const changed = (now: number): JailError =>
@@ -130,8 +141,10 @@ function* fileBytes(e: JailEntry, fs: SourceRoot, into?: Buffer): Generator<Buff
     }
     let got = 0;
     while (got < planned) {
-      // A new buffer for each read: the consumer may still hold the one before.
-      const chunk = Buffer.allocUnsafe(Math.min(BATCH, planned - got));
+      // A new buffer for each read, as the consumer may still hold the one before; or the scratch
+      // buffer, reused, for a consumer that is done with each chunk before asking for the next.
+      const want = Math.min(BATCH, planned - got);
+      const chunk = scratch ? scratch.subarray(0, want) : Buffer.allocUnsafe(want);
       const n = readSync(file.fd, chunk, 0, chunk.length, got);
       if (n === 0) break;
       got += n;
@@ -166,6 +179,91 @@ function identities(e: JailEntry): string[] {
 }
 
 /**
+ * The archive's bytes, made synchronously (blocking reads, headers built in memory) and handed on in
+ * writes of about BATCH bytes; a stream pulls the next one when the last is taken, so memory stays
+ * bounded and gzip (on libuv's thread pool) overlaps with the reading. With `reuse`, the consumer must
+ * be done with each write before asking for the next (then two buffers serve the whole archive).
+ */
+function* archive(entries: JailEntry[], fs: SourceRoot, mtime: number, reuse: boolean, counts: { hardLinks: number }): Generator<Buffer> {
+  const out = new Gathered(reuse);
+  const scratch = reuse ? Buffer.allocUnsafe(BATCH) : undefined;
+  const written = new Map<string, string>();
+  for (const e of entries) {
+    const name = tarName(e);
+    let blocks: Buffer[];
+    let own: Buffer | undefined;
+    let read = false;
+    if (e.kind !== 'file') blocks = headerBlocks(headerOf(e, name, mtime));
+    else {
+      own = ownBytes(e, fs) ?? undefined;
+      if (own) {
+        if (e.content !== undefined && e.size !== undefined && own.length !== e.size) throw new JailError('INPUT', `${e.path}: generated content is ${own.length} bytes, the plan says ${e.size}`, { file: e.path });
+        blocks = headerBlocks(headerOf({ ...e, size: own.length }, name, mtime));
+      } else {
+        if (e.source === undefined) throw new JailError('INPUT', `${e.path}: a file with neither a source nor contents`, { file: e.path });
+        const ids = identities(e);
+        const first = ids.map((id) => written.get(id)).find((n) => n !== undefined);
+        if (first !== undefined) {
+          blocks = headerBlocks(headerOf(e, name, mtime, first));
+          counts.hardLinks++;
+        } else {
+          blocks = headerBlocks(headerOf(e, name, mtime));
+          read = true;
+          for (const id of ids) written.set(id, name);
+        }
+      }
+    }
+    for (const block of blocks) yield* out.put(block);
+    const size = own ? own.length : read ? (e.size ?? 0) : 0;
+    if (own) yield* out.put(own);
+    else if (read && size < SMALL_FILE) {
+      // Room for the file, one byte more and its padding, else hand on what is gathered first.
+      if (out.room() < size + 1 + BLOCK) yield out.take();
+      for (const chunk of fileBytes(e, fs, out.free())) yield chunk;
+      out.used += size;
+    } else if (read) {
+      if (out.used > 0) yield out.take();
+      yield* fileBytes(e, fs, undefined, scratch);
+    }
+    const pad = padding(size).length;
+    if (pad > out.room()) yield out.take();
+    out.zeros(pad);
+  }
+  yield* out.put(END_OF_ARCHIVE);
+  yield out.take();
+}
+
+/**
+ * Writes the archive's bytes to `tempPath` (made new, with `mode`) with blocking writes, hashing them
+ * on the way, and renames it to `finalPath` when complete; on any failure the temporary file is removed
+ * and nothing is left at `finalPath`.
+ */
+function writeArchiveFile(chunks: Iterable<Buffer>, tempPath: string, mode: number, finalPath: string, fs: SourceRoot): { bytes: number; sha256: string } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let fd: number | undefined;
+  try {
+    fd = openSync(tempPath, 'wx', mode);
+    for (const chunk of chunks) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      for (let done = 0; done < chunk.length;) done += writeSync(fd, chunk, done, chunk.length - done);
+    }
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tempPath, finalPath);
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(tempPath, { force: true });
+    if (err instanceof JailError) throw err;
+    throw new JailError('IO_ERROR', `${finalPath}: writing the tarball failed: ${(err as Error).message}`, { file: finalPath, cause: err });
+  } finally {
+    fs.releaseHandles();
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+/**
  * Writes `entries` (a plan: sorted bytewise, parents first) as a reproducible tar stream: plan order,
  * every mtime the same, numeric owners only, exact modes, devices with their numbers, and a file whose
  * source was already written (same source path, or same device and inode in the source root, with the
@@ -185,64 +283,19 @@ export async function writeTarball(entries: JailEntry[], fs: SourceRoot, dest: W
   const tempPath = toFile ? tempPathBeside(finalPath) : undefined;
   // An archive holding a host secret ("secret": true) is for its owner's eyes only.
   const mode = entries.some((e) => e.secret) ? 0o600 : 0o644;
+  const counts = { hardLinks: 0 };
+  if (tempPath !== undefined && !options.gzip) {
+    // To a file, uncompressed: written here with blocking writes, each write done before the next is
+    // gathered, so two buffers serve the whole archive (no stream, no garbage per write).
+    const written = writeArchiveFile(archive(entries, fs, mtime, true, counts), tempPath, mode, finalPath, fs);
+    return { dest: finalPath, entries: entries.length, hardLinks: counts.hardLinks, tarBytes: written.bytes, tarSha256: written.sha256, outputBytes: written.bytes, outputSha256: written.sha256, ownerOnly: mode === 0o600 };
+  }
   const out: Writable = tempPath !== undefined ? createWriteStream(tempPath, { flags: 'wx', mode }) : dest === '-' ? process.stdout : (dest as Writable);
-
   const tarHash = createHash('sha256');
   const outHash = createHash('sha256');
   const tarCount = { bytes: 0 };
   const outCount = { bytes: 0 };
-  let hardLinks = 0;
-  // The archive's bytes, made synchronously (blocking reads, headers built in memory) and handed on
-  // in writes of about BATCH bytes; the stream pulls the next one when the last is taken, so memory
-  // stays bounded and gzip (on libuv's thread pool) overlaps with the reading.
-  function* archive(): Generator<Buffer> {
-    const out = new Gathered();
-    const written = new Map<string, string>();
-    for (const e of entries) {
-      const name = tarName(e);
-      let blocks: Buffer[];
-      let own: Buffer | undefined;
-      let read = false;
-      if (e.kind !== 'file') blocks = headerBlocks(headerOf(e, name, mtime));
-      else {
-        own = ownBytes(e, fs) ?? undefined;
-        if (own) {
-          if (e.content !== undefined && e.size !== undefined && own.length !== e.size) throw new JailError('INPUT', `${e.path}: generated content is ${own.length} bytes, the plan says ${e.size}`, { file: e.path });
-          blocks = headerBlocks(headerOf({ ...e, size: own.length }, name, mtime));
-        } else {
-          if (e.source === undefined) throw new JailError('INPUT', `${e.path}: a file with neither a source nor contents`, { file: e.path });
-          const ids = identities(e);
-          const first = ids.map((id) => written.get(id)).find((n) => n !== undefined);
-          if (first !== undefined) {
-            blocks = headerBlocks(headerOf(e, name, mtime, first));
-            hardLinks++;
-          } else {
-            blocks = headerBlocks(headerOf(e, name, mtime));
-            read = true;
-            for (const id of ids) written.set(id, name);
-          }
-        }
-      }
-      for (const block of blocks) yield* out.put(block);
-      const size = own ? own.length : read ? (e.size ?? 0) : 0;
-      if (own) yield* out.put(own);
-      else if (read && size < SMALL_FILE) {
-        // Room for the file, one byte more and its padding, else hand on what is gathered first.
-        if (out.room() < size + 1 + BLOCK) yield out.take();
-        for (const chunk of fileBytes(e, fs, out.free())) yield chunk;
-        out.used += size;
-      } else if (read) {
-        if (out.used > 0) yield out.take();
-        yield* fileBytes(e, fs);
-      }
-      const pad = padding(size).length;
-      if (pad > out.room()) yield out.take();
-      out.zeros(pad);
-    }
-    yield* out.put(END_OF_ARCHIVE);
-    yield out.take();
-  }
-  const source = Readable.from(archive(), { objectMode: false });
+  const source = Readable.from(archive(entries, fs, mtime, false, counts), { objectMode: false });
   // pipeline() does not watch a destination it must not end (standard output): an EPIPE there would
   // be an uncaught error. Stopping the archive makes the pipeline fail instead.
   const onOutError = (err: Error): void => void source.destroy(err);
@@ -278,7 +331,7 @@ export async function writeTarball(entries: JailEntry[], fs: SourceRoot, dest: W
   return {
     dest: finalPath,
     entries: entries.length,
-    hardLinks,
+    hardLinks: counts.hardLinks,
     tarBytes: tarCount.bytes,
     tarSha256,
     outputBytes: options.gzip ? outCount.bytes : tarCount.bytes,

@@ -6,6 +6,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -197,6 +198,41 @@ test('GNU tar and bsdtar list and extract without a warning, giving the tree wri
       assert.equal(rootTime(snapshotTree(into)), rootTime(expected), `${label}: ${tool} extracts ${file} to writeTree's tree`);
     }
   }
+});
+
+test('a tarball written to a file (two reused buffers, blocking writes) has the bytes of the one written to a stream, around every write boundary', async () => {
+  const root = tempDir('jailbuild-tar-sizes-');
+  const MiB = 1024 * 1024;
+  // Sizes around the 1 MiB writes and the small-file limit (1 MiB - 1024), with small files between.
+  const sizes = [0, 1, 511, 512, 513, MiB - 1025, MiB - 1024, MiB - 1023, MiB - 1, MiB, MiB + 1, 3 * MiB + 700, 2 * MiB];
+  const names: string[] = [];
+  sizes.forEach((size, i) => {
+    const name = `srv/sizes/f${String(i).padStart(2, '0')}`;
+    const bytes = Buffer.alloc(size);
+    for (let j = 0; j < size; j += 4093) bytes[j] = (i * 31 + j) & 0xff;
+    mkdirSync(dirname(join(root, name)), { recursive: true });
+    writeFileSync(join(root, name), bytes, { mode: 0o644 });
+    writeFileSync(join(root, `${name}-small`), `small ${i}\n`, { mode: 0o644 });
+    names.push(name);
+  });
+  const profile = join(tempDir('jailbuild-tar-sizes-profile-'), 'sizes.json');
+  writeFileSync(profile, JSON.stringify({ name: 'sizes', root, trees: ['/srv/sizes'] }));
+  const { plan, fs } = planOf(profile);
+  const file = join(tempDir('jailbuild-tar-'), 'sizes.tar');
+  const result = await writeTarball(plan.entries, fs, file, { mtime: plan.mtime, gzip: false });
+  const chunks: Buffer[] = [];
+  const stream = new PassThrough();
+  stream.on('data', (c: Buffer) => chunks.push(Buffer.from(c)));
+  const streamed = await writeTarball(plan.entries, new RootFs(root), stream, { mtime: plan.mtime, gzip: false });
+  const onDisk = readFileSync(file);
+  assert.ok(Buffer.concat(chunks).equals(onDisk), 'the same bytes');
+  assert.is(result.tarSha256, streamed.tarSha256);
+  assert.is(result.tarSha256, sha256(onDisk));
+  assert.is(result.outputBytes, onDisk.length);
+  const into = join(tempDir('jailbuild-untar-'), 'x');
+  mkdirSync(into);
+  assert.is(run('tar', ['-xf', file, '-C', into]).status, 0);
+  for (const name of names) assert.ok(readFileSync(join(into, name)).equals(readFileSync(join(root, name))), name);
 });
 
 test('headers: every mtime is SOURCE_DATE_EPOCH, owners numeric with empty names, PAX only for names', async () => {

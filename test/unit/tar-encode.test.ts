@@ -11,6 +11,7 @@ import tar from 'tar-stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { END_OF_ARCHIVE, headerBlocks, padding, type TarHeader, ustarHeader } from '../../src/emit/tar-encode.js';
+import { BATCH, Gathered } from '../../src/emit/write-tarball.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
 test.after.each(cleanupTempDirs);
@@ -110,6 +111,26 @@ test('ustarHeader: a name or link name over 100 bytes or beyond ASCII needs PAX 
   const exact = ustarHeader({ ...base, name: 'ok', type: 'file', size: 8 ** 11 - 1 }) as Buffer;
   assert.is(exact.toString('latin1', 124, 136), '77777777777 ');
   assert.equal([padding(0).length, padding(1).length, padding(512).length, padding(513).length], [0, 511, 0, 511]);
+});
+
+test('Gathered, reusing two buffers: a write handed on when the next block does not fit keeps its bytes until the consumer has it', () => {
+  for (const reuse of [true, false]) {
+    const g = new Gathered(reuse);
+    const block = (i: number): Buffer => Buffer.alloc(512, i & 0xff);
+    const handed: Buffer[] = [];
+    const expected: Buffer[] = [];
+    // Three times: fill a write exactly, then one block more (it does not fit: the full write is handed on).
+    for (let round = 0, i = 0; round < 3; round++) {
+      for (let n = 0; n < BATCH / 512; n++, i++) {
+        for (const b of g.put(block(i))) handed.push(Buffer.from(b)); // the consumer copies at once
+        expected.push(block(i));
+      }
+    }
+    for (const b of g.put(block(7))) handed.push(Buffer.from(b));
+    handed.push(Buffer.from(g.take()));
+    expected.push(block(7));
+    assert.ok(Buffer.concat(handed).equals(Buffer.concat(expected)), `reuse ${reuse}`);
+  }
 });
 
 test.run();
