@@ -311,7 +311,9 @@ async function main() {
     },
     { what: `the same with jk_cp`, value: jkCp && n ? Number(((100 * jkOk) / n).toFixed(1)) : null, unit: '%', goal: null },
   ]);
-  const detail = join(process.env.SWEEP_DETAIL_DIR ?? '/tmp', 'jailbuild-sweep.json');
+  const detailDir = process.env.SWEEP_DETAIL_DIR ?? '/tmp';
+  mkdirSync(detailDir, { recursive: true });
+  const detail = join(detailDir, 'jailbuild-sweep.json');
   writeFileSync(detail, JSON.stringify(results, null, 1));
   console.log(`bench: every program's outcome in ${detail}`);
 }

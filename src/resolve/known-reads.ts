@@ -92,6 +92,19 @@ export const KNOWN_READS: readonly KnownReads[] = [
     brings: ['/usr/bin/gcc', '/usr/share/dpkg/*table'],
   },
   {
+    // Tcl's library runs init.tcl from the tcl_library folder compiled into it (Debian:
+    // /usr/share/tcltk/tcl8.6), which sets up auto_path and the packages beside it.
+    what: "Tcl's library runs init.tcl from the folder compiled into it",
+    file: /\/libtcl[0-9.]+\.so(?:\.[0-9.]+)?$/,
+    named: /^\/usr\/share\/tcltk\/tcl[0-9.]+$/,
+  },
+  {
+    // Tk finds tk.tcl in its library folder beside Tcl's ($tcl_library/../tkX.Y).
+    what: "Tk's library reads tk.tcl and its scripts from its folder beside Tcl's",
+    file: /\/libtk([0-9]+\.[0-9]+)\.so(?:\.[0-9.]+)?$/,
+    brings: ['/usr/share/tcltk/tk$1'],
+  },
+  {
     // groff is a driver: it runs troff, then the postprocessor of the device (grops for its default,
     // ps), each found on PATH; `groff --version` runs both to print their versions.
     what: 'groff runs troff and the postprocessor of its default device (grops)',

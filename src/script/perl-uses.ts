@@ -108,6 +108,13 @@ export function scanPerlUses(source: string): PerlUses {
     const line = index + 1;
     for (const m of text.matchAll(/(['"])(\/usr\/[^'"$@\s]+)\1/g)) if (NAMED_FILE.test(m[2] as string)) result.named.push({ line, path: m[2] as string });
     for (const m of text.matchAll(/\$(\w+)\s*=\s*(['"])(\/[^'"$@\s]*)\2\s*;/g)) folders.set(m[1] as string, m[3] as string);
+    // `File::Spec->catfile($libdir, 'split_env.sh')` with $libdir given one literal folder (groffer).
+    for (const m of text.matchAll(/\bFile::Spec->catfile\s*\(\s*(?:(['"])(\/[^'"$@\s]*)\1|\$(\w+))((?:\s*,\s*(['"])[\w.+@-]+\5)+)\s*\)/g)) {
+      const dir = m[2] ?? folders.get(m[3] as string);
+      const parts = [...(m[4] as string).matchAll(/(['"])([\w.+@-]+)\1/g)].map((p) => p[2] as string);
+      const path = dir === undefined ? undefined : [dir.replace(/\/+$/, ''), ...parts].join('/');
+      if (path !== undefined && NAMED_FILE.test(path) && !path.split('/').includes('..')) result.named.push({ line, path });
+    }
     for (const m of text.matchAll(/\b(?:unshift|push)\s*\(?\s*@INC\s*,\s*(?:(['"])(\/[^'"$@\s]*)\1|\$(\w+))\s*\)?\s*;/g)) {
       const dir = m[2] ?? folders.get(m[3] as string);
       if (dir !== undefined) result.libs.push(dir);

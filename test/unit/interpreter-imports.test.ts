@@ -105,6 +105,26 @@ test('scanPerlUses: a require of Folder::$name or "Folder/$name.pm" names a fold
   assert.equal(r.uses, []);
 });
 
+test("scanPerlUses: File::Spec->catfile of a literal folder (or a scalar given one) and literal names is a named file (groffer's split_env.sh); computed parts, .. and other places are not", () => {
+  const r = scanPerlUses(
+    [
+      "my $libdir = '/usr/lib/groff/groffer';",
+      "$f = File::Spec->catfile($libdir, 'split_env.sh');",
+      "$g = File::Spec->catfile('/usr/share/app', 'data', 'x.txt');",
+      '$h = File::Spec->catfile($libdir, $name);',
+      "$i = File::Spec->catfile($unknown, 'y.sh');",
+      "$j = File::Spec->catfile('/etc', 'passwd');",
+      "$k = File::Spec->catfile($libdir, '..', 'z');",
+    ].join('\n'),
+  );
+  assert.equal(r.named, [
+    { line: 1, path: '/usr/lib/groff/groffer' }, // any literal path under /usr (the resolver brings regular files only)
+    { line: 2, path: '/usr/lib/groff/groffer/split_env.sh' },
+    { line: 3, path: '/usr/share/app' },
+    { line: 3, path: '/usr/share/app/data/x.txt' },
+  ]);
+});
+
 const PY = '#!/usr/bin/python3\n';
 
 function pythonRoot(extra: Record<string, TreeNode> = {}): string {
