@@ -23,6 +23,17 @@ export interface ModuleHost {
    * resolved like one a shell script runs; false when the root has no such program.
    */
   runCommand?(name: string, from: string, line: number, reason: Reason): boolean;
+  /** What each module file was found to import, kept across the programs one resolver follows (the same encodings package for each). */
+  scans?: Map<string, unknown>;
+}
+
+/** `scan()`, or what it gave before for `key` in this host's resolver. The caller must not change what it gets. */
+function cachedScan<T>(host: ModuleHost, key: string, scan: () => T): T {
+  const known = host.scans?.get(key);
+  if (known !== undefined) return known as T;
+  const fresh = scan();
+  host.scans?.set(key, fresh);
+  return fresh;
 }
 
 /** Source files larger than this are not read: no module is that big. */
@@ -238,7 +249,8 @@ export function followPythonImports(host: ModuleHost, script: Lookup, realInterp
     const text = readText(host, file);
     if (text === null) continue;
     const report = !isOwn(file.path);
-    const scanned = scanPythonImports(text);
+    const base = cachedScan(host, `py\0${file.path}`, () => scanPythonImports(text));
+    const scanned = { ...base, imports: [...base.imports] };
     for (const implied of PYTHON_IMPLIED[module] ?? []) {
       for (const name of impliedModuleNames(host, implied, path)) scanned.imports.push({ module: name, level: 0, line: 1, lazy: false });
     }
@@ -524,7 +536,8 @@ export function followPerlUses(host: ModuleHost, script: Lookup, reason: Reason)
     const { file, module } = queue.shift() as { file: Lookup; module?: string };
     const text = readText(host, file);
     if (text === null) continue;
-    const scanned = scanPerlUses(text);
+    const base = cachedScan(host, `pl\0${file.path}`, () => scanPerlUses(text));
+    const scanned = { ...base, uses: [...base.uses], dynamic: [...base.dynamic] };
     for (const implied of module !== undefined ? (PERL_IMPLIED[module] ?? []) : []) scanned.uses.push({ module: implied, line: 1 });
     const report = !isOwn(file.path);
     if (file === script && scanned.libs.length > 0) path = [...addedFolders(host, scanned.libs, path), ...path];

@@ -147,6 +147,11 @@ export interface KnownBringing {
   startup?: string;
 }
 
+/** Whether what the entries bring for `file` depends on the name the program was asked by (`{program}`). */
+export function namesProgram(file: string, entries: readonly KnownReads[] = KNOWN_READS): boolean {
+  return entries.some((e) => e.file.test(file) && (e.brings ?? []).some((b) => b.includes('{program}')));
+}
+
 /** Fills `$1`.. and `{program}` in `template`; undefined when a group it uses did not match. */
 function fill(template: string, match: RegExpExecArray, program: string): string | undefined {
   let missing = false;

@@ -7,7 +7,7 @@ import { shellKindOf, type ShellKind } from '../script/shell-builtins.js';
 import { envTarget, parseShebang } from '../script/shebang.js';
 import { ElfResolver, type ElfResolverOptions, type LoadedObject, type MissingLibrary } from './elf-resolver.js';
 import { followPerlUses, followPythonImports, type ModuleHost } from './interpreter-modules.js';
-import { folderContents, type KnownBringing, knownReadsOf, MAX_FOLDER_FILES } from './known-reads.js';
+import { folderContents, type KnownBringing, knownReadsOf, MAX_FOLDER_FILES, namesProgram } from './known-reads.js';
 import { followNodeRequires } from './node-modules.js';
 import { NeedSet } from './need-set.js';
 
@@ -66,6 +66,9 @@ export class ProgramResolver {
   readonly options: ProgramResolverOptions;
   readonly #scripts = new Map<string, ShellAnalysis>();
   readonly #known = new Map<string, KnownBringing[]>();
+  readonly #moduleScans = new Map<string, unknown>();
+  /** Per file of a closure: whether what it brings depends on the program's name. */
+  readonly #knownByName = new Map<string, boolean>();
 
   constructor(fs: SourceRoot, options: ProgramResolverOptions = {}) {
     this.fs = fs;
@@ -140,7 +143,9 @@ export class ProgramResolver {
    */
   #knownReads(file: string, invokedAs: string, reason: Reason, walk: Walk, depth: number): void {
     // The same library is met by many programs: what it brings is found once (per program name, for {program}).
-    const memo = `${file}\0${invokedAs.slice(invokedAs.lastIndexOf('/') + 1)}`;
+    let byName = this.#knownByName.get(file);
+    if (byName === undefined) this.#knownByName.set(file, (byName = namesProgram(file)));
+    const memo = byName ? `${file}\0${invokedAs.slice(invokedAs.lastIndexOf('/') + 1)}` : file;
     let bringings = this.#known.get(memo);
     if (bringings === undefined) {
       bringings = knownReadsOf(this.fs, file, invokedAs);
@@ -304,6 +309,7 @@ export class ProgramResolver {
         this.#visit(at, at.requested, why, walk, depth + 1);
       },
       diagnostics: walk.diagnostics,
+      scans: this.#moduleScans,
       isPrivate: (realPath) => this.#privacy(realPath) !== null,
       runCommand: (name, _from, _line, why) => {
         const found = this.#command(name, this.defaultPath);

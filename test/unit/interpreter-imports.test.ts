@@ -199,6 +199,17 @@ test("followPythonImports: functools brings typing (singledispatch's register im
     .map((n) => n.path);
   for (const want of ['typing.py', '_sysconfigdata__x86_64-linux-gnu.py', '_sysconfigdata__linux_x86_64-linux-gnu.py']) assert.ok(paths.includes(`/usr/lib/python3.11/${want}`), want);
   assert.not.ok(paths.includes('/usr/lib/python3.11/unrelated.py'));
+  // The resolver keeps each module's scan for the next program: a second walk finds the same.
+  const again = resolver
+    .closure(resolver.fs.lookup('/srv/app/doc.py'))
+    .needs.list()
+    .map((n) => `${n.path} ${n.reason.kind} ${n.reason.from ?? ''}`);
+  const first = resolver
+    .closure(resolver.fs.lookup('/srv/app/doc.py'))
+    .needs.list()
+    .map((n) => `${n.path} ${n.reason.kind} ${n.reason.from ?? ''}`);
+  assert.equal(again, first);
+  assert.equal(again.length, paths.length);
 });
 
 test('followPythonImports: a setuptools entry-point script brings its distribution metadata and the module its entry point names', () => {
