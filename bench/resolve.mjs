@@ -2,7 +2,7 @@
 // Benchmark: resolving the shared libraries of every dynamic ELF file in /usr/bin and /usr/sbin.
 //
 // Compares, in the same run and in alternating order:
-//   1. one `jailbuild resolve --json --dlopen none FILES...` process (wall time, Node startup included)
+//   1. one `jailbuild resolve --json --dlopen none --no-known-reads FILES...` process (wall time, Node startup included)
 //   2. resolveInputs(FILES, {dlopen: 'none'}) in this process (library cost, no startup)
 //   3. `ldd FILE` once per file, sequentially (what jail scripts do)
 //   4. pax-utils `lddtree FILES...` in one call (Debian's is Python + pyelftools)
@@ -320,8 +320,11 @@ async function main() {
   const hasCache = haveDist && /--no-cache/.test(spawnSync(process.execPath, [CLI, 'resolve', '--help'], { encoding: 'utf8' }).stdout ?? '');
   const work = makeTemp('jailbuild-bench-resolve-');
   const warmXdg = join(work, 'warm-xdg');
-  const jbArgv = [process.execPath, CLI, 'resolve', '--json', '--dlopen', 'none', ...(hasCache ? ['--no-cache'] : []), ...files];
-  const jbCacheArgv = [process.execPath, CLI, 'resolve', '--json', '--dlopen', 'none', ...files];
+  // The loader's work only, as the other tools do: no .note.dlopen libraries, no known reads (data a
+  // program family reads, which ldd, lddtree and libtree do not look for).
+  const knownReadsFlag = haveDist && /--no-known-reads/.test(spawnSync(process.execPath, [CLI, 'resolve', '--help'], { encoding: 'utf8' }).stdout ?? '') ? ['--no-known-reads'] : [];
+  const jbArgv = [process.execPath, CLI, 'resolve', '--json', '--dlopen', 'none', ...knownReadsFlag, ...(hasCache ? ['--no-cache'] : []), ...files];
+  const jbCacheArgv = [process.execPath, CLI, 'resolve', '--json', '--dlopen', 'none', ...knownReadsFlag, ...files];
   const cliEnv = (xdg) => ({ cwd: work, env: { ...process.env, XDG_CACHE_HOME: xdg } });
   // a jailbuild run that printed nothing failed (e.g. dist/ caught half-rebuilt by another developer): an error, not a time
   const checked = (r) => {

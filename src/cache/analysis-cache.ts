@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ElfInfo } from '../elf/elf-info.js';
 
 /** Bumped whenever what is stored changes meaning: an older file is ignored, never trusted. */
-export const CACHE_VERSION = 1;
+export const CACHE_VERSION = 2;
 const DEFAULT_MAX_ENTRIES = 200_000;
 
 /** What is known about one file: valid only while its identity is unchanged. */

@@ -44,6 +44,7 @@ function buildProgram(out: Output, setCode: (code: number) => void): Command {
     .option('--packages', "name the Debian package that owns each file (reads the root's dpkg database: about half a second more)")
     .option('--ld-so-conf-without-cache', 'in a root without /etc/ld.so.cache, also search the folders ld.so.conf names (for a root that will run ldconfig before use)')
     .option('--cwd <DIR>', 'the folder (inside the root) the programs run in, for relative search paths and needed names (default: the current directory when the root is /, else /)')
+    .option('--no-known-reads', "leave out what program families are known to read or run (pg_wrapper's programs, kpathsea's texmf.cnf, ...): only what the loader and the scripts name")
     .addHelpText(
       'after',
       `
@@ -68,6 +69,7 @@ Examples:
         useCache: o.cache !== false,
         packages: Boolean(o.packages),
         ...(o.ldSoConfWithoutCache ? { ldSoConfWithoutCache: true } : {}),
+        ...(o.knownReads === false ? { knownReads: false } : {}),
         cwd: typeof o.cwd === 'string' ? resolveHostPath('/', o.cwd) : o.root === '/' ? process.cwd() : '/',
       };
       setCode(runResolve(paths, opts, out));

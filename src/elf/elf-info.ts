@@ -22,6 +22,11 @@ export interface ElfInfo {
   flags1: number;
   /** Libraries the file declares it may dlopen (`.note.dlopen`). */
   dlopen: DlopenDeclaration[];
+  /**
+   * Its dynamic string table names pthread_exit or pthread_cancel: glibc then dlopens libgcc_s.so.1
+   * to unwind the thread ("libgcc_s.so.1 must be installed for pthread_exit to work").
+   */
+  unwinds?: boolean;
 }
 
 /** One entry of a `.note.dlopen` note (systemd's ELF dlopen metadata specification). */

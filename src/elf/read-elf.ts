@@ -223,10 +223,14 @@ function readDynamic(src: ByteSource, dyn: ProgramHeader, headers: ProgramHeader
   const table = src.read(fileOffset, strsz, 'DT_STRTAB');
 
   info.needed = neededOffsets.map((off) => cString(table, off, name, 'DT_NEEDED'));
+  if (UNWINDERS.some((u) => table.includes(u))) info.unwinds = true;
   if (soname !== undefined) info.soname = cString(table, soname, name, 'DT_SONAME');
   if (rpath !== undefined) info.rpath = cString(table, rpath, name, 'DT_RPATH');
   if (runpath !== undefined) info.runpath = cString(table, runpath, name, 'DT_RUNPATH');
 }
+
+/** Functions whose call makes glibc dlopen libgcc_s.so.1 to unwind the thread, as whole names in a string table. */
+const UNWINDERS = ['\0pthread_exit\0', '\0pthread_cancel\0'].map((s) => Buffer.from(s, 'latin1'));
 
 /** Maps a virtual address to a file offset through the PT_LOAD segment that holds it. */
 function vaddrToOffset(vaddr: number, headers: ProgramHeader[]): number | undefined {

@@ -69,6 +69,8 @@ interface SearchHit {
 }
 
 const DLOPEN_RANK: Record<string, number> = { required: 1, recommended: 2, suggested: 3 };
+/** glibc's libraries that define pthread_exit and pthread_cancel (their string tables name them too). */
+const GLIBC_THREADS = /^(?:libc\.so\.6|libpthread\.so\.0)$/;
 
 /**
  * Computes, for ELF files inside a root, the files and links the dynamic loader would open, by the
@@ -209,6 +211,10 @@ export class ElfResolver {
         // A declaration lists alternatives: the first one found is loaded.
         requests.push(...decl.soname.map((name) => ({ name, how: 'dlopen' as const })));
       }
+      // glibc dlopens libgcc_s.so.1 when a thread exits or is cancelled through pthread_exit or
+      // pthread_cancel (to unwind it), and aborts without it: it comes with an object that calls them
+      // (not with glibc's own libraries, which define them).
+      if (ctx.flavor === 'glibc' && obj.elf.unwinds && level >= (DLOPEN_RANK.required ?? 0) && !GLIBC_THREADS.test(obj.elf.soname ?? '')) requests.push({ name: 'libgcc_s.so.1', how: 'dlopen' });
       for (const req of requests) {
         const known = this.#alreadyLoaded(ctx, req.name, byName, interp);
         if (known) continue;

@@ -28,6 +28,8 @@ export interface ProgramResolverOptions extends ElfResolverOptions {
    * audit, whose root is a jail with its own modes, turns it off.
    */
   guardPrivate?: boolean;
+  /** Whether what program families are known to read or run comes too (KNOWN_READS). Default true. */
+  knownReads?: boolean;
 }
 
 /** A program, interpreter or command that could not be found. */
@@ -142,6 +144,7 @@ export class ProgramResolver {
    * start-up modules. Each entry is applied once per file and program name in a walk.
    */
   #knownReads(file: string, invokedAs: string, reason: Reason, walk: Walk, depth: number): void {
+    if (this.options.knownReads === false) return;
     // The same library is met by many programs: what it brings is found once (per program name, for {program}).
     let byName = this.#knownByName.get(file);
     if (byName === undefined) this.#knownByName.set(file, (byName = namesProgram(file)));

@@ -30,7 +30,8 @@ function elfFilesIn(dirs: string[]): string[] {
 
 test('every dynamic ELF file of /usr/bin and /usr/sbin: the same files and the same missing names as ldd', () => {
   const files = elfFilesIn(['/usr/bin', '/usr/sbin']);
-  const results = resolveInputs(files, { dlopen: 'none' });
+  // What the loader loads: known reads (data families read) are not the loader's, and ldd does not list them.
+  const results = resolveInputs(files, { dlopen: 'none', knownReads: false });
   let dynamic = 0;
   const mismatches: string[] = [];
   for (const r of results) {

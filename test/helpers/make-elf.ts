@@ -17,6 +17,8 @@ export interface ElfSpec {
   runpath?: string;
   flags1?: number;
   dlopen?: Array<{ feature?: string; priority?: string; soname: string[] }>;
+  /** More names in the dynamic string table (the symbols a file imports or defines). */
+  symbols?: string[];
   /** Leave out PT_DYNAMIC entirely (a static program). */
   noDynamic?: boolean;
 }
@@ -91,6 +93,7 @@ export function makeElf(spec: ElfSpec = {}): Buffer {
   if (spec.rpath !== undefined) dyn.push([15, str(spec.rpath)]);
   if (spec.runpath !== undefined) dyn.push([29, str(spec.runpath)]);
   if (spec.flags1 !== undefined) dyn.push([0x6ffffffb, spec.flags1]);
+  for (const sym of spec.symbols ?? []) str(sym);
   const strtab = Buffer.concat(strings.map((s) => Buffer.from(s + '\0', 'utf8')));
 
   const phdrs: Array<{ type: number; offset: number; filesz: number; align: number }> = [];

@@ -322,4 +322,23 @@ test('a static program needs only itself; a missing input is reported and does n
   assert.equal(missing(c as InputResolution), []);
 });
 
+test('glibc dlopens libgcc_s.so.1 for an object calling pthread_exit or pthread_cancel (not for libc, which defines them; not under --dlopen none; a whole name only)', () => {
+  const root = x64Root({
+    [`${MA}/libc.so.6`]: makeElf({ soname: 'libc.so.6', needed: ['ld-linux-x86-64.so.2'], symbols: ['pthread_exit', 'pthread_cancel'] }),
+    [`${MA}/libgcc_s.so.1`]: lib('libgcc_s.so.1'),
+    [`${MA}/libgc.so.1`]: lib('libgc.so.1', { symbols: ['pthread_exit', 'GC_init'] }),
+    '/usr/bin/gcuser': prog({ needed: ['libgc.so.1', 'libc.so.6'] }),
+    '/usr/bin/canceller': prog({ symbols: ['pthread_cancel'] }),
+    '/usr/bin/plain': prog({ symbols: ['__pthread_exit_like', 'my_pthread_exit'] }),
+  });
+  const gc = resolve1(root, '/usr/bin/gcuser');
+  assert.ok(files(gc).includes(`${MA}/libgcc_s.so.1`), files(gc).join(' '));
+  const need = gc.needs.find((n) => n.path === `${MA}/libgcc_s.so.1`);
+  assert.is(need?.reason.kind, 'dlopened');
+  assert.is(need?.reason.from, '/lib/x86_64-linux-gnu/libgc.so.1');
+  assert.ok(files(resolve1(root, '/usr/bin/canceller')).includes(`${MA}/libgcc_s.so.1`));
+  assert.not.ok(files(resolve1(root, '/usr/bin/plain')).includes(`${MA}/libgcc_s.so.1`), 'libc names them too, and other names only end with them');
+  assert.not.ok(files(resolve1(root, '/usr/bin/gcuser', { dlopen: 'none' })).includes(`${MA}/libgcc_s.so.1`));
+});
+
 test.run();
