@@ -57,8 +57,8 @@ export const KNOWN_READS: readonly KnownReads[] = [
     // kpathsea reads texmf.cnf from every folder of its compiled-in TEXMFCNF path (the folders it
     // names, as its warning lists them), and mktex.opt, mktex.cnf and fmtutil.cnf beside it.
     what: 'kpathsea reads texmf.cnf and the mktex and fmtutil configuration from the web2c folders compiled into it',
-    file: /\/libkpathsea\.so\.[0-9.]+$/,
-    named: /\/web2c$/,
+    file: /^\/(?:usr\/)?lib(?:32|64|x32)?\/(?:[^/]+\/)?libkpathsea\.so\.[0-9.]+$/,
+    named: /^\/(?:etc\/texmf|usr\/share\/texmf|usr\/share\/texlive\/texmf-dist|usr\/local\/share\/texmf)\/web2c$/,
   },
   {
     // groff's programs read their device descriptions (font/devNAME/DESC) and macros from the
@@ -73,14 +73,14 @@ export const KNOWN_READS: readonly KnownReads[] = [
     // it, with the resources, ICC profiles and PostScript library beside it (GS_LIB's default); its
     // Resource/Font entries are links to the fonts it ships with (URW base 35), which come with them.
     what: "Ghostscript's library reads its initialisation, resources and ICC profiles from the folders compiled into it",
-    file: /\/libgs\.so\.[0-9.]+$/,
+    file: /^\/(?:usr\/)?lib(?:32|64|x32)?\/(?:[^/]+\/)?libgs\.so\.[0-9.]+$/,
     brings: ['/usr/share/ghostscript/*/Resource', '/usr/share/ghostscript/*/lib', '/usr/share/ghostscript/*/iccprofiles'],
   },
   {
     // fontconfig reads fonts.conf and the conf.d links from the configuration folder compiled into it,
     // and says "Cannot load default config file" at every start without it.
     what: 'fontconfig reads its configuration from the folder compiled into it (/etc/fonts)',
-    file: /\/libfontconfig\.so\.[0-9.]+$/,
+    file: /^\/(?:usr\/)?lib(?:32|64|x32)?\/(?:[^/]+\/)?libfontconfig\.so\.[0-9.]+$/,
     brings: ['/etc/fonts'],
   },
   {
@@ -95,13 +95,13 @@ export const KNOWN_READS: readonly KnownReads[] = [
     // Tcl's library runs init.tcl from the tcl_library folder compiled into it (Debian:
     // /usr/share/tcltk/tcl8.6), which sets up auto_path and the packages beside it.
     what: "Tcl's library runs init.tcl from the folder compiled into it",
-    file: /\/libtcl[0-9.]+\.so(?:\.[0-9.]+)?$/,
+    file: /^\/(?:usr\/)?lib(?:32|64|x32)?\/(?:[^/]+\/)?libtcl[0-9.]+\.so(?:\.[0-9.]+)?$/,
     named: /^\/usr\/share\/tcltk\/tcl[0-9.]+$/,
   },
   {
     // Tk finds tk.tcl in its library folder beside Tcl's ($tcl_library/../tkX.Y).
     what: "Tk's library reads tk.tcl and its scripts from its folder beside Tcl's",
-    file: /\/libtk([0-9]+\.[0-9]+)\.so(?:\.[0-9.]+)?$/,
+    file: /^\/(?:usr\/)?lib(?:32|64|x32)?\/(?:[^/]+\/)?libtk([0-9]+\.[0-9]+)\.so(?:\.[0-9.]+)?$/,
     brings: ['/usr/share/tcltk/tk$1'],
   },
   {
@@ -122,7 +122,7 @@ export const KNOWN_READS: readonly KnownReads[] = [
     // A program linked with libpython (gdb) starts an interpreter at its own start: site, encodings
     // and what they import, on the module path computed from the program's prefix.
     what: 'a program linked with libpython starts the interpreter, which imports its start-up modules',
-    file: /\/libpython([0-9]+\.[0-9]+)\.so(?:\.[0-9.]+)?$/,
+    file: /^\/(?:usr\/)?lib(?:32|64|x32)?\/(?:[^/]+\/)?libpython([0-9]+\.[0-9]+)\.so(?:\.[0-9.]+)?$/,
     startup: 'python$1',
   },
   {
@@ -161,8 +161,10 @@ function fill(template: string, match: RegExpExecArray, program: string): string
       if (g === undefined) missing = true;
       return g ?? '';
     })
-    .replace(/\{program\}/g, program);
-  return missing ? undefined : out;
+    .replace(/\{program\}/g, () => program);
+  // A name filled in must not climb or stay in place (`..`, `.` as a component).
+  if (missing || out.split('/').some((c) => c === '..' || c === '.')) return undefined;
+  return out;
 }
 
 /**
@@ -173,26 +175,19 @@ function fill(template: string, match: RegExpExecArray, program: string): string
  */
 export function knownReadsOf(fs: SourceRoot, file: string, invokedAs: string, entries: readonly KnownReads[] = KNOWN_READS): KnownBringing[] {
   const out: KnownBringing[] = [];
-  const program = basenameInside(invokedAs);
+  const program = programName(invokedAs);
   for (const entry of entries) {
     const match = entry.file.exec(file);
-    if (!match) continue;
+    // The file that tells must be the system's own: in a system folder (the patterns say where) and
+    // owned by root or a system account (a tenant's library of the same name tells nothing).
+    if (!match || !systemOwned(fs, file)) continue;
     const paths = new Set<string>();
     for (const template of entry.brings ?? []) {
       if (template.includes('{program}') && (/[*?[\]\\/]/.test(program) || program === '.' || program === '..' || program === '')) continue;
       const pattern = fill(template, match, program);
-      if (pattern !== undefined) for (const p of globInside(fs, pattern)) paths.add(p);
+      if (pattern !== undefined) for (const p of safeGlob(fs, pattern)) paths.add(p);
     }
-    if (entry.named) {
-      const bytes = fs.readBytes(file);
-      let named: string[];
-      try {
-        named = bytes ? namedPaths(bytes, file) : [];
-      } catch {
-        named = []; // not ELF, or malformed: it names nothing
-      }
-      for (const p of named) if (entry.named.test(p) && fs.lookup(p).kind !== 'missing') paths.add(p);
-    }
+    if (entry.named) for (const p of namedIn(fs, file)) if (entry.named.test(p) && existing(fs, p)) paths.add(p);
     const bringing: KnownBringing = { entry, file, paths: [...paths].sort() };
     if (entry.startup !== undefined) {
       const name = fill(entry.startup, match, program);
@@ -203,31 +198,97 @@ export function knownReadsOf(fs: SourceRoot, file: string, invokedAs: string, en
   return out;
 }
 
+/** Folders below a folder brought whole, at most this deep. */
+export const MAX_FOLDER_DEPTH = 16;
+/** Files larger than this are not read for the paths they name (no library's read-only data is that big). */
+const MAX_NAMED_READ = 64 * 1024 * 1024;
+
+/** The name a program was asked by (`/usr/bin/psql` gives `psql`): what `{program}` stands for. */
+export function programName(invokedAs: string): string {
+  return basenameInside(invokedAs);
+}
+
+/**
+ * Whether a real path of the root belongs to the system: owned by root or by a system account (uid
+ * below 1000, as Debian's adduser gives them: postgres owns its clusters' configuration). What an
+ * ordinary account owns (a tenant's file, or a link's target it planted) is never brought by a known read.
+ */
+export function systemOwned(fs: SourceRoot, realPath: string): boolean {
+  const uid = fs.lstat(realPath)?.uid;
+  return uid !== undefined && uid < 1000;
+}
+
+/** A lookup that gives `missing` instead of throwing (a link loop, a name too long). */
+function lookupOrMissing(fs: SourceRoot, path: string): Lookup {
+  try {
+    return fs.lookup(path);
+  } catch {
+    return { requested: path, path, links: [], kind: 'missing' };
+  }
+}
+
+function existing(fs: SourceRoot, path: string): boolean {
+  return lookupOrMissing(fs, path).kind !== 'missing';
+}
+
+function safeGlob(fs: SourceRoot, pattern: string): string[] {
+  try {
+    return globInside(fs, pattern);
+  } catch {
+    return []; // a link loop on the way: nothing there to bring
+  }
+}
+
+/** The absolute paths `file` names in its read-only data; none when it is not ELF, too big or malformed. */
+function namedIn(fs: SourceRoot, file: string): string[] {
+  try {
+    const size = fs.lstat(file)?.size ?? 0;
+    if (size > MAX_NAMED_READ) return [];
+    const bytes = fs.readBytes(file);
+    return bytes ? namedPaths(bytes, file) : [];
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Every file and link inside folder `dir` of the root, recursively, without following links into
- * other folders (a link is kept, and what it leads to when that is a file): at most `max` entries,
- * then `truncated`. Folder by folder, each in sorted order, so that what comes is the same at every build.
+ * other folders (a link is kept, and what it leads to when that is a file): at most `max` entries
+ * (folders count too) and MAX_FOLDER_DEPTH levels, then `truncated`. A link whose target loops or is
+ * not the system's (see systemOwned) is left out and counted in `refused`. Folder by folder, each in
+ * sorted order, so that what comes is the same at every build.
  */
-export function folderContents(fs: SourceRoot, dir: string, max = MAX_FOLDER_FILES): { files: Lookup[]; truncated: boolean } {
+export function folderContents(fs: SourceRoot, dir: string, max = MAX_FOLDER_FILES): { files: Lookup[]; truncated: boolean; refused: string[] } {
   const files: Lookup[] = [];
-  const stack = [dir];
+  const refused: string[] = [];
+  const stack: Array<{ path: string; depth: number }> = [{ path: dir, depth: 0 }];
+  let seen = 0;
   while (stack.length > 0) {
-    const here = stack.pop() as string;
+    const { path: here, depth } = stack.pop() as { path: string; depth: number };
     const names = (fs.readdir(here) ?? []).slice().sort();
     const below: string[] = [];
     for (const name of names) {
+      if (++seen > max) return { files, truncated: true, refused };
       const path = `${here === '/' ? '' : here}/${name}`;
       const st = fs.lstat(path);
       if (!st) continue;
-      if (st.isDirectory()) below.push(path);
-      else if (st.isFile() || st.isSymbolicLink()) {
-        if (files.length >= max) return { files, truncated: true };
-        files.push(st.isSymbolicLink() ? fs.lookup(path) : { requested: path, path, links: [], kind: 'file', stats: st });
+      if (!systemOwned(fs, path)) {
+        refused.push(path);
+        continue;
+      }
+      if (st.isDirectory()) {
+        if (depth + 1 > MAX_FOLDER_DEPTH) return { files, truncated: true, refused };
+        below.push(path);
+      } else if (st.isFile()) files.push({ requested: path, path, links: [], kind: 'file', stats: st });
+      else if (st.isSymbolicLink()) {
+        const end = lookupOrMissing(fs, path);
+        if (end.kind === 'missing' || (end.kind === 'file' && !systemOwned(fs, end.path))) refused.push(path);
+        else files.push(end);
       }
     }
-    for (const b of below.reverse()) stack.push(b);
+    for (const b of below.reverse()) stack.push({ path: b, depth: depth + 1 });
   }
-  return { files, truncated: false };
+  return { files, truncated: false, refused };
 }
 
 /** `what` for messages: printable, as it may one day come from a user's file. */

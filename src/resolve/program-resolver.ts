@@ -7,7 +7,7 @@ import { shellKindOf, type ShellKind } from '../script/shell-builtins.js';
 import { envTarget, parseShebang } from '../script/shebang.js';
 import { ElfResolver, type ElfResolverOptions, type LoadedObject, type MissingLibrary } from './elf-resolver.js';
 import { followPerlUses, followPythonImports, type ModuleHost } from './interpreter-modules.js';
-import { folderContents, type KnownBringing, knownReadsOf, MAX_FOLDER_FILES, namesProgram } from './known-reads.js';
+import { folderContents, type KnownBringing, knownReadsOf, MAX_FOLDER_DEPTH, MAX_FOLDER_FILES, namesProgram, programName, systemOwned } from './known-reads.js';
 import { followNodeRequires } from './node-modules.js';
 import { NeedSet } from './need-set.js';
 
@@ -148,7 +148,7 @@ export class ProgramResolver {
     // The same library is met by many programs: what it brings is found once (per program name, for {program}).
     let byName = this.#knownByName.get(file);
     if (byName === undefined) this.#knownByName.set(file, (byName = namesProgram(file)));
-    const memo = byName ? `${file}\0${invokedAs.slice(invokedAs.lastIndexOf('/') + 1)}` : file;
+    const memo = byName ? `${file}\0${programName(invokedAs)}` : file;
     let bringings = this.#known.get(memo);
     if (bringings === undefined) {
       bringings = knownReadsOf(this.fs, file, invokedAs);
@@ -161,14 +161,29 @@ export class ProgramResolver {
       const why = withOrigin({ kind: 'known-read', from: file, detail: b.entry.what }, reason.origin);
       for (const path of b.paths) {
         const at = this.#lookupPath(path);
-        if (at?.kind === 'file') {
+        // Only the system's own files and folders (not a link's target an ordinary account owns).
+        if (at === undefined || !systemOwned(this.fs, at.path)) continue;
+        if (at.kind === 'file') {
           if (this.#privacy(at.path) === null) this.#visit(at, at.requested, why, walk, depth + 1);
-        } else if (at?.kind === 'directory') {
+        } else if (at.kind === 'directory') {
           walk.needs.addLookup(at, why, 'data');
-          const { files, truncated } = folderContents(this.fs, at.path);
+          const { files, truncated, refused } = folderContents(this.fs, at.path);
           for (const f of files) if (f.kind === 'file' || f.links.length > 0) walk.needs.addLookup(f, why, 'data');
+          if (refused.length > 0) {
+            walk.diagnostics.push({
+              code: 'KNOWN_READ_REFUSED',
+              severity: 'warning',
+              path: at.path,
+              message: `${at.path}: ${refused.length} entr${refused.length === 1 ? 'y' : 'ies'} left out (owned by an ordinary account, or a link that loops or leads to such a file): ${refused.slice(0, 3).join(', ')}${refused.length > 3 ? ', ...' : ''}`,
+            });
+          }
           if (truncated) {
-            walk.diagnostics.push({ code: 'KNOWN_READ_LIMIT', severity: 'warning', path: at.path, message: `${at.path}: more than ${MAX_FOLDER_FILES} files; only the first ${MAX_FOLDER_FILES} came (${b.entry.what})` });
+            walk.diagnostics.push({
+              code: 'KNOWN_READ_LIMIT',
+              severity: 'warning',
+              path: at.path,
+              message: `${at.path}: more than ${MAX_FOLDER_FILES} entries or ${MAX_FOLDER_DEPTH} levels; only the first came (${b.entry.what})`,
+            });
           }
         }
       }
@@ -260,7 +275,9 @@ export class ProgramResolver {
       const at = this.#lookupPath(use.path);
       if (use.how === 'named') {
         // A file a program is told to read: brought when the root has it and it is not kept from others.
-        if (at?.kind === 'file' && this.#privacy(at.path) === null) walk.needs.addLookup(at, withOrigin({ kind: 'named-by', from: use.file, line: use.line }, reason.origin), 'data');
+        if (at?.kind === 'file' && at.path.startsWith('/usr/') && systemOwned(this.fs, at.path) && this.#privacy(at.path) === null) {
+          walk.needs.addLookup(at, withOrigin({ kind: 'named-by', from: use.file, line: use.line }, reason.origin), 'data');
+        }
         continue;
       }
       if (use.how === 'source') {

@@ -5,7 +5,7 @@
  * size limit), and the resolver bringing it all with a `known-read` reason. The real families
  * (psql, gcc-ar, kpathsea, groff, PHP, gdb, dpkg-dev) are run in jails in test/e2e/known-reads.test.ts.
  */
-import { chmodSync } from 'node:fs';
+import { chmodSync, chownSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -79,7 +79,7 @@ test('folderContents: files and links folder by folder, each in sorted order, a 
   );
   const cut = folderContents(fs, '/usr/share/data', 2);
   assert.ok(cut.truncated);
-  assert.is(cut.files.length, 2);
+  assert.is(cut.files.length, 1, 'the folder a counts as one of the two');
 });
 
 test('the resolver brings what the family of a closure file is known to read: a pg_wrapper link brings the versioned program of its name, resolved, and the cluster list', () => {
@@ -156,6 +156,66 @@ test('a shell script naming a file under /usr as an argument brings it (named-by
   assert.is(byPath.get('/usr/lib/musl/musl-gcc.specs')?.reason.kind, 'named-by');
   assert.is(byPath.get('/usr/lib/musl/musl-gcc.specs')?.reason.line, 2);
   assert.not.ok(byPath.has('/usr/local/private/key.h'), 'a file in a folder closed to others stays out');
+});
+
+test("attack: a tenant's library of a known name triggers nothing — outside a system folder, or in one but owned by an ordinary account", () => {
+  const dir = sysroot({
+    'srv/t1/lib/libfontconfig.so.1': 'x',
+    'usr/lib/x86_64-linux-gnu/libfontconfig.so.1': 'x',
+    'etc/fonts/fonts.conf': '<fontconfig/>',
+  });
+  const fs = () => new RootFs(dir);
+  assert.equal(knownReadsOf(fs(), '/srv/t1/lib/libfontconfig.so.1', '/srv/t1/app'), [], 'not in a system folder');
+  assert.equal(knownReadsOf(fs(), '/usr/lib/x86_64-linux-gnu/libfontconfig.so.1', '/usr/bin/app')[0]?.paths, ['/etc/fonts']);
+  chownSync(join(dir, 'usr/lib/x86_64-linux-gnu/libfontconfig.so.1'), 1001, 1001);
+  assert.equal(knownReadsOf(fs(), '/usr/lib/x86_64-linux-gnu/libfontconfig.so.1', '/usr/bin/app'), [], 'owned by uid 1001');
+});
+
+test("attack: a folder brought whole leaves out another account's files, links to them and links that loop, and says so", () => {
+  const dir = sysroot({
+    'bin/sh': 'not ELF',
+    'usr/lib/x86_64-linux-gnu/libfontconfig.so.1': makeElf({ soname: 'libfontconfig.so.1' }),
+    'usr/bin/app': makeElf({ needed: ['libfontconfig.so.1'] }),
+    'etc/fonts/fonts.conf': '<fontconfig/>',
+    'etc/fonts/conf.d/10-theirs.conf': { link: '/srv/t2/htdocs/config.php' },
+    'etc/fonts/conf.d/loop': { link: 'loop' },
+    'etc/fonts/planted.conf': 'planted',
+    'srv/t2/htdocs/config.php': '<?php $password = "t2";',
+  });
+  chownSync(join(dir, 'srv/t2/htdocs/config.php'), 1002, 1002);
+  chownSync(join(dir, 'etc/fonts/planted.conf'), 1001, 1001);
+  const fs = new RootFs(dir);
+  const closure = new ProgramResolver(fs).closure(fs.lookup('/usr/bin/app'));
+  const paths = closure.needs.list().map((n) => n.path);
+  assert.ok(paths.includes('/etc/fonts/fonts.conf'), paths.join(' '));
+  for (const p of ['/srv/t2/htdocs/config.php', '/etc/fonts/conf.d/10-theirs.conf', '/etc/fonts/planted.conf', '/etc/fonts/conf.d/loop']) assert.not.ok(paths.includes(p), p);
+  const refused = closure.diagnostics.find((d) => d.code === 'KNOWN_READ_REFUSED');
+  assert.match(refused?.message ?? '', /3 entries left out/);
+});
+
+test("attack: {program} is filled in literally ($' and $& are no replacement patterns), and a filled-in . or .. brings nothing", () => {
+  const fs = root();
+  for (const name of ["/srv/t1/bin/..$'", "/srv/t1/bin/.$'", '/srv/t1/bin/$&', '/srv/t1/bin/$`']) {
+    const [w] = knownReadsOf(fs, '/usr/share/wrap/wrapper', name, [WRAPPER]);
+    assert.equal(w?.paths, ['/etc/wrap/list'], name);
+  }
+});
+
+test('attack: a huge file at a known library path is not read for the paths it names; a link loop where a pattern globs brings nothing and throws nothing', () => {
+  const dir = sysroot({ 'usr/lib/x86_64-linux-gnu/libkpathsea.so.6': 'x', 'usr/share/wrap/wrapper': '#!/bin/sh\n', 'usr/lib/wrap/loop': { link: 'loop' } });
+  truncateSync(join(dir, 'usr/lib/x86_64-linux-gnu/libkpathsea.so.6'), 100 * 1024 * 1024);
+  const fs = new RootFs(dir);
+  assert.equal(knownReadsOf(fs, '/usr/lib/x86_64-linux-gnu/libkpathsea.so.6', '/usr/bin/tex'), []);
+  assert.equal(knownReadsOf(fs, '/usr/share/wrap/wrapper', '/usr/bin/client', [WRAPPER]), []);
+});
+
+test('folderContents: folders count toward the limit, and so does depth', () => {
+  const tree: Record<string, { dir: true }> = {};
+  for (let i = 0; i < 30; i++) tree[`usr/share/many/d${i}`] = { dir: true };
+  tree[`usr/share/deep/${Array.from({ length: 20 }, (_, i) => `l${i}`).join('/')}`] = { dir: true };
+  const fs = new RootFs(sysroot(tree));
+  assert.ok(folderContents(fs, '/usr/share/many', 10).truncated, 'empty folders count');
+  assert.ok(folderContents(fs, '/usr/share/deep').truncated, 'too deep');
 });
 
 test('KNOWN_READS: every entry says what it knows and brings something; their file patterns are anchored or start at a folder', () => {
