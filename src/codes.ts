@@ -33,7 +33,7 @@ export const CODES = {
   CHAIN_TOO_DEEP: 'programs running programs more than 24 levels deep',
   COMMAND_MISSING: "a command a program's script runs is not in the root (the build goes on)",
   KNOWN_READ_LIMIT: 'a folder a program family is known to read holds more than 5000 entries or 16 levels: only the first came',
-  KNOWN_READ_REFUSED: 'an entry of a folder a program family is known to read is left out: owned by an ordinary account (uid 1000 or more), or a link that loops or leads to such a file',
+  KNOWN_READ_REFUSED: "an entry of a folder a program family is known to read is left out: owned by an ordinary account (uid at or above the root's UID_MIN, 1000 on Debian), or a link that loops or leads to such a file",
   // Placing files.
   TREE_MISSING: 'a program inside a tree with "resolve" needs something the root lacks (the build goes on)',
   DANGLING_LINK: 'a link met while copying with "dereference" leads to nothing; left out',

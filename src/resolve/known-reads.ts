@@ -208,14 +208,34 @@ export function programName(invokedAs: string): string {
   return basenameInside(invokedAs);
 }
 
+/** The first uid of ordinary accounts in each root (`UID_MIN` of its /etc/login.defs, else 1000). */
+const firstUserUid = new WeakMap<SourceRoot, number>();
+
+/** `UID_MIN` from the root's /etc/login.defs (shadow's useradd gives ordinary accounts uids from there), else 1000. */
+export function uidMin(fs: SourceRoot): number {
+  let min = firstUserUid.get(fs);
+  if (min === undefined) {
+    let text: string | null = null;
+    try {
+      text = fs.readText('/etc/login.defs');
+    } catch {
+      text = null;
+    }
+    const m = text !== null ? /^[ \t]*UID_MIN[ \t]+([0-9]{1,9})[ \t]*$/m.exec(text) : null;
+    min = m ? Number(m[1]) : 1000;
+    firstUserUid.set(fs, min);
+  }
+  return min;
+}
+
 /**
  * Whether a real path of the root belongs to the system: owned by root or by a system account (uid
- * below 1000, as Debian's adduser gives them: postgres owns its clusters' configuration). What an
+ * below the root's UID_MIN, 1000 on Debian: postgres owns its clusters' configuration). What an
  * ordinary account owns (a tenant's file, or a link's target it planted) is never brought by a known read.
  */
 export function systemOwned(fs: SourceRoot, realPath: string): boolean {
   const uid = fs.lstat(realPath)?.uid;
-  return uid !== undefined && uid < 1000;
+  return uid !== undefined && (uid === 0 || uid < uidMin(fs));
 }
 
 /** A lookup that gives `missing` instead of throwing (a link loop, a name too long). */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { describeReason } from '../../src/model/reason.js';
-import { folderContents, KNOWN_READS, knownReadsOf, type KnownReads } from '../../src/resolve/known-reads.js';
+import { folderContents, KNOWN_READS, knownReadsOf, type KnownReads, systemOwned } from '../../src/resolve/known-reads.js';
 import { ProgramResolver } from '../../src/resolve/program-resolver.js';
 import { RootFs } from '../../src/rootfs/rootfs.js';
 import { makeElf } from '../helpers/make-elf.js';
@@ -207,6 +207,19 @@ test('attack: a huge file at a known library path is not read for the paths it n
   const fs = new RootFs(dir);
   assert.equal(knownReadsOf(fs, '/usr/lib/x86_64-linux-gnu/libkpathsea.so.6', '/usr/bin/tex'), []);
   assert.equal(knownReadsOf(fs, '/usr/share/wrap/wrapper', '/usr/bin/client', [WRAPPER]), []);
+});
+
+test("systemOwned: below the root's UID_MIN (its /etc/login.defs; 1000 without one), or root", () => {
+  const dir = sysroot({ 'etc/login.defs': '# shadow\nUID_MIN\t\t\t 500\nUID_MAX 60000\n', 'usr/share/a': 'a', 'usr/share/b': 'b', 'usr/share/c': 'c' });
+  chownSync(join(dir, 'usr/share/a'), 600, 600);
+  chownSync(join(dir, 'usr/share/b'), 499, 499);
+  const fs = new RootFs(dir);
+  assert.not.ok(systemOwned(fs, '/usr/share/a'), 'uid 600 is an ordinary account there');
+  assert.ok(systemOwned(fs, '/usr/share/b'));
+  assert.ok(systemOwned(fs, '/usr/share/c'), 'root');
+  const plain = sysroot({ 'usr/share/a': 'a' });
+  chownSync(join(plain, 'usr/share/a'), 600, 600);
+  assert.ok(systemOwned(new RootFs(plain), '/usr/share/a'), 'without login.defs, below 1000');
 });
 
 test('folderContents: folders count toward the limit, and so does depth', () => {
