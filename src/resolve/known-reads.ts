@@ -215,11 +215,11 @@ const firstUserUid = new WeakMap<SourceRoot, number>();
 export function uidMin(fs: SourceRoot): number {
   let min = firstUserUid.get(fs);
   if (min === undefined) {
-    let text: string | null = null;
+    let text: string | null;
     try {
       text = fs.readText('/etc/login.defs');
     } catch {
-      text = null;
+      text = null; // unreadable (a link loop, too big): the default
     }
     const m = text !== null ? /^[ \t]*UID_MIN[ \t]+([0-9]{1,9})[ \t]*$/m.exec(text) : null;
     min = m ? Number(m[1]) : 1000;
