@@ -71,6 +71,8 @@ export class ProgramResolver {
   readonly #moduleScans = new Map<string, unknown>();
   /** Per file of a closure: whether what it brings depends on the program's name. */
   readonly #knownByName = new Map<string, boolean>();
+  /** The contents of each folder a known read brings, walked once for all the programs that need it. */
+  readonly #folders = new Map<string, ReturnType<typeof folderContents>>();
 
   constructor(fs: SourceRoot, options: ProgramResolverOptions = {}) {
     this.fs = fs;
@@ -167,7 +169,9 @@ export class ProgramResolver {
           if (this.#privacy(at.path) === null) this.#visit(at, at.requested, why, walk, depth + 1);
         } else if (at.kind === 'directory') {
           walk.needs.addLookup(at, why, 'data');
-          const { files, truncated, refused } = folderContents(this.fs, at.path);
+          let contents = this.#folders.get(at.path);
+          if (contents === undefined) this.#folders.set(at.path, (contents = folderContents(this.fs, at.path)));
+          const { files, truncated, refused } = contents;
           for (const f of files) if (f.kind === 'file' || f.links.length > 0) walk.needs.addLookup(f, why, 'data');
           if (refused.length > 0) {
             walk.diagnostics.push({
