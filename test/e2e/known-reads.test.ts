@@ -76,8 +76,8 @@ test('musl-gcc (a shell script) brings the specs file it passes to gcc, and runs
   runsAlone('/usr/bin/musl-gcc', 'musl-gcc --version 2>&1', 'gcc.* [0-9]+\\.[0-9]+');
 });
 
-test("tclsh runs init.tcl from Tcl's library folder and loads a package from it", () => {
-  runsAlone('/usr/bin/tclsh', "echo 'puts [package require msgcat]' | tclsh 2>&1", '^[0-9]+\\.[0-9.]+$');
+test("tclsh runs init.tcl from Tcl's library folder and loads a package, clock and parray from it", () => {
+  runsAlone('/usr/bin/tclsh', "echo 'puts [package require msgcat]; puts [clock format 0 -format %Y -gmt 1]; array set a {x 1}; parray a' | tclsh 2>&1", '^[0-9]+\\.[0-9.]+\n1970\na\\(x\\) = 1$');
 });
 
 test.run();
