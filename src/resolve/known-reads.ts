@@ -1,4 +1,3 @@
-import { printable } from '../errors.js';
 import { namedPaths } from '../elf/named-paths.js';
 import { basenameInside } from '../rootfs/inside-path.js';
 import { globInside } from '../rootfs/glob.js';
@@ -152,8 +151,13 @@ export function namesProgram(file: string, entries: readonly KnownReads[] = KNOW
   return entries.some((e) => e.file.test(file) && (e.brings ?? []).some((b) => b.includes('{program}')));
 }
 
-/** Fills `$1`.. and `{program}` in `template`; undefined when a group it uses did not match. */
+/**
+ * Fills `$1`.. and `{program}` in `template`; undefined when a group it uses did not match, when the
+ * program's name would widen the pattern (a glob character, a slash, empty), or when the result climbs
+ * or stays in place (a `..` or `.` component).
+ */
 function fill(template: string, match: RegExpExecArray, program: string): string | undefined {
+  if (template.includes('{program}') && (program === '' || /[*?[\]\\/]/.test(program))) return undefined;
   let missing = false;
   const out = template
     .replace(/\$([1-9])/g, (_, n: string) => {
@@ -183,7 +187,6 @@ export function knownReadsOf(fs: SourceRoot, file: string, invokedAs: string, en
     if (!match || !systemOwned(fs, file)) continue;
     const paths = new Set<string>();
     for (const template of entry.brings ?? []) {
-      if (template.includes('{program}') && (/[*?[\]\\/]/.test(program) || program === '.' || program === '..' || program === '')) continue;
       const pattern = fill(template, match, program);
       if (pattern !== undefined) for (const p of safeGlob(fs, pattern)) paths.add(p);
     }
@@ -309,9 +312,4 @@ export function folderContents(fs: SourceRoot, dir: string, max = MAX_FOLDER_FIL
     for (const b of below.reverse()) stack.push({ path: b, depth: depth + 1 });
   }
   return { files, truncated: false, refused };
-}
-
-/** `what` for messages: printable, as it may one day come from a user's file. */
-export function describeKnown(b: KnownBringing): string {
-  return printable(b.entry.what, 200);
 }
