@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import tar, { type Extract } from 'tar-stream';
 import { JailError } from '../errors.js';
 import type { JailEntry } from '../model/jail-entry.js';
-import { compareBytes } from '../rootfs/rootfs.js';
+import { sortBytewise } from '../rootfs/rootfs.js';
 import type { Finding } from './finding.js';
 import { DEFAULT_READ_LIMIT, type Inventory } from './inventory.js';
 import { openTarball, tarBytes } from './tar-input.js';
@@ -134,7 +134,7 @@ async function readMembers(source: string | Readable, label: string, contents: T
       message: `${label}: ${unreadable.size} files the checks read (ELF files, scripts, keys, accounts) could not be kept (${[...failures].join('; ')}): what they load was not checked`,
     });
   }
-  const entries = settleTree([...members.values()], findings).sort((a, b) => compareBytes(a.path, b.path));
+  const entries = sortBytewise(settleTree([...members.values()], findings), (e) => e.path);
   const kept = new Set(entries.map((e) => e.path));
   for (const path of contents.paths()) if (!kept.has(path)) contents.delete(path);
   const byPath = new Map(entries.map((e) => [e.path, e]));

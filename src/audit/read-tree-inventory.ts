@@ -5,7 +5,7 @@ import { mountsBelow } from '../mounts/mounts-below.js';
 import { JailError } from '../errors.js';
 import type { EntryKind, JailEntry } from '../model/jail-entry.js';
 import { joinInside } from '../rootfs/inside-path.js';
-import { compareBytes, RootFs } from '../rootfs/rootfs.js';
+import { RootFs, sortBytewise } from '../rootfs/rootfs.js';
 import type { Finding } from './finding.js';
 import { DEFAULT_READ_LIMIT, indexByPath, type Inventory } from './inventory.js';
 import { type SeenFile, TreeFileContents } from './tree-file-contents.js';
@@ -91,7 +91,7 @@ export function readTreeInventory(dir: string, options: TreeInventoryOptions = {
       }
     }
   }
-  entries.sort((a, b) => compareBytes(a.path, b.path));
+  sortBytewise(entries, (e) => e.path);
   const byPath = indexByPath(entries);
   const contents = new TreeFileContents(host, options.hashLimit);
   const notHashed = new Map<string, string>();

@@ -1,6 +1,6 @@
 import type { JailEntry } from '../model/jail-entry.js';
 import { dirnameInside } from '../rootfs/inside-path.js';
-import { compareBytes } from '../rootfs/rootfs.js';
+import { sortBytewise } from '../rootfs/rootfs.js';
 import type { Finding } from './finding.js';
 
 /**
@@ -14,7 +14,7 @@ export function settleTree(members: JailEntry[], findings: Finding[]): JailEntry
   const listed = new Set(members.map((m) => m.path));
   const implied = (path: string): JailEntry => ({ path, kind: 'directory', mode: 0o755, uid: 0, gid: 0, reasons: [{ kind: 'implied-folder' }] });
   byPath.set('/', members.find((m) => m.path === '/') ?? implied('/'));
-  for (const m of [...members].sort((a, b) => compareBytes(a.path, b.path))) {
+  for (const m of sortBytewise([...members], (member) => member.path)) {
     if (m.path === '/') continue;
     const dir = dirnameInside(m.path);
     const parent = byPath.get(dir);

@@ -60,8 +60,10 @@ class Fields {
 
   /** A 64-bit value as a number; values past 2^53 become Infinity so that every later range check fails. */
   u64(at: number): number {
-    const v = this.little ? this.buf.readBigUInt64LE(at) : this.buf.readBigUInt64BE(at);
-    return v > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(v);
+    // Two 32-bit halves: no BigInt per field (a cold run reads tens of thousands of them).
+    const hi = this.little ? this.buf.readUInt32LE(at + 4) : this.buf.readUInt32BE(at);
+    const lo = this.little ? this.buf.readUInt32LE(at) : this.buf.readUInt32BE(at + 4);
+    return hi >= 0x200000 ? Infinity : hi * 0x100000000 + lo;
   }
 
   /** An address-sized field: 4 bytes in ELFCLASS32, 8 in ELFCLASS64. */
@@ -72,8 +74,10 @@ class Fields {
   /** A signed tag of a dynamic entry (d_tag is Elf32_Sword / Elf64_Sxword). */
   tag(at: number): number {
     if (!this.wide) return this.little ? this.buf.readInt32LE(at) : this.buf.readInt32BE(at);
-    const v = this.little ? this.buf.readBigInt64LE(at) : this.buf.readBigInt64BE(at);
-    return v > 0x7fffffffn || v < -0x80000000n ? Number.NaN : Number(v);
+    // A 64-bit tag fits 32 bits when its high half is the sign extension of its low half.
+    const hi = this.little ? this.buf.readInt32LE(at + 4) : this.buf.readInt32BE(at);
+    const lo = this.little ? this.buf.readInt32LE(at) : this.buf.readInt32BE(at + 4);
+    return hi === (lo < 0 ? -1 : 0) ? lo : Number.NaN;
   }
 }
 
@@ -223,14 +227,24 @@ function readDynamic(src: ByteSource, dyn: ProgramHeader, headers: ProgramHeader
   const table = src.read(fileOffset, strsz, 'DT_STRTAB');
 
   info.needed = neededOffsets.map((off) => cString(table, off, name, 'DT_NEEDED'));
-  if (UNWINDERS.some((u) => table.includes(u))) info.unwinds = true;
+  if (namesUnwinder(table)) info.unwinds = true;
   if (soname !== undefined) info.soname = cString(table, soname, name, 'DT_SONAME');
   if (rpath !== undefined) info.rpath = cString(table, rpath, name, 'DT_RPATH');
   if (runpath !== undefined) info.runpath = cString(table, runpath, name, 'DT_RUNPATH');
 }
 
-/** Functions whose call makes glibc dlopen libgcc_s.so.1 to unwind the thread, as whole names in a string table. */
-const UNWINDERS = ['\0pthread_exit\0', '\0pthread_cancel\0'].map((s) => Buffer.from(s, 'latin1'));
+/** Functions whose call makes glibc dlopen libgcc_s.so.1 to unwind the thread, after their common prefix. */
+const UNWINDER_PREFIX = Buffer.from('\0pthread_', 'latin1');
+const UNWINDER_ENDS = ['exit\0', 'cancel\0'].map((s) => Buffer.from(s, 'latin1'));
+
+/** The string table names pthread_exit or pthread_cancel as a whole string: one pass over it (a C++ library's table runs to megabytes). */
+function namesUnwinder(table: Buffer): boolean {
+  for (let at = table.indexOf(UNWINDER_PREFIX); at >= 0; at = table.indexOf(UNWINDER_PREFIX, at + 1)) {
+    const rest = at + UNWINDER_PREFIX.length;
+    if (UNWINDER_ENDS.some((end) => rest + end.length <= table.length && table.compare(end, 0, end.length, rest, rest + end.length) === 0)) return true;
+  }
+  return false;
+}
 
 /** Maps a virtual address to a file offset through the PT_LOAD segment that holds it. */
 function vaddrToOffset(vaddr: number, headers: ProgramHeader[]): number | undefined {

@@ -8,7 +8,7 @@ import { ownBytes } from './generate-files.js';
 import { checkOutputPlace, realOutputPath, sourcesRead } from './output-mark.js';
 import type { EntryKind, JailEntry } from '../model/jail-entry.js';
 import type { Reason } from '../model/reason.js';
-import { compareBytes, type SourceRoot } from '../rootfs/source-root.js';
+import { type SourceRoot, sortBytewise } from '../rootfs/source-root.js';
 
 /** One line of a jail's manifest: what is at a path and why, with the sha256 of every file. */
 export interface ManifestEntry {
@@ -49,7 +49,7 @@ export async function manifestOf(entries: JailEntry[], fs: SourceRoot): Promise<
 }
 
 function manifestRecords(entries: JailEntry[], fs: SourceRoot): ManifestEntry[] {
-  const sorted = [...entries].sort((a, b) => compareBytes(a.path, b.path));
+  const sorted = sortBytewise([...entries], (e) => e.path);
   const out: ManifestEntry[] = [];
   for (const e of sorted) {
     let file: { size: number; sha256: string } | undefined;

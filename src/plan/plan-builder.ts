@@ -2,7 +2,7 @@ import { JailError } from '../errors.js';
 import type { JailEntry } from '../model/jail-entry.js';
 import { describeReason, type Reason, reasonKey } from '../model/reason.js';
 import { dirnameInside, splitInside } from '../rootfs/inside-path.js';
-import { compareBytes, MAX_LINKS } from '../rootfs/rootfs.js';
+import { MAX_LINKS, sortBytewise } from '../rootfs/rootfs.js';
 
 /** Something to place in the jail, before ownership and parents are settled. */
 export type Placement = Omit<JailEntry, 'reasons' | 'uid' | 'gid'> & {
@@ -110,7 +110,7 @@ export class PlanBuilder {
     }
     const root: Reason = { kind: 'jail-root' };
     if (!this.#entries.has('/')) this.#entries.set('/', { path: '/', kind: 'directory', mode: parentMode('/'), reason: root, reasons: [root] });
-    return [...this.#entries.values()].sort((a, b) => compareBytes(a.path, b.path));
+    return sortBytewise([...this.#entries.values()], (e) => e.path);
   }
 }
 

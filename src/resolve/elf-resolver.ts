@@ -1,5 +1,5 @@
 import { type Diagnostic, JailError, printable } from '../errors.js';
-import { ET_EXEC } from '../elf/constants.js';
+import { DF_1_NODEFLIB, ET_EXEC } from '../elf/constants.js';
 import type { ElfInfo } from '../elf/elf-info.js';
 import { type Reason, withOrigin } from '../model/reason.js';
 import { archOf, compatibleElf } from '../loader/arch.js';
@@ -60,7 +60,12 @@ interface SearchRequest {
   diagnostics: Diagnostic[];
   /** Why the library is wanted; the hit's reason adds the soname and how it was found. */
   reason: Reason;
+  /** Answers shared by the programs of the same context and ABI (see #search); none for a one-off search. */
+  shared?: SharedSearches;
 }
+
+/** Search answers by library name, with the diagnostics each search gave. */
+type SharedSearches = Map<string, { hit: SearchHit | undefined; diagnostics: Diagnostic[] }>;
 
 interface SearchHit {
   found: Lookup;
@@ -83,6 +88,14 @@ export class ElfResolver {
   readonly options: ElfResolverOptions;
   readonly #contexts = new Map<string, LoaderContext>();
   readonly #files: ParsedFiles;
+  /**
+   * Searches whose answer depends only on the loader context, the name and the program's ABI (no
+   * DT_RPATH or DT_RUNPATH on the way, no token in LD_LIBRARY_PATH): the same hundred libraries are
+   * searched for by every program, and each search is made once per context.
+   */
+  readonly #searches = new Map<LoaderContext, Map<string, SharedSearches>>();
+  /** What makes each file's loading depend on the working directory (usually nothing), found once per file. */
+  readonly #cwdFindings = new WeakMap<ElfInfo, string[]>();
 
   constructor(fs: SourceRoot, options: ElfResolverOptions = {}) {
     this.fs = fs;
@@ -119,9 +132,10 @@ export class ElfResolver {
 
   /**
    * The closure of one ELF file already looked up (`found` is a regular file whose headers are `elf`).
-   * `reason` says why the input is wanted; everything it brings in carries its profile line.
+   * `reason` says why the input is wanted; everything it brings in carries its profile line. The needs
+   * come sorted bytewise by path, unless the caller, which sorts them itself, asks for them 'unsorted'.
    */
-  closure(found: Lookup, elf: ElfInfo, reason: Reason = { kind: 'input' }): ElfClosure {
+  closure(found: Lookup, elf: ElfInfo, reason: Reason = { kind: 'input' }, order: 'sorted' | 'unsorted' = 'sorted'): ElfClosure {
     const needs = new NeedSet(this.fs);
     const diagnostics: Diagnostic[] = [];
     const missing: MissingLibrary[] = [];
@@ -199,27 +213,30 @@ export class ElfResolver {
       });
     }
 
+    const shared = this.#sharedSearches(ctx, elf);
     const level = DLOPEN_RANK[this.options.dlopen ?? 'required'] ?? 0;
     // Breadth-first, in load order, as _dl_map_object_deps does: each object's needs are mapped in
     // the order it lists them, then the next object's.
     for (let i = 0; i < loaded.length; i++) {
       const obj = loaded[i] as LoadedObject;
       this.#checkCwd(obj, ctx, diagnostics);
-      const requests: Array<{ name: string; how: 'DT_NEEDED' | 'dlopen' }> = obj.elf.needed.map((name) => ({ name, how: 'DT_NEEDED' as const }));
+      const dlopened: string[] = [];
       for (const decl of obj.elf.dlopen) {
         if ((DLOPEN_RANK[decl.priority] ?? 9) > level) continue;
         // A declaration lists alternatives: the first one found is loaded.
-        requests.push(...decl.soname.map((name) => ({ name, how: 'dlopen' as const })));
+        for (const name of decl.soname) dlopened.push(name);
       }
       // glibc dlopens libgcc_s.so.1 when a thread exits or is cancelled through pthread_exit or
       // pthread_cancel (to unwind it), and aborts without it: it comes with an object that calls them
       // (not with glibc's own libraries, which define them).
-      if (ctx.flavor === 'glibc' && obj.elf.unwinds && level >= (DLOPEN_RANK.required ?? 0) && !GLIBC_THREADS.test(obj.elf.soname ?? '')) requests.push({ name: 'libgcc_s.so.1', how: 'dlopen' });
-      for (const req of requests) {
+      if (ctx.flavor === 'glibc' && obj.elf.unwinds && level >= (DLOPEN_RANK.required ?? 0) && !GLIBC_THREADS.test(obj.elf.soname ?? '')) dlopened.push('libgcc_s.so.1');
+      const needed = obj.elf.needed;
+      for (let r = 0; r < needed.length + dlopened.length; r++) {
+        const req = r < needed.length ? { name: needed[r] as string, how: 'DT_NEEDED' as const } : { name: dlopened[r - needed.length] as string, how: 'dlopen' as const };
         const known = this.#alreadyLoaded(ctx, req.name, byName, interp);
         if (known) continue;
         const wanted = withOrigin({ kind: req.how === 'dlopen' ? 'dlopened' : 'needed', from: obj.path }, reason.origin);
-        const hit = this.#search({ ctx, name: req.name, requester: obj, main, needs, diagnostics, reason: wanted });
+        const hit = this.#search({ ctx, name: req.name, requester: obj, main, needs, diagnostics, reason: wanted, shared });
         if (!hit) {
           missing.push({ name: req.name, neededBy: obj.path, how: req.how });
           continue;
@@ -250,7 +267,7 @@ export class ElfResolver {
       }
     }
     for (const d of ctx.diagnostics) diagnostics.push(d);
-    return { input, linkage, flavor: ctx.flavor, needs: needs.list(), missing: dedupeMissing(missing), root: main, diagnostics };
+    return { input, linkage, flavor: ctx.flavor, needs: needs.list(order), missing: dedupeMissing(missing), root: main, diagnostics };
   }
 
   /**
@@ -282,11 +299,15 @@ export class ElfResolver {
 
   /** An object whose search path or needed names are taken from the working directory depends on where it runs. */
   #checkCwd(obj: LoadedObject, ctx: LoaderContext, diagnostics: Diagnostic[]): void {
-    const what: string[] = [];
-    const tag = obj.elf.runpath !== undefined ? 'DT_RUNPATH' : 'DT_RPATH';
-    const path = obj.elf.runpath ?? obj.elf.rpath;
-    if (path !== undefined && dependsOnCwd(path)) what.push(`its ${tag} "${printable(path, 200)}" has an empty or relative entry`);
-    for (const n of obj.elf.needed) if (n.includes('/') && !n.startsWith('/')) what.push(`it needs "${printable(n, 200)}" by a relative path`);
+    let what = this.#cwdFindings.get(obj.elf);
+    if (what === undefined) {
+      what = [];
+      const tag = obj.elf.runpath !== undefined ? 'DT_RUNPATH' : 'DT_RPATH';
+      const path = obj.elf.runpath ?? obj.elf.rpath;
+      if (path !== undefined && dependsOnCwd(path)) what.push(`its ${tag} "${printable(path, 200)}" has an empty or relative entry`);
+      for (const n of obj.elf.needed) if (n.includes('/') && !n.startsWith('/')) what.push(`it needs "${printable(n, 200)}" by a relative path`);
+      this.#cwdFindings.set(obj.elf, what);
+    }
     if (what.length === 0) return;
     const cwd = ctx.settings.cwd ?? '/';
     diagnostics.push({
@@ -297,10 +318,41 @@ export class ElfResolver {
     });
   }
 
+  /**
+   * The search answers shared by every program of a loader context and ABI (a candidate of another
+   * class or machine is skipped, so the ABI is part of the key).
+   */
+  #sharedSearches(ctx: LoaderContext, elf: ElfInfo): SharedSearches {
+    let byAbi = this.#searches.get(ctx);
+    if (!byAbi) this.#searches.set(ctx, (byAbi = new Map()));
+    const abi = `${elf.elfClass}\0${elf.endian}\0${elf.machine}\0${elf.flags}\0${elf.osabi}\0${elf.abiVersion}`;
+    let shared = byAbi.get(abi);
+    if (!shared) byAbi.set(abi, (shared = new Map()));
+    return shared;
+  }
+
+  /** Finds a library as the loader would, and adds what it found (and the links on the way) to the request's needs. */
   #search(req: SearchRequest): SearchHit | undefined {
-    const hit = this.#firstCandidate(req);
-    if (req.ctx.flavor === 'glibc' && req.ctx.ldCache && hit?.via !== 'ld.so.cache') this.#checkStaleCache(req.ctx, req.name, req.main.elf, req.diagnostics);
-    if (req.ctx.flavor === 'glibc' && !req.ctx.ldCache && !req.ctx.settings.ldSoConfWithoutCache) this.#checkNoCache(req.ctx, req.name, req.main.elf, hit, req.diagnostics);
+    let hit: SearchHit | undefined;
+    if (!req.shared || !searchIsShared(req)) hit = this.#searchOnce(req, req.diagnostics);
+    else {
+      let memo = req.shared.get(req.name);
+      if (!memo) {
+        const diagnostics: Diagnostic[] = [];
+        memo = { hit: this.#searchOnce(req, diagnostics), diagnostics };
+        req.shared.set(req.name, memo);
+      }
+      hit = memo.hit;
+      for (const d of memo.diagnostics) req.diagnostics.push(d);
+    }
+    if (hit) req.needs.addLookup(hit.found, { ...req.reason, name: req.name, via: hit.via }, 'library');
+    return hit;
+  }
+
+  #searchOnce(req: SearchRequest, diagnostics: Diagnostic[]): SearchHit | undefined {
+    const hit = this.#firstCandidate(req, diagnostics);
+    if (req.ctx.flavor === 'glibc' && req.ctx.ldCache && hit?.via !== 'ld.so.cache') this.#checkStaleCache(req.ctx, req.name, req.main.elf, diagnostics);
+    if (req.ctx.flavor === 'glibc' && !req.ctx.ldCache && !req.ctx.settings.ldSoConfWithoutCache) this.#checkNoCache(req.ctx, req.name, req.main.elf, hit, diagnostics);
     return hit;
   }
 
@@ -347,7 +399,7 @@ export class ElfResolver {
     }
   }
 
-  #firstCandidate({ ctx, name, requester, main, needs, diagnostics, reason }: SearchRequest): SearchHit | undefined {
+  #firstCandidate({ ctx, name, requester, main }: SearchRequest, diagnostics: Diagnostic[]): SearchHit | undefined {
     const candidates: Iterable<Candidate> = ctx.flavor === 'glibc' ? glibcCandidates(ctx, name, requester, main) : muslCandidates(ctx, name, requester, main);
     for (const cand of candidates) {
       let found: Lookup;
@@ -381,11 +433,23 @@ export class ElfResolver {
         diagnostics.push({ code: 'ELF_NOT_LOADABLE', severity: 'error', path: found.path, message: `${found.path}: an executable, not a library: cannot be loaded as ${name}` });
         return undefined;
       }
-      needs.addLookup(found, { ...reason, name, via: cand.via }, 'library');
       return { found, elf: info, via: cand.via };
     }
     return undefined;
   }
+}
+
+/**
+ * Whether a search's answer can be shared with other programs of the same context and ABI: not when
+ * it depends on who asks, through a DT_RPATH on the way up the chain of loaders or a DT_RUNPATH (both
+ * may hold $ORIGIN), a token in LD_LIBRARY_PATH (taken from the program), or DF_1_NODEFLIB.
+ */
+function searchIsShared({ ctx, requester }: SearchRequest): boolean {
+  if ((requester.elf.flags1 & DF_1_NODEFLIB) !== 0 || ctx.settings.ldLibraryPath?.includes('$')) return false;
+  for (let obj: SearchingObject | null = requester; obj; obj = obj.loader) {
+    if (obj.elf.runpath !== undefined || obj.elf.rpath !== undefined) return false;
+  }
+  return true;
 }
 
 function dedupeMissing(list: MissingLibrary[]): MissingLibrary[] {

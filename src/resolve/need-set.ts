@@ -1,5 +1,5 @@
 import type { Lookup, SourceRoot } from '../rootfs/source-root.js';
-import { compareBytes } from '../rootfs/source-root.js';
+import { sortBytewise } from '../rootfs/source-root.js';
 import { type Reason, withOrigin } from '../model/reason.js';
 
 /** Something that must exist in a jail: a file (copied) or a symbolic link (recreated as a link). */
@@ -49,7 +49,9 @@ export class NeedSet {
     for (const n of needs) if (!this.#byPath.has(n.path)) this.#byPath.set(n.path, n);
   }
 
-  list(): Need[] {
-    return [...this.#byPath.values()].sort((a, b) => compareBytes(a.path, b.path));
+  /** The needs, sorted bytewise by path (or in the order they were added, for a caller that sorts them itself). */
+  list(order: 'sorted' | 'unsorted' = 'sorted'): Need[] {
+    const all = [...this.#byPath.values()];
+    return order === 'sorted' ? sortBytewise(all, (n) => n.path) : all;
   }
 }

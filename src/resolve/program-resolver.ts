@@ -120,7 +120,9 @@ export class ProgramResolver {
     }
     const info = this.elf.elfAt(found.path);
     if (!(info instanceof JailError)) {
-      const closure = this.elf.closure(found, info, reason);
+      // Known reads are applied in path order (the first reason found is kept); without them the
+      // needs are only merged, and sorted once, at the end.
+      const closure = this.elf.closure(found, info, reason, this.options.knownReads === false ? 'unsorted' : 'sorted');
       walk.needs.merge(closure.needs);
       for (const m of closure.missing) walk.missing.push(m);
       for (const d of closure.diagnostics) walk.diagnostics.push(d);

@@ -16,7 +16,7 @@ export function identityOf(st: Stats): SourceIdentity {
   return { dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs };
 }
 
-export { compareBytes, type LinkHop, type Lookup, MAX_LINKS, type NodeKind, nodeKindOf } from './source-root.js';
+export { compareBytes, type LinkHop, type Lookup, MAX_LINKS, type NodeKind, nodeKindOf, sortBytewise } from './source-root.js';
 
 /**
  * A source root that is a folder on the host (`/`, a sysroot): every access to it goes through here.

@@ -60,6 +60,23 @@ export function compareBytes(a: string, b: string): number {
   return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 }
 
+/** A UTF-16 surrogate: the only code units whose order differs from that of the UTF-8 bytes. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * Sorts `items` in place bytewise (as UTF-8) by `key`, and returns them. When no key holds a surrogate
+ * (the usual case), UTF-16 order is byte order and the engine's own string comparison does the work;
+ * compareBytes, which walks the strings in JavaScript, is left for the rest.
+ */
+export function sortBytewise<T>(items: T[], key: (item: T) => string): T[] {
+  if (items.some((item) => SURROGATE.test(key(item)))) return items.sort((x, y) => compareBytes(key(x), key(y)));
+  return items.sort((x, y) => {
+    const a = key(x);
+    const b = key(y);
+    return a < b ? -1 : a > b ? 1 : 0;
+  });
+}
+
 /**
  * A source root: the one interface through which everything jailbuild reads of a root goes, whether
  * the root is a folder on the host (RootFs) or a tarball being audited (TarRootFs). Paths are
@@ -136,6 +153,8 @@ export abstract class SourceRoot {
   #walk(requested: string, followLast: boolean): Lookup {
     const links: LinkHop[] = [];
     const done: string[] = [];
+    // The path of `done`, kept as a string ('' for the root) so that each step costs one concatenation.
+    let base = '';
     const todo = splitInside(requested).reverse();
     let hops = 0;
     while (todo.length > 0) {
@@ -143,9 +162,10 @@ export abstract class SourceRoot {
       if (part === '.' || part === '') continue;
       if (part === '..') {
         done.pop();
+        base = done.length === 0 ? '' : '/' + done.join('/');
         continue;
       }
-      const here = '/' + [...done, part].join('/');
+      const here = `${base}/${part}`;
       const st = this.lstat(here);
       if (st === null) {
         return { requested, path: '/' + [...done, part, ...todo.reverse()].join('/'), links, kind: 'missing' };
@@ -157,7 +177,10 @@ export abstract class SourceRoot {
         }
         const target = this.readlink(here);
         links.push({ path: here, target });
-        if (target.startsWith('/')) done.length = 0;
+        if (target.startsWith('/')) {
+          done.length = 0;
+          base = '';
+        }
         const parts = splitInside(target);
         for (let i = parts.length - 1; i >= 0; i--) todo.push(parts[i] as string);
         continue;
@@ -166,6 +189,7 @@ export abstract class SourceRoot {
         return { requested, path: '/' + [...done, part, ...todo.reverse()].join('/'), links, kind: 'missing' };
       }
       done.push(part);
+      base = here;
       if (isLast) return { requested, path: here, links, kind: nodeKindOf(st), stats: st };
     }
     // The walk ended on `.`/`..` (or a link to them): the answer is the folder reached so far.
@@ -180,7 +204,8 @@ export abstract class SourceRoot {
     if (found.kind !== 'directory') return null;
     let names = this.#dirs.get(found.path);
     if (names === undefined) {
-      names = this.listNames(found.path)?.sort(compareBytes) ?? null;
+      const listed = this.listNames(found.path);
+      names = listed ? sortBytewise(listed, (name) => name) : null;
       this.#dirs.set(found.path, names);
     }
     return names;

@@ -106,4 +106,50 @@ test('huge counts are refused before anything is allocated', () => {
   );
 });
 
+test('a string table that ends just after "pthread_" is read to its end and no further', () => {
+  // The name is the table's last string: the check for pthread_exit and pthread_cancel meets the end.
+  const buf = makeElf({ needed: ['libc.so.6'], symbols: ['pthread_'] });
+  const info = parse(buf);
+  assert.equal(info.needed, ['libc.so.6']);
+  assert.is(info.unwinds, undefined);
+  assert.is(parse(makeElf({ needed: ['libc.so.6'], symbols: ['pthread_', 'pthread_cancel'] })).unwinds, true);
+});
+
+test('a 64-bit field past 2^53 or a dynamic tag past 32 bits is refused or skipped, never rounded', () => {
+  const buf = makeElf({ needed: ['libc.so.6'] });
+  // e_phoff of 2^53 (64-bit little-endian header, offset 32): no program header table can be read there.
+  const far = Buffer.from(buf);
+  far.writeUInt32LE(0, 32);
+  far.writeUInt32LE(0x200000, 36);
+  assert.throws(
+    () => parse(far),
+    (err: unknown) => err instanceof JailError && (err).code === 'ELF_MALFORMED',
+  );
+  // A DT_NEEDED entry whose tag has high bits set (1 + 2^32) is no DT_NEEDED: the file reads as needing nothing.
+  const info = parse(buf);
+  assert.equal(info.needed, ['libc.so.6']);
+  const dyn = findDynamicEntry(buf, 1);
+  const odd = Buffer.from(buf);
+  odd.writeUInt32LE(1, dyn + 4);
+  assert.equal(parse(odd).needed, []);
+  // A negative tag in 64 bits (the OS- and processor-specific ranges are far from it) is skipped too.
+  const negative = Buffer.from(buf);
+  negative.writeInt32LE(-5, dyn);
+  negative.writeInt32LE(-1, dyn + 4);
+  assert.equal(parse(negative).needed, []);
+});
+
+/** The offset of the first 64-bit little-endian dynamic entry with tag `tag` (through PT_DYNAMIC). */
+function findDynamicEntry(buf: Buffer, tag: number): number {
+  const phoff = Number(buf.readBigUInt64LE(32));
+  const phnum = buf.readUInt16LE(56);
+  for (let i = 0; i < phnum; i++) {
+    const at = phoff + i * 56;
+    if (buf.readUInt32LE(at) !== 2) continue;
+    const offset = Number(buf.readBigUInt64LE(at + 8));
+    for (let e = offset; e + 16 <= buf.length; e += 16) if (buf.readBigInt64LE(e) === BigInt(tag)) return e;
+  }
+  throw new Error(`no dynamic entry with tag ${tag}`);
+}
+
 test.run();

@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RootFs } from '../../src/index.js';
-import { compareBytes } from '../../src/rootfs/source-root.js';
+import { compareBytes, sortBytewise } from '../../src/rootfs/source-root.js';
+import { basenameInside, collapseDots, dirnameInside, joinInside } from '../../src/rootfs/inside-path.js';
 import { cleanupTempDirs, sysroot } from '../helpers/tmp.js';
 
 test.after.each(cleanupTempDirs);
@@ -34,6 +35,51 @@ test('compareBytes orders strings as their UTF-8 bytes, astral characters (surro
       checked++;
     }
   assert.is(checked, words.length ** 2);
+});
+
+test('sortBytewise sorts as compareBytes does, with and without surrogate pairs among the keys', () => {
+  const pieces = ['', 'a', 'Z', '/', '.', '\u007f', '\u0080', 'é', 'ÿ', '中', '\ue000', '\ufffd', '😀', '𝄞'];
+  const words = pieces.flatMap((x) => pieces.map((y) => x + y));
+  const bytewise = (list: string[]): string[] => [...list].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  assert.equal(
+    sortBytewise([...words].reverse(), (w) => w),
+    bytewise(words),
+  );
+  const bmp = words.filter((w) => !/[\uD800-\uDFFF]/.test(w));
+  assert.ok(bmp.length > 0 && bmp.length < words.length);
+  assert.equal(
+    sortBytewise(
+      [...bmp].reverse().map((path) => ({ path })),
+      (e) => e.path,
+    ).map((e) => e.path),
+    bytewise(bmp),
+  );
+});
+
+test('paths inside a root: joined, cut and collapsed alike whether already normal or not', () => {
+  const cases: Array<[string, string, string, string]> = [
+    // path, dirname, basename, collapsed
+    ['/', '/', '', '/'],
+    ['/a', '/', 'a', '/a'],
+    ['/a/b', '/a', 'b', '/a/b'],
+    ['/a/b/', '/a', 'b', '/a/b'],
+    ['//a//b', '/a', 'b', '/a/b'],
+    ['/a/./b/.', '/a', 'b', '/a/b'],
+    ['/a/../b', '/a/..', 'b', '/b'],
+    ['/..x/y', '/..x', 'y', '/..x/y'],
+    ['/a/..', '/a', '..', '/'],
+    ['/.hidden/f', '/.hidden', 'f', '/.hidden/f'],
+  ];
+  for (const [path, dir, base, collapsed] of cases) {
+    assert.is(dirnameInside(path), dir, `dirname ${path}`);
+    assert.is(basenameInside(path), base, `basename ${path}`);
+    assert.is(collapseDots(path), collapsed, `collapse ${path}`);
+  }
+  assert.is(joinInside('/usr/lib', 'x.so'), '/usr/lib/x.so');
+  assert.is(joinInside('/usr/lib', '/etc/x'), '/etc/x');
+  assert.is(joinInside('/usr/lib', './x/'), '/usr/lib/x');
+  assert.is(joinInside('/', ''), '/');
+  assert.is(joinInside('/a', '../b'), '/a/../b', '.. is kept for a lookup that knows the links');
 });
 
 test.run();

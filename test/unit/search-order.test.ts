@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type InputResolution, resolveInputs } from '../../src/index.js';
-import { EM } from '../../src/elf/constants.js';
+import { DF_1_NODEFLIB, EM } from '../../src/elf/constants.js';
 import { type ElfSpec, makeElf } from '../helpers/make-elf.js';
 import { cleanupTempDirs, sysroot, type TreeNode } from '../helpers/tmp.js';
 
@@ -339,6 +339,49 @@ test('glibc dlopens libgcc_s.so.1 for an object calling pthread_exit or pthread_
   assert.ok(files(resolve1(root, '/usr/bin/canceller')).includes(`${MA}/libgcc_s.so.1`));
   assert.not.ok(files(resolve1(root, '/usr/bin/plain')).includes(`${MA}/libgcc_s.so.1`), 'libc names them too, and other names only end with them');
   assert.not.ok(files(resolve1(root, '/usr/bin/gcuser', { dlopen: 'none' })).includes(`${MA}/libgcc_s.so.1`));
+});
+
+test('search answers are shared between programs only where they cannot depend on who asks', () => {
+  const root = x64Root({
+    [`${MA}/libz.so.1`]: lib('libz.so.1'),
+    '/opt/own/libz.so.1': lib('libz.so.1'),
+    '/opt/own/libuses.so.1': lib('libuses.so.1', { needed: ['libz.so.1', 'libc.so.6'] }),
+    '/usr/bin/plain': prog({ needed: ['libz.so.1', 'libc.so.6'] }),
+    '/usr/bin/rpathed': prog({ rpath: '/opt/own', needed: ['libuses.so.1', 'libc.so.6'] }),
+    '/usr/bin/runpathed': prog({ runpath: '/opt/own', needed: ['libz.so.1', 'libc.so.6'] }),
+    '/usr/bin/nodeflib': prog({ needed: ['libz.so.1', 'libc.so.6'], flags1: DF_1_NODEFLIB }),
+    '/usr/bin/plain2': prog({ needed: ['libz.so.1', 'libc.so.6'] }),
+  });
+  // One resolver for all of them, in an order where a shared answer would leak from one to the next.
+  const [plain, rpathed, runpathed, nodeflib, plain2] = resolveInputs(['/usr/bin/plain', '/usr/bin/rpathed', '/usr/bin/runpathed', '/usr/bin/nodeflib', '/usr/bin/plain2'], { root });
+  assert.ok(files(plain as InputResolution).includes(`${MA}/libz.so.1`));
+  // libuses.so.1 asks for libz.so.1 with the program's DT_RPATH up its chain: /opt/own's copy.
+  assert.ok(files(rpathed as InputResolution).includes('/opt/own/libz.so.1'), files(rpathed as InputResolution).join(' '));
+  assert.not.ok(files(rpathed as InputResolution).includes(`${MA}/libz.so.1`));
+  assert.ok(files(runpathed as InputResolution).includes('/opt/own/libz.so.1'));
+  // DF_1_NODEFLIB keeps it out of the default folders (for libc too: this root has no ld.so.cache).
+  assert.equal(missing(nodeflib as InputResolution), ['libz.so.1', 'libc.so.6']);
+  // The same answer again, with its reason and links, for a program met after all the others.
+  assert.equal(
+    files(plain2 as InputResolution).filter((f) => f !== '/usr/bin/plain2'),
+    files(plain as InputResolution).filter((f) => f !== '/usr/bin/plain'),
+  );
+  assert.equal(links(plain2 as InputResolution), links(plain as InputResolution));
+  assert.match(reasonOf(plain2 as InputResolution, `${MA}/libz.so.1`), 'default path');
+});
+
+test('a shared search answer brings its diagnostics to every program that gets it', () => {
+  const root = x64Root({
+    '/etc/ld.so.conf': '/opt/conf\n',
+    '/opt/conf/libq.so.1': lib('libq.so.1'),
+    '/usr/bin/one': prog({ needed: ['libq.so.1', 'libc.so.6'] }),
+    '/usr/bin/two': prog({ needed: ['libq.so.1', 'libc.so.6'] }),
+  });
+  const results = resolveInputs(['/usr/bin/one', '/usr/bin/two'], { root });
+  for (const r of results) {
+    assert.equal(missing(r), ['libq.so.1']);
+    assert.is(r.diagnostics.filter((d) => d.code === 'LDCONF_NO_CACHE').length, 1, `${r.input}: ${JSON.stringify(r.diagnostics)}`);
+  }
 });
 
 test.run();
