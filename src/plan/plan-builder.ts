@@ -1,7 +1,7 @@
 import { JailError } from '../errors.js';
 import type { JailEntry } from '../model/jail-entry.js';
 import { describeReason, type Reason, reasonKey } from '../model/reason.js';
-import { dirnameInside, splitInside } from '../rootfs/inside-path.js';
+import { splitInside } from '../rootfs/inside-path.js';
 import { MAX_LINKS, sortBytewise } from '../rootfs/rootfs.js';
 
 /** Something to place in the jail, before ownership and parents are settled. */
@@ -35,26 +35,33 @@ export class PlanBuilder {
   place(path: string): string {
     let hops = 0;
     const done: string[] = [];
+    // The path of `done` ('' for the root), kept as a string so that each step costs one concatenation.
+    let base = '';
     const todo = splitInside(path).reverse();
     while (todo.length > 0) {
       const part = todo.pop() as string;
       if (part === '..') {
         done.pop();
+        base = done.length === 0 ? '' : '/' + done.join('/');
         continue;
       }
-      const here = '/' + [...done, part].join('/');
+      const here = `${base}/${part}`;
       const entry = this.#entries.get(here);
       if (entry?.kind === 'symlink' && todo.length > 0) {
         if (++hops > MAX_LINKS) throw new JailError('SYMLINK_LOOP', `${path}: too many levels of symbolic links in the jail`, { file: path });
         const target = entry.target as string;
-        if (target.startsWith('/')) done.length = 0;
+        if (target.startsWith('/')) {
+          done.length = 0;
+          base = '';
+        }
         const parts = splitInside(target);
         for (let i = parts.length - 1; i >= 0; i--) todo.push(parts[i] as string);
         continue;
       }
       done.push(part);
+      base = here;
     }
-    return '/' + done.join('/');
+    return base === '' ? '/' : base;
   }
 
   add(p: Placement): void {
@@ -96,7 +103,9 @@ export class PlanBuilder {
   /** Every entry, parents added as folders (mode from `parentMode`), sorted bytewise by path. */
   finish(parentMode: (path: string) => number): Placed[] {
     for (const path of [...this.#entries.keys()]) {
-      for (let dir = dirnameInside(path); dir !== '/'; dir = dirnameInside(dir)) {
+      // Keys are normal paths (place's answers): each folder on the way is a cut of the path.
+      for (let cut = path.lastIndexOf('/'); cut > 0; cut = path.lastIndexOf('/', cut - 1)) {
+        const dir = path.slice(0, cut);
         const known = this.#entries.get(dir);
         if (known) {
           if (known.kind !== 'directory') {

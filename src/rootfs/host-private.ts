@@ -74,9 +74,10 @@ export function hostPrivacy(fs: RootFs, realPath: string): string | null {
   if (known !== null) return `${realPath} is ${known}`;
   const st = fs.lstat(realPath);
   if (st?.isFile() && (st.mode & 0o004) === 0) return `mode ${ownerText(st)}: others may not read it`;
-  const parts = splitInside(realPath);
-  for (let i = parts.length - 1; i >= 1; i--) {
-    const dir = '/' + parts.slice(0, i).join('/');
+  // Each folder on the way, deepest first, cut from the path (not rebuilt from its parts each time).
+  let dir = '/' + splitInside(realPath).join('/');
+  for (let cut = dir.lastIndexOf('/'); cut > 0; cut = dir.lastIndexOf('/')) {
+    dir = dir.slice(0, cut);
     const d = fs.lstat(dir);
     if (d?.isDirectory() && (d.mode & 0o001) === 0) return `it is inside ${dir} (mode ${ownerText(d)}), which others may not enter`;
   }

@@ -61,6 +61,9 @@ export class RootFs extends SourceRoot {
 
   /** lstat inside the root; null when nothing is there. */
   override lstat(inside: string): Stats | null {
+    // Asked again for a path already normal (the usual case): its answer is kept under that very path.
+    const kept = this.#stats.get(inside);
+    if (kept !== undefined) return kept;
     // `..` is applied lexically here (callers pass paths without links); it can never climb out.
     const key = collapseDots(inside);
     let st = this.#stats.get(key);

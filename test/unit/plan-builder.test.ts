@@ -105,6 +105,9 @@ test('paths are placed through the jail links: /bin -> usr/bin puts /bin/sh at /
   assert.is(b.place('/bin'), '/bin', 'the link itself is not followed');
   assert.is(b.place('/lib64/x/../ld.so'), '/usr/lib64/ld.so');
   assert.is(b.place('/usr/bin/../../bin/sh'), '/usr/bin/sh');
+  assert.is(b.place('/'), '/');
+  assert.is(b.place('/../..'), '/', '.. never climbs above the jail');
+  assert.is(b.place('/usr/../etc/x'), '/etc/x');
   assert.equal(
     b
       .entries()
