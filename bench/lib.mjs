@@ -15,6 +15,16 @@ export const DIST_INDEX = join(TOP, 'dist', 'src', 'index.js');
 export const README = join(BENCH, 'README.md');
 export const MAX_BUFFER = 1 << 30;
 
+/**
+ * NODE_EXTRA_CA_CERTS, when set (some shared machines set it for their proxy), makes every Node
+ * process parse that file's certificates before running anything: 50 ms here for Debian's bundle of
+ * 144, more than Node's whole start-up without it. jailbuild makes no network connection and a user's
+ * machine rarely sets it, so the measured processes run without it (set
+ * JAILBUILD_BENCH_KEEP_EXTRA_CA=1 to keep it); the startup benchmark times `node -e ''` with it too.
+ */
+export const EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
+if (EXTRA_CA_CERTS !== undefined && !process.env.JAILBUILD_BENCH_KEEP_EXTRA_CA) delete process.env.NODE_EXTRA_CA_CERTS;
+
 // ---------------------------------------------------------------- arguments
 
 /**
@@ -71,7 +81,13 @@ export function machine() {
     cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpu;
   } catch {}
   const load = loadavg()[0];
-  const line = `${nproc} CPU${nproc === 1 ? '' : 's'} (nproc), ${cpu}, Linux ${release()}, Node ${process.version} (1-minute load average ${load.toFixed(2)} at the start); ${build()}`;
+  const ca =
+    EXTRA_CA_CERTS === undefined
+      ? ''
+      : process.env.NODE_EXTRA_CA_CERTS === undefined
+        ? '; NODE_EXTRA_CA_CERTS, set on this machine, unset for the measured processes (see bench/lib.mjs)'
+        : '; NODE_EXTRA_CA_CERTS kept set (JAILBUILD_BENCH_KEEP_EXTRA_CA)';
+  const line = `${nproc} CPU${nproc === 1 ? '' : 's'} (nproc), ${cpu}, Linux ${release()}, Node ${process.version} (1-minute load average ${load.toFixed(2)} at the start); ${build()}${ca}`;
   return { date, nproc, cpu, kernel: release(), node: process.version, load, line };
 }
 

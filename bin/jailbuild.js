@@ -1,10 +1,17 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
+import { BUNDLE, loadBundle } from './cli-loader.mjs';
 
-// The CLI bundle (scripts/build-bundle.mjs) loads a few files instead of about 120 modules; a build
-// made with plain `tsc` has none, and runs the modules themselves.
-const bundle = new URL('../dist/src/bundle/cli.mjs', import.meta.url);
-const { main } = await import(existsSync(bundle) ? bundle.href : '../dist/src/cli/main.js');
+// The CLI bundle (scripts/build-bundle.mjs) is one file, loaded with the code V8 compiled for it at
+// build time (see cli-loader.mjs); a build made with plain `tsc` has none, and runs the modules themselves.
+// A reader that stops early (`jailbuild resolve ... | head`) closes the pipe: end quietly with the
+// status of a program killed by SIGPIPE (which Node ignores), not with an unhandled EPIPE.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(141);
+  throw err;
+});
+
+const { main } = existsSync(BUNDLE) ? loadBundle().exports : await import('../dist/src/cli/main.js');
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // Bundles the command line (dist/src/cli/main.js and what it imports, our modules and the npm
-// packages) into a few files under dist/src/bundle/, so a run loads 3 to 6 files instead of about 120:
-// Node's module resolution (finding, reading and linking each ES module and package.json) was the
-// largest share of a one-program build's start-up. Each command stays its own chunk, loaded when that
-// command runs (code splitting). Left out of the bundle: mvdan-sh (1.5 MB, loaded on the first shell
-// script through createRequire) and the profile validator compiled by build-validator.mjs (loaded
-// through createRequire as well). The bundle sits at the same depth as dist/src/<folder>/, so paths
-// the modules compute from import.meta.url (the shipped profiles, package.json, the namespace helper)
-// resolve the same from either place. The library (dist/src/index.js) is not bundled.
+// packages) into one CommonJS file, dist/src/bundle/cli.cjs, then has scripts/make-code-cache.mjs
+// make V8's code cache for it (cli.cjs.v8cache), which bin/cli-loader.mjs hands to V8 on every run.
+// Why: Node's module resolution (finding, reading and linking each of about 120 ES modules and their
+// package.json files) was the largest share of a one-program build's start-up, and once one file was
+// loaded, parsing and compiling it was the next (about a third of a short command); Node 20 caches
+// compiled code only for a script it is given, not for ES modules, hence CommonJS. A command's own
+// modules still run only when that command runs (esbuild turns `import()` into a deferred init). Left
+// out: mvdan-sh (1.5 MB, loaded on the first shell script through createRequire) and the profile
+// validator compiled by build-validator.mjs (loaded through createRequire as well). The bundle sits at
+// the same depth as dist/src/<folder>/, so paths the modules compute from import.meta.url (the shipped
+// profiles, package.json, the namespace helper) resolve the same from either place. The library
+// (dist/src/index.js) is not bundled.
+import { spawnSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,27 +20,34 @@ import { build } from 'esbuild';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(top, 'dist', 'src', 'bundle');
+const outfile = join(outdir, 'cli.cjs');
 rmSync(outdir, { recursive: true, force: true });
-const result = await build({
-  entryPoints: { cli: join(top, 'dist', 'src', 'cli', 'main.js') },
-  outdir,
+await build({
+  entryPoints: [join(top, 'dist', 'src', 'cli', 'main.js')],
+  outfile,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   // A package's ES module build first: jsonc-parser's main build is UMD, whose require() calls a bundler
   // cannot follow.
   mainFields: ['module', 'main'],
-  outExtension: { '.js': '.mjs' },
-  // Packages written as CommonJS call require() at run time; an ES module bundle has none of its own.
-  banner: { js: "import { createRequire as __jailbuildRequire } from 'node:module'; const require = __jailbuildRequire(import.meta.url);" },
+  // Our modules find shipped files from import.meta.url, which CommonJS has not: the bundle's own URL.
+  define: { 'import.meta.url': '__jailbuild_bundle_url' },
+  banner: { js: "const __jailbuild_bundle_url = require('node:url').pathToFileURL(__filename).href;" },
   // cosmiconfig's loader for TypeScript config files imports typescript (9 MB) when one is met: left to node_modules.
   external: ['mvdan-sh', 'typescript'],
   legalComments: 'eof',
-  metafile: true,
   logLevel: 'warning',
 });
-const files = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.mjs'));
-const bytes = files.reduce((n, f) => n + statSync(join(top, f)).size, 0);
-console.log(`build-bundle: wrote ${files.length} files in ${outdir} (${(bytes / 1024).toFixed(0)} KiB)`);
+const bytes = statSync(outfile).size;
+// The code cache is made by a fresh Node process with no NODE_OPTIONS: V8 accepts a cache only under
+// the flags it was made with, and jailbuild runs without any.
+const env = { ...process.env };
+delete env.NODE_OPTIONS;
+const cache = spawnSync(process.execPath, [join(top, 'scripts', 'make-code-cache.mjs')], { env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+if (cache.status !== 0) {
+  console.error('build-bundle: making the code cache failed (scripts/make-code-cache.mjs); the bundle runs without it');
+  process.exit(1);
+}
+console.log(`build-bundle: wrote ${outfile} (${(bytes / 1024).toFixed(0)} KiB); ${cache.stdout.trim()}`);

@@ -61,4 +61,15 @@ test('usage errors exit 2 with one line; --help explains every option with examp
   }
 });
 
+test('a reader that stops early ends the output quietly, with the status of SIGPIPE, not an unhandled EPIPE', () => {
+  // Enough output that the pipe is closed while jailbuild still writes: every library of 40 programs, as JSON.
+  const programs = ['sh', 'ls', 'cat', 'grep', 'sed', 'tar', 'gzip', 'find', 'sort', 'cp'].flatMap((p) => [p, p, p, p]);
+  const res = spawnSync('bash', ['-o', 'pipefail', '-c', `"$0" "$1" resolve --json "$@" | head -c 10 >/dev/null; echo "status $?" >&2`, process.execPath, BIN, ...programs], { encoding: 'utf8' });
+  assert.not.match(res.stderr, /EPIPE|Unhandled|at .*node:/, res.stderr);
+  assert.match(res.stderr, /^status (141|0)\n$/, res.stderr);
+  // And --help, which commander writes in one go.
+  const help = spawnSync('bash', ['-o', 'pipefail', '-c', `"$0" "$1" audit --help | head -1 >/dev/null; echo "status $?" >&2`, process.execPath, BIN], { encoding: 'utf8' });
+  assert.not.match(help.stderr, /EPIPE|Unhandled/, help.stderr);
+});
+
 test.run();

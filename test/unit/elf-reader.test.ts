@@ -123,7 +123,7 @@ test('a 64-bit field past 2^53 or a dynamic tag past 32 bits is refused or skipp
   far.writeUInt32LE(0x200000, 36);
   assert.throws(
     () => parse(far),
-    (err: unknown) => err instanceof JailError && (err).code === 'ELF_MALFORMED',
+    (err: unknown) => err instanceof JailError && err.code === 'ELF_MALFORMED',
   );
   // A DT_NEEDED entry whose tag has high bits set (1 + 2^32) is no DT_NEEDED: the file reads as needing nothing.
   const info = parse(buf);

@@ -1,0 +1,74 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+import { loadCommonJs } from '../../src/io/code-cache.js';
+import { SHELL_PARSER_CACHE, shellParserFile } from '../../src/script/shell-parse.js';
+
+test.after.each(cleanupTempDirs);
+
+interface Loaded {
+  exports: { main: (argv: string[], out: { stdout: (s: string) => void; stderr: (s: string) => void }) => Promise<number> };
+  cacheUsed: boolean;
+}
+interface Loader {
+  BUNDLE: string;
+  CODE_CACHE: string;
+  loadBundle: (bundle?: string, cachePath?: string | null) => Loaded;
+}
+
+const top = fileURLToPath(new URL('../../../', import.meta.url));
+const loader = (await import(pathToFileURL(join(top, 'bin', 'cli-loader.mjs')).href)) as Loader;
+
+async function helpOf(loaded: Loaded): Promise<string> {
+  let text = '';
+  const code = await loaded.exports.main(['--help'], { stdout: (s) => (text += s), stderr: (s) => (text += s) });
+  assert.is(code, 0);
+  return text;
+}
+
+test('the built bundle runs with the code cache made for it (V8 accepts it)', async () => {
+  assert.ok(existsSync(loader.BUNDLE), `${loader.BUNDLE}: the test runner builds the bundle first`);
+  assert.ok(existsSync(loader.CODE_CACHE), `${loader.CODE_CACHE}: made with the bundle`);
+  const loaded = loader.loadBundle();
+  assert.ok(loaded.cacheUsed, 'the cache was accepted');
+  assert.match(await helpOf(loaded), 'Usage: jailbuild');
+});
+
+test('a cache that does not belong to the source is refused by V8 and the bundle compiles from source', async () => {
+  const dir = tempDir('jailbuild-code-cache-');
+  // Another source (one byte more) with the real bundle's cache.
+  const changed = join(dir, 'cli.cjs');
+  writeFileSync(changed, readFileSync(loader.BUNDLE, 'utf8') + '\n// changed\n');
+  const cache = join(dir, 'cli.cjs.v8cache');
+  copyFileSync(loader.CODE_CACHE, cache);
+  const other = loader.loadBundle(changed, cache);
+  assert.not.ok(other.cacheUsed, 'a cache made for other source is rejected');
+  assert.match(await helpOf(other), 'Usage: jailbuild');
+  // Bytes that are no cache at all.
+  const garbage = join(dir, 'garbage.v8cache');
+  writeFileSync(garbage, Buffer.alloc(4096, 0xa5));
+  const third = loader.loadBundle(loader.BUNDLE, garbage);
+  assert.not.ok(third.cacheUsed, 'garbage is rejected');
+  assert.match(await helpOf(third), 'Usage: jailbuild');
+  // No cache file: compiled from source.
+  assert.not.ok(loader.loadBundle(loader.BUNDLE, join(dir, 'none')).cacheUsed);
+});
+
+test("the shell parser's cache is taken too, and the parser it loads reads scripts as without it", () => {
+  assert.ok(existsSync(SHELL_PARSER_CACHE), `${SHELL_PARSER_CACHE}: made with the bundle`);
+  const cached = loadCommonJs(shellParserFile(), SHELL_PARSER_CACHE);
+  assert.ok(cached.cacheUsed, 'the cache was accepted');
+  const fresh = loadCommonJs(shellParserFile(), null);
+  assert.not.ok(fresh.cacheUsed);
+  type Printer = { syntax: { NewParser: () => { Parse: (text: string, name: string) => unknown }; NewPrinter: () => { Print: (node: unknown) => string } } };
+  const print = (m: unknown): string => {
+    const { syntax } = m as Printer;
+    return syntax.NewPrinter().Print(syntax.NewParser().Parse('for f in *.txt; do grep -c x "$f" | sort; done\nexec ls', 'x'));
+  };
+  assert.is(print(cached.exports), print(fresh.exports));
+});
+
+test.run();
