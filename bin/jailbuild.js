@@ -6,7 +6,10 @@ import { BUNDLE, loadBundle } from './cli-loader.mjs';
 // build time (see cli-loader.mjs); a build made with plain `tsc` has none, and runs the modules themselves.
 // A reader that stops early (`jailbuild resolve ... | head`) closes the pipe: end quietly with the
 // status of a program killed by SIGPIPE (which Node ignores), not with an unhandled EPIPE.
+// A command that writes its own stream to stdout (a tarball to `-`) listens too and reports the error
+// itself: then this one leaves it alone.
 process.stdout.on('error', (err) => {
+  if (process.stdout.listenerCount('error') > 1) return;
   if (err.code === 'EPIPE') process.exit(141);
   throw err;
 });

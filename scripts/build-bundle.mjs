@@ -34,7 +34,8 @@ await build({
   mainFields: ['module', 'main'],
   // Our modules find shipped files from import.meta.url, which CommonJS has not: the bundle's own URL.
   define: { 'import.meta.url': '__jailbuild_bundle_url' },
-  banner: { js: "const __jailbuild_bundle_url = require('node:url').pathToFileURL(__filename).href;" },
+  // "use strict" first: a banner before esbuild's own directive would make the whole bundle sloppy.
+  banner: { js: "'use strict';\nconst __jailbuild_bundle_url = require('node:url').pathToFileURL(__filename).href;" },
   // cosmiconfig's loader for TypeScript config files imports typescript (9 MB) when one is met: left to node_modules.
   external: ['mvdan-sh', 'typescript'],
   legalComments: 'eof',

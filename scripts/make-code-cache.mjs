@@ -11,7 +11,7 @@ import { chmodSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUNDLE, CODE_CACHE, loadBundle } from '../bin/cli-loader.mjs';
-import { loadedScripts } from '../dist/src/io/code-cache.js';
+import { codeCacheBytes, loadedScripts } from '../dist/src/io/code-cache.js';
 import { resolveInputs } from '../dist/src/index.js';
 import { SHELL_PARSER_CACHE, shellParserFile } from '../dist/src/script/shell-parse.js';
 
@@ -56,9 +56,9 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 const bundleCache = script.createCachedData();
-save(CODE_CACHE, bundleCache);
+save(CODE_CACHE, codeCacheBytes(readFileSync(BUNDLE), bundleCache));
 const parser = loadedScripts.get(shellParserFile());
 if (!parser || shellScripts !== 1) throw new Error('the shell parser was not loaded by the training script');
 const parserCache = parser.createCachedData();
-save(SHELL_PARSER_CACHE, parserCache);
+save(SHELL_PARSER_CACHE, codeCacheBytes(readFileSync(shellParserFile()), parserCache));
 console.log(`code caches: the bundle ${(bundleCache.length / 1024).toFixed(0)} KiB after training runs exiting ${codes.join(', ')}; the shell parser ${(parserCache.length / 1024).toFixed(0)} KiB`);

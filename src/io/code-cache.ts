@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -10,24 +11,51 @@ export interface CachedLoad {
   cacheUsed: boolean;
 }
 
+/**
+ * A cache file: this magic, the sha256 of the source it was made for, the sha256 of V8's data, the
+ * data. V8 itself checks a cache only against the source's length (a same-length edit would run the
+ * old code) and, in release builds, not against damage (a flipped byte can crash it): both are checked
+ * here first, and a cache that fails either is not used.
+ */
+const MAGIC = Buffer.from('JBV8CC1\n', 'latin1');
+const HEADER = MAGIC.length + 64;
+
+const sha256 = (bytes: Buffer): Buffer => createHash('sha256').update(bytes).digest();
+
+/** The cache file for `source` (the file's bytes) holding `data` (script.createCachedData()). */
+export function codeCacheBytes(source: Buffer, data: Buffer): Buffer {
+  return Buffer.concat([MAGIC, sha256(source), sha256(data), data]);
+}
+
+/** V8's data from a cache file made for exactly `source`, or undefined. */
+function cacheFor(source: Buffer, file: Buffer): Buffer | undefined {
+  if (file.length <= HEADER || !file.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  const data = file.subarray(HEADER);
+  if (!file.subarray(MAGIC.length, MAGIC.length + 32).equals(sha256(source))) return undefined;
+  if (!file.subarray(MAGIC.length + 32, HEADER).equals(sha256(data))) return undefined;
+  return data;
+}
+
 /** Every file loaded through loadCommonJs in this process, by path: for the build step that saves their caches. */
 export const loadedScripts = new Map<string, vm.Script>();
 
 /**
  * Loads a CommonJS file as Node does (the same wrapper, `this` the module's exports, a `require` of
  * its own), handing V8 the code cache at `cachePath` when there is one: the functions that cache holds
- * arrive compiled instead of being parsed and compiled again. V8 checks a cache against the source,
- * its own version and its flags and compiles from source when they differ (`cacheUsed` false): a cache
- * makes a load faster, never different. Caches are made at build time (scripts/make-code-cache.mjs)
+ * arrive compiled instead of being parsed and compiled again. A cache is used only when its header
+ * names this very source and its data is intact (see MAGIC), and V8 then checks its own version and
+ * flags; otherwise the file is compiled from source (`cacheUsed` false): a cache makes a load faster,
+ * never different. Caches are made at build time (scripts/make-code-cache.mjs)
  * and kept beside the code, never written while jailbuild runs: a cache is code, and one that others
  * could write would be code they run as root. `cachePath` null: compile from source.
  */
 export function loadCommonJs(file: string, cachePath: string | null): CachedLoad {
-  const source = readFileSync(file, 'utf8');
+  const bytes = readFileSync(file);
+  const source = bytes.toString('utf8');
   let cachedData: Buffer | undefined;
   if (cachePath !== null) {
     try {
-      cachedData = readFileSync(cachePath);
+      cachedData = cacheFor(bytes, readFileSync(cachePath));
     } catch {
       cachedData = undefined;
     }

@@ -425,7 +425,8 @@ export class ElfResolver {
           code: 'LIBRARY_WRONG_CLASS',
           severity: 'error',
           path: found.path,
-          message: `${found.path}: of another class, byte order or machine than ${main.path}; musl loads the first file named ${name} it finds (${cand.via}) and fails on it (Exec format error): the program cannot start`,
+          // The message names no program: the answer is shared by every program of the same ABI (#search).
+          message: `${found.path}: of another class, byte order or machine than the program; musl loads the first file named ${name} it finds (${cand.via}) and fails on it (Exec format error): the program cannot start`,
         });
         return undefined;
       }

@@ -70,6 +70,11 @@ test('a reader that stops early ends the output quietly, with the status of SIGP
   // And --help, which commander writes in one go.
   const help = spawnSync('bash', ['-o', 'pipefail', '-c', `"$0" "$1" audit --help | head -1 >/dev/null; echo "status $?" >&2`, process.execPath, BIN], { encoding: 'utf8' });
   assert.not.match(help.stderr, /EPIPE|Unhandled/, help.stderr);
+  // A tarball written to standard output reports the broken pipe itself: the stream is cut short.
+  const tar = spawnSync('bash', ['-o', 'pipefail', '-c', `"$0" "$1" profile base --tar - | head -c 1000 >/dev/null; echo "status $?" >&2`, process.execPath, BIN], { encoding: 'utf8' });
+  assert.match(tar.stderr, /standard output: writing the tarball failed: .*EPIPE/, tar.stderr);
+  assert.match(tar.stderr, /status 1\n$/, tar.stderr);
+  assert.not.match(tar.stderr, /Unhandled|at .*node:/, tar.stderr);
 });
 
 test.run();

@@ -47,6 +47,23 @@ test('a cache that does not belong to the source is refused by V8 and the bundle
   const other = loader.loadBundle(changed, cache);
   assert.not.ok(other.cacheUsed, 'a cache made for other source is rejected');
   assert.match(await helpOf(other), 'Usage: jailbuild');
+  // The same length, one character changed: V8 alone would take the old cache (it checks the length).
+  const text = readFileSync(loader.BUNDLE, 'utf8');
+  const at = text.indexOf('Build, reproduce and audit chroot jails');
+  assert.ok(at > 0);
+  const sameLength = join(dir, 'same-length.cjs');
+  writeFileSync(sameLength, text.slice(0, at) + 'X' + text.slice(at + 1));
+  const edited = loader.loadBundle(sameLength, cache);
+  assert.not.ok(edited.cacheUsed, 'a same-length edit is caught by the source hash');
+  assert.match(await helpOf(edited), 'Xuild, reproduce', 'the edited source runs, not the cached one');
+  // A damaged cache (one byte of V8's data flipped) is refused before V8 sees it (V8 may crash on it).
+  const damaged = join(dir, 'damaged.v8cache');
+  const bytes = readFileSync(loader.CODE_CACHE);
+  bytes[bytes.length - 100] = (bytes[bytes.length - 100] as number) ^ 0xff;
+  writeFileSync(damaged, bytes);
+  const hurt = loader.loadBundle(loader.BUNDLE, damaged);
+  assert.not.ok(hurt.cacheUsed, 'a damaged cache is refused');
+  assert.match(await helpOf(hurt), 'Usage: jailbuild');
   // Bytes that are no cache at all.
   const garbage = join(dir, 'garbage.v8cache');
   writeFileSync(garbage, Buffer.alloc(4096, 0xa5));
