@@ -45,9 +45,9 @@ export const loadedScripts = new Map<string, vm.Script>();
  * arrive compiled instead of being parsed and compiled again. A cache is used only when its header
  * names this very source and its data is intact (see MAGIC), and V8 then checks its own version and
  * flags; otherwise the file is compiled from source (`cacheUsed` false): a cache makes a load faster,
- * never different. Caches are made at build time (scripts/make-code-cache.mjs)
- * and kept beside the code, never written while jailbuild runs: a cache is code, and one that others
- * could write would be code they run as root. `cachePath` null: compile from source.
+ * never different. Caches are made at build time (scripts/make-code-cache.mjs) and kept beside the
+ * code, never written while jailbuild runs: a cache is code, and one that others could write would be
+ * code they run as root. `cachePath` null: compile from source.
  */
 export function loadCommonJs(file: string, cachePath: string | null): CachedLoad {
   const bytes = readFileSync(file);

@@ -90,8 +90,9 @@ export class ElfResolver {
   readonly #files: ParsedFiles;
   /**
    * Searches whose answer depends only on the loader context, the name and the program's ABI (no
-   * DT_RPATH or DT_RUNPATH on the way, no token in LD_LIBRARY_PATH): the same hundred libraries are
-   * searched for by every program, and each search is made once per context.
+   * DT_RPATH or DT_RUNPATH on the way, no DF_1_NODEFLIB, no token in LD_LIBRARY_PATH: searchIsShared):
+   * the same hundred libraries are searched for by every program, and each search is made once per
+   * context and ABI.
    */
   readonly #searches = new Map<LoaderContext, Map<string, SharedSearches>>();
   /** What makes each file's loading depend on the working directory (usually nothing), found once per file. */
