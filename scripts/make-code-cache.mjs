@@ -30,7 +30,7 @@ function save(path, data) {
   renameSync(temp, path);
 }
 
-const { exports, script } = loadBundle(BUNDLE, null);
+const { exports, script: bundleScript } = loadBundle(BUNDLE, null);
 const codes = [];
 let shellScripts;
 try {
@@ -47,15 +47,15 @@ try {
   for (const argv of runs) codes.push(await exports.main(argv, silent));
   if (codes[0] !== 0) throw new Error(`the bundle's --help exited with ${codes[0]}`);
   // The shell parser, through the library's own loader (which records the script it compiled).
-  const script = join(work, 'training.sh');
-  writeFileSync(script, SCRIPT);
-  chmodSync(script, 0o755);
-  const results = resolveInputs([script], { dlopen: 'none' });
+  const trainingScript = join(work, 'training.sh');
+  writeFileSync(trainingScript, SCRIPT);
+  chmodSync(trainingScript, 0o755);
+  const results = resolveInputs([trainingScript], { dlopen: 'none' });
   shellScripts = results.filter((r) => r.kind === 'script').length;
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-const bundleCache = script.createCachedData();
+const bundleCache = bundleScript.createCachedData();
 save(CODE_CACHE, codeCacheBytes(readFileSync(BUNDLE), bundleCache));
 const parser = loadedScripts.get(shellParserFile());
 if (!parser || shellScripts !== 1) throw new Error('the shell parser was not loaded by the training script');

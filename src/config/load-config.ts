@@ -29,11 +29,12 @@ const KNOWN = new Set(['profilePath', 'cacheDir', 'root', 'permissions', 'jobs']
 export function loadConfig(cwd = process.cwd()): JailbuildConfig {
   const xdg = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   const config: JailbuildConfig = { profilePath: [], cacheDir: join(xdg, 'jailbuild') };
-  const place = settingsFile(cwd);
-  if (place === undefined) return config;
+  const located = settingsFile(cwd);
+  if (located === undefined) return config;
+  const place = located.path;
   // Settings may be code (.js, .cjs) and decide where profiles and the analysis cache come from: only a
   // file that nobody but its reader (or root) could have written is read, as ssh reads its own files.
-  const distrust = untrusted(place);
+  const distrust = untrusted(place, located.link);
   if (distrust !== null) throw new JailError('INPUT', `${place}: not read: ${distrust}; jailbuild runs what its settings say (as root, often), so they must be yours`, { file: place });
   let found: { config: unknown; filepath: string } | null;
   try {
@@ -71,8 +72,11 @@ export function loadConfig(cwd = process.cwd()): JailbuildConfig {
   return config;
 }
 
-/** The first settings file in `folder` (a package.json counts when it has a "jailbuild" key), or undefined. */
-function settingsFile(folder: string): string | undefined {
+/**
+ * The first settings file in `folder` (a package.json counts when it has a "jailbuild" key), with what
+ * lstat said of it, or undefined.
+ */
+function settingsFile(folder: string): { path: string; link: Stats } | undefined {
   for (const name of SEARCH_PLACES) {
     const path = join(folder, name);
     let st: Stats;
@@ -81,11 +85,11 @@ function settingsFile(folder: string): string | undefined {
     } catch {
       continue;
     }
-    if (name !== 'package.json') return path;
+    if (name !== 'package.json') return { path, link: st };
     if (!st.isFile()) continue;
     try {
       const pkg = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-      if (typeof pkg === 'object' && pkg !== null && 'jailbuild' in pkg) return path;
+      if (typeof pkg === 'object' && pkg !== null && 'jailbuild' in pkg) return { path, link: st };
     } catch {
       // A package.json that is no JSON holds no settings of ours (npm will say what is wrong with it).
     }
@@ -99,14 +103,13 @@ function settingsFile(folder: string): string | undefined {
  * and so must its folder, unless the folder is sticky (like /tmp), where others cannot replace a file
  * that is not theirs.
  */
-function untrusted(path: string): string | null {
+function untrusted(path: string, link: Stats): string | null {
   const uid = process.getuid?.() ?? 0;
   const ownedWell = (st: Stats): boolean => st.uid === uid || st.uid === 0;
   const describe = (st: Stats): string => `mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}, owner ${st.uid}`;
   let file: Stats;
   let folder: Stats;
   try {
-    const link = lstatSync(path);
     if (link.isSymbolicLink() && !ownedWell(link)) return `it is a link made by someone else (owner ${link.uid})`;
     file = statSync(path);
     folder = statSync(dirname(path));
