@@ -79,10 +79,17 @@ export function ustarHeader(h: TarHeader): Buffer | null {
   block.write('ustar\u000000', 257, 'latin1');
   block.write(octal(h.devmajor ?? 0, 6), 329, 'latin1');
   block.write(octal(h.devminor ?? 0, 6), 337, 'latin1');
-  // The checksum counts its own field as eight spaces.
+  // The checksum counts its own field as eight spaces. The block was zeros: only the bytes written
+  // above count (the name, the numeric fields, the type and link name, the magic, the devices).
   let sum = 8 * 0x20;
-  for (let i = 0; i < 148; i++) sum += block[i] as number;
-  for (let i = 156; i < BLOCK; i++) sum += block[i] as number;
+  const add = (from: number, to: number): void => {
+    for (let i = from; i < to; i++) sum += block[i] as number;
+  };
+  add(0, h.name.length);
+  add(100, 148);
+  add(156, 157 + (h.linkname ? h.linkname.length : 0));
+  add(257, 265);
+  add(329, 345);
   block.write(octal(sum, 6), 148, 'latin1');
   return block;
 }

@@ -1,7 +1,7 @@
 import { JailError } from '../errors.js';
 import type { JailEntry } from '../model/jail-entry.js';
 import { describeReason, type Reason, reasonKey } from '../model/reason.js';
-import { splitInside } from '../rootfs/inside-path.js';
+import { isNormal, splitInside } from '../rootfs/inside-path.js';
 import { MAX_LINKS, sortBytewise } from '../rootfs/rootfs.js';
 
 /** Something to place in the jail, before ownership and parents are settled. */
@@ -33,6 +33,18 @@ export class PlanBuilder {
 
   /** Where `path` lands in the jail given the links placed so far (every link but the last component followed). */
   place(path: string): string {
+    // Usually no folder on the way is a link placed so far: a normal path is then its own answer,
+    // found with one look-up per folder and no splitting.
+    if (isNormal(path) && !path.includes('/..')) {
+      let linked = false;
+      for (let cut = path.indexOf('/', 1); cut > 0; cut = path.indexOf('/', cut + 1)) {
+        if (this.#entries.get(path.slice(0, cut))?.kind === 'symlink') {
+          linked = true;
+          break;
+        }
+      }
+      if (!linked) return path;
+    }
     let hops = 0;
     const done: string[] = [];
     // The path of `done` ('' for the root), kept as a string so that each step costs one concatenation.

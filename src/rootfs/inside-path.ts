@@ -12,7 +12,7 @@ export function splitInside(path: string): string[] {
  * with the engine's own substring search: every lookup and join asks, and a regular expression with a
  * lookahead per component cost more than the lookups themselves.
  */
-function isNormal(path: string): boolean {
+export function isNormal(path: string): boolean {
   if (path === '/') return true;
   if (path.charCodeAt(0) !== 0x2f || path.charCodeAt(path.length - 1) === 0x2f) return false;
   return !path.includes('//') && !path.includes('/./') && !path.endsWith('/.');

@@ -6,7 +6,7 @@ import { hostPrivacy } from './host-private.js';
 import { SourceRoot } from './source-root.js';
 import type { SourceIdentity } from '../model/jail-entry.js';
 import { DirHandle, errnoOf, type OpenedFile, readOpened } from './dir-handle.js';
-import { collapseDots, splitInside } from './inside-path.js';
+import { collapseDots, isNormal, splitInside } from './inside-path.js';
 
 /** Folders kept open for reading and copying: enough for the folders of a jail's sources, bounded. */
 const MAX_OPEN_FOLDERS = 256;
@@ -155,12 +155,15 @@ export class RootFs extends SourceRoot {
 
   /** Opens the regular file at a real path inside the root, folder by folder, following no link. */
   #openNoFollow(realPath: string): OpenedFile {
-    const parts = splitInside(realPath);
-    const name = parts.pop();
-    if (name === undefined || parts.includes('..') || name === '..') {
+    // A normal path (no empty, `.` or `..` component) is cut as a string; anything else is made normal
+    // first, and a `..` in it refused: the plan's sources are real paths, never climbing.
+    const path = isNormal(realPath) ? realPath : '/' + splitInside(realPath).join('/');
+    const cut = path.lastIndexOf('/');
+    const name = path.slice(cut + 1);
+    if (name === '' || name === '..' || path.includes('/../')) {
       throw Object.assign(new Error(`${realPath}: not a plain path to a file`), { code: 'EFTYPE' });
     }
-    return this.#folder(parts).openFile(name);
+    return this.#folder(path.slice(0, cut)).openFile(name);
   }
 
   /**
@@ -204,17 +207,20 @@ export class RootFs extends SourceRoot {
     this.#handles.clear();
   }
 
-  /** An open folder of the root, reached from the root one component at a time, no link followed. */
-  #folder(parts: string[]): DirHandle {
-    const key = parts.join('/');
-    const known = this.#handles.get(key);
+  /**
+   * An open folder of the root, reached from the root one component at a time, no link followed.
+   * `dir` is a normal path without `..`, '' for the root itself.
+   */
+  #folder(dir: string): DirHandle {
+    const known = this.#handles.get(dir);
     if (known) return known;
     let handle: DirHandle;
-    if (parts.length === 0) {
+    if (dir === '') {
       // The root itself is the admin's own path: links in it are followed, as everywhere else.
       handle = DirHandle.open(this.root, { followLast: true });
     } else {
-      handle = this.#folder(parts.slice(0, -1)).openDir(parts[parts.length - 1] as string);
+      const cut = dir.lastIndexOf('/');
+      handle = this.#folder(dir.slice(0, cut)).openDir(dir.slice(cut + 1));
     }
     if (this.#handles.size >= MAX_OPEN_FOLDERS) {
       // Drop the oldest (Maps keep insertion order); it is opened again when needed.
@@ -222,7 +228,7 @@ export class RootFs extends SourceRoot {
       old.close();
       this.#handles.delete(oldKey);
     }
-    this.#handles.set(key, handle);
+    this.#handles.set(dir, handle);
     return handle;
   }
 

@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RootFs } from '../../src/index.js';
+import { type JailError, RootFs } from '../../src/index.js';
 import { compareBytes, sortBytewise } from '../../src/rootfs/source-root.js';
 import { basenameInside, collapseDots, dirnameInside, joinInside } from '../../src/rootfs/inside-path.js';
 import { cleanupTempDirs, sysroot } from '../helpers/tmp.js';
@@ -83,3 +84,37 @@ test('paths inside a root: joined, cut and collapsed alike whether already norma
 });
 
 test.run();
+
+test('openPlanned opens a source folder by folder whatever its spelling, and refuses `..`, the root and a link on the way', () => {
+  const tree: Record<string, string | { link: string }> = { '/usr/lib/f': 'data', '/usr/link': { link: 'lib' } };
+  // More folders than RootFs keeps open at once (256), so that some are closed and opened again.
+  for (let i = 0; i < 300; i++) tree[`/many/d${String(i).padStart(3, '0')}/f`] = `file ${i}`;
+  const root = sysroot(tree);
+  const fs = new RootFs(root);
+  const read = (path: string): string => {
+    const file = fs.openPlanned(path, { size: fs.lookup(path).stats?.size ?? 0 });
+    try {
+      return readFileSync(file.fd, 'utf8');
+    } finally {
+      file.close();
+    }
+  };
+  const refused = (path: string): string => {
+    try {
+      fs.openPlanned(path, {}).close();
+    } catch (err) {
+      return (err as JailError).code;
+    }
+    return 'opened';
+  };
+  assert.is(read('/usr/lib/f'), 'data');
+  assert.is(read('/usr//lib/./f'), 'data', 'empty and . components are the same path');
+  assert.is(refused('/usr/lib/../lib/f'), 'SOURCE_CHANGED', 'a plan source never climbs');
+  assert.is(refused('/usr/lib/..'), 'SOURCE_CHANGED');
+  assert.is(refused('/'), 'SOURCE_CHANGED');
+  assert.is(refused('/usr/link/f'), 'SOURCE_CHANGED', 'a link on the way is never followed');
+  for (const round of [0, 1]) {
+    for (let i = 0; i < 300; i += round === 0 ? 1 : 37) assert.is(read(`/many/d${String(i).padStart(3, '0')}/f`), `file ${i}`);
+  }
+  fs.releaseHandles();
+});
