@@ -1,5 +1,5 @@
 import { JailError } from '../errors.js';
-import type { ByteSource } from '../io/byte-source.js';
+import { type ByteSource, readBriefly } from '../io/byte-source.js';
 import {
   DT_FLAGS_1,
   DT_NEEDED,
@@ -224,7 +224,8 @@ function readDynamic(src: ByteSource, dyn: ProgramHeader, headers: ProgramHeader
   const fileOffset = vaddrToOffset(strtab, headers);
   if (fileOffset === undefined) throw malformed(name, 'DT_STRTAB', `address 0x${strtab.toString(16)} is not in any PT_LOAD segment`);
   if (strsz === undefined) throw malformed(name, 'DT_STRSZ', 'missing');
-  const table = src.read(fileOffset, strsz, 'DT_STRTAB');
+  // Taken apart here and dropped: read into a borrowed buffer (readBriefly).
+  const table = readBriefly(src, fileOffset, strsz, 'DT_STRTAB');
 
   info.needed = neededOffsets.map((off) => cString(table, off, name, 'DT_NEEDED'));
   if (namesUnwinder(table)) info.unwinds = true;

@@ -44,6 +44,19 @@ export class BufferSource implements ByteSource {
   }
 }
 
+/**
+ * Reads `length` bytes at `offset` into a buffer that is only good until the next such read (of any
+ * source): for a table the caller takes apart at once (an ELF string table: its few strings copied
+ * out, then dropped). Saves a buffer of its own for each of the thousand tables a resolution reads.
+ */
+export function readBriefly(src: ByteSource, offset: number, length: number, what: string): Buffer {
+  return src instanceof FileSource ? src.readShared(offset, length, what) : src.read(offset, length, what);
+}
+
+/** The buffer readBriefly lends; a read larger than SHARED_MAX gets one of its own instead of growing it. */
+let shared = Buffer.allocUnsafe(0);
+const SHARED_MAX = 1024 * 1024;
+
 /** Size of the first read: ELF and program headers, and usually PT_INTERP, fit in it. */
 const HEAD_SIZE = 4096;
 
@@ -92,7 +105,20 @@ export class FileSource implements ByteSource {
   read(offset: number, length: number, what = 'read'): Buffer {
     checkRange(this.name, this.size, offset, length, what);
     if (offset + length <= this.#head.length) return this.#head.subarray(offset, offset + length);
-    const buf = Buffer.allocUnsafe(length);
+    return this.#readInto(Buffer.allocUnsafe(length), offset, length, what);
+  }
+
+  /** As read, into the buffer readBriefly lends (see there). */
+  readShared(offset: number, length: number, what: string): Buffer {
+    checkRange(this.name, this.size, offset, length, what);
+    if (offset + length <= this.#head.length) return this.#head.subarray(offset, offset + length);
+    if (length > SHARED_MAX) return this.#readInto(Buffer.allocUnsafe(length), offset, length, what);
+    if (shared.length < length) shared = Buffer.allocUnsafe(Math.min(SHARED_MAX, Math.max(length, 64 * 1024)));
+    return this.#readInto(shared, offset, length, what).subarray(0, length);
+  }
+
+  /** Fills buf[0, length) from the file at `offset`, all of it or an error. */
+  #readInto(buf: Buffer, offset: number, length: number, what: string): Buffer {
     let done = 0;
     while (done < length) {
       const got = readSync(this.#fd, buf, done, length - done, offset + done);

@@ -1,9 +1,11 @@
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BufferSource, JailError, readElf } from '../../src/index.js';
+import { BufferSource, FileSource, JailError, readElf } from '../../src/index.js';
 import { EM } from '../../src/elf/constants.js';
 import { makeElf } from '../helpers/make-elf.js';
-import { cleanupTempDirs } from '../helpers/tmp.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
 test.after.each(cleanupTempDirs);
 
@@ -151,5 +153,40 @@ function findDynamicEntry(buf: Buffer, tag: number): number {
   }
   throw new Error(`no dynamic entry with tag ${tag}`);
 }
+
+test('string tables read from files, small, past the first page and over a MiB: each file keeps its own strings', () => {
+  const dir = tempDir();
+  const filler = (n: number, tag: string): string[] => Array.from({ length: n }, (_, i) => `${tag}_symbol_${i}_${'x'.repeat(40)}`);
+  const specs = [
+    { file: 'small', needed: ['libsmall.so.1'], soname: 'small.so', symbols: [] as string[] },
+    { file: 'page', needed: ['libpage.so.2', 'libc.so.6'], soname: 'page.so', runpath: '/opt/page', symbols: [...filler(400, 'page'), 'pthread_cancel'] },
+    // Shorter than the one before, through the same borrowed buffer: the rest of that table is not its.
+    { file: 'shorter', needed: ['libshorter.so.4'], symbols: filler(150, 'shorter') },
+    { file: 'big', needed: ['libbig.so.3'], soname: 'big.so', rpath: '$ORIGIN/big', symbols: [...filler(25000, 'big'), 'pthread_exit'] },
+  ];
+  const infos = specs.map((s) => {
+    const path = join(dir, s.file);
+    const { file: _file, ...spec } = s;
+    writeFileSync(path, makeElf(spec));
+    const src = FileSource.open(path, `/${s.file}`);
+    try {
+      return readElf(src);
+    } finally {
+      src.close();
+    }
+  });
+  assert.ok(statSync(join(dir, 'big')).size > 1024 * 1024, 'the big table is over a MiB');
+  // Read in turn through one borrowed buffer: what the first file gave must not change with the next.
+  assert.equal(infos[0]?.needed, ['libsmall.so.1']);
+  assert.is(infos[0]?.soname, 'small.so');
+  assert.equal(infos[1]?.needed, ['libpage.so.2', 'libc.so.6']);
+  assert.is(infos[1]?.runpath, '/opt/page');
+  assert.is(infos[1]?.unwinds, true);
+  assert.equal(infos[2]?.needed, ['libshorter.so.4']);
+  assert.is(infos[2]?.unwinds, undefined, 'pthread_cancel was in the table before, not in this one');
+  assert.equal(infos[3]?.needed, ['libbig.so.3']);
+  assert.is(infos[3]?.rpath, '$ORIGIN/big');
+  assert.is(infos[3]?.unwinds, true, 'pthread_exit found in a table over a MiB');
+});
 
 test.run();

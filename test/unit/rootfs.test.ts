@@ -83,8 +83,6 @@ test('paths inside a root: joined, cut and collapsed alike whether already norma
   assert.is(joinInside('/a', '../b'), '/a/../b', '.. is kept for a lookup that knows the links');
 });
 
-test.run();
-
 test('openPlanned opens a source folder by folder whatever its spelling, and refuses `..`, the root and a link on the way', () => {
   const tree: Record<string, string | { link: string }> = { '/usr/lib/f': 'data', '/usr/link': { link: 'lib' } };
   // More folders than RootFs keeps open at once (256), so that some are closed and opened again.
@@ -118,3 +116,5 @@ test('openPlanned opens a source folder by folder whatever its spelling, and ref
   }
   fs.releaseHandles();
 });
+
+test.run();
