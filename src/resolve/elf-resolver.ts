@@ -96,7 +96,7 @@ export class ElfResolver {
    */
   readonly #searches = new Map<LoaderContext, Map<string, SharedSearches>>();
   /** What makes each file's loading depend on the working directory (usually nothing), found once per file. */
-  readonly #cwdFindings = new WeakMap<ElfInfo, string[]>();
+  readonly #cwdFindings = new Map<ElfInfo, string[]>();
 
   constructor(fs: SourceRoot, options: ElfResolverOptions = {}) {
     this.fs = fs;

@@ -141,6 +141,13 @@ export abstract class SourceRoot {
    * false). Throws SYMLINK_LOOP past MAX_LINKS links; a missing component gives kind 'missing'.
    */
   lookup(path: string, followLast = true): Lookup {
+    // Most paths asked are already normal and asked before: answered before normalizing. A key is a
+    // normal path (with a suffix for nofollow); the answer's `requested` is that path itself only
+    // when the key was `path`, so nothing else can be taken for it.
+    if (followLast) {
+      const seen = this.#lookups.get(path);
+      if (seen !== undefined && seen.requested === path) return seen;
+    }
     const requested = joinInside('/', path);
     const key = followLast ? requested : `${requested}\0nofollow`;
     const known = this.#lookups.get(key);
