@@ -23,7 +23,20 @@ export function parseModeChange(spec: string, where = 'permissions.mode'): ModeC
     const ops = [...(m[2] as string).matchAll(/([-+=])([ugo]|[rwxXst]*)/g)].map((x) => ({ op: x[1] as string, perms: x[2] as string }));
     return { who, ops };
   });
+  // The answer depends only on the permission bits and whether it is a folder: a jail's thousands of
+  // entries have a handful of modes, each worked out once.
+  const answers = new Map<number, number>();
   return (mode, isDirectory) => {
+    const key = (mode & 0o7777) * 2 + (isDirectory ? 1 : 0);
+    let answer = answers.get(key);
+    if (answer === undefined) {
+      answer = change(mode, isDirectory);
+      answers.set(key, answer);
+    }
+    return answer;
+  };
+
+  function change(mode: number, isDirectory: boolean): number {
     let cur = mode & 0o7777;
     for (const { who, ops } of clauses) {
       const mask = who.reduce((acc, w) => acc | (WHO[w] as number), 0);
@@ -48,5 +61,5 @@ export function parseModeChange(spec: string, where = 'permissions.mode'): ModeC
       }
     }
     return cur;
-  };
+  }
 }

@@ -172,4 +172,19 @@ test('bad input is refused with a JailError naming the field and the text; chmod
   }
 });
 
+test('a mode change worked out once per mode and kind answers as one made fresh for each entry', () => {
+  for (const spec of ['g=u-w,o-rwx', 'go-w', 'a+X', 'u=rwX,g=rX,o=', 'u+s,g-s,o+t', '0750', 'keep']) {
+    const kept = parseModeChange(spec);
+    // Every mode, as a file and as a folder, in an order that returns to modes already answered.
+    for (const round of [0, 1]) {
+      for (let mode = 0; mode <= 0o7777; mode += round === 0 ? 1 : 7) {
+        for (const isDirectory of [false, true]) {
+          const full = mode | (isDirectory ? 0o40000 : 0o100000);
+          assert.is(kept(full, isDirectory), parseModeChange(spec)(full, isDirectory), `${spec} on ${mode.toString(8)} (${isDirectory ? 'folder' : 'file'})`);
+        }
+      }
+    }
+  }
+});
+
 test.run();
