@@ -10,7 +10,7 @@ import { writeManifest } from '../../src/emit/write-manifest.js';
 import { writeTarball } from '../../src/emit/write-tarball.js';
 import { writeTree } from '../../src/emit/write-tree.js';
 import { JailError } from '../../src/errors.js';
-import { checkEntries } from '../../src/model/check-entries.js';
+import { checkEntries, isJailPath } from '../../src/model/check-entries.js';
 import type { JailEntry } from '../../src/model/jail-entry.js';
 import { RootFs } from '../../src/rootfs/rootfs.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
@@ -79,6 +79,20 @@ test('tree, tarball and manifest writers refuse a member ../../etc/evil and a pa
   }
   writeFileSync(join(work, 'marker'), '');
   assert.equal(readdirSync(work), ['marker']);
+});
+
+test('isJailPath agrees with the regular expression it replaced on every string of up to 7 pieces', () => {
+  const reference = /^(?:\/(?!\.\.?(?:\/|$))[^/\0]+)+$|^\/$/;
+  const pieces = ['/', '.', '..', 'a', '\0', '...', '.a'];
+  let checked = 0;
+  const visit = (prefix: string, depth: number): void => {
+    assert.is(isJailPath(prefix), reference.test(prefix), JSON.stringify(prefix));
+    checked++;
+    if (depth === 7) return;
+    for (const p of pieces) visit(prefix + p, depth + 1);
+  };
+  visit('', 0);
+  assert.ok(checked > 900000, `${checked} strings checked`);
 });
 
 test.run();
