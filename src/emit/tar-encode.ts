@@ -66,8 +66,18 @@ function plain(text: string): boolean {
 
 /** The 512-byte ustar header, or null when the name or link name needs a PAX record. */
 export function ustarHeader(h: TarHeader): Buffer | null {
-  if (!plain(h.name) || (h.linkname !== undefined && !plain(h.linkname))) return null;
   const block = Buffer.alloc(BLOCK);
+  return writeUstarHeader(h, block) ? block : null;
+}
+
+/**
+ * Writes the ustar header of `h` over the first 512 bytes of `block` (a view where the archive is
+ * being gathered: no buffer of its own per member); false, writing nothing, when the name or link name
+ * needs a PAX record.
+ */
+export function writeUstarHeader(h: TarHeader, block: Buffer): boolean {
+  if (!plain(h.name) || (h.linkname !== undefined && !plain(h.linkname))) return false;
+  block.fill(0, 0, BLOCK);
   block.write(h.name, 0, 'latin1');
   block.write(octal(h.mode & 0o7777, 6), 100, 'latin1');
   block.write(octal(h.uid, 6), 108, 'latin1');
@@ -91,7 +101,7 @@ export function ustarHeader(h: TarHeader): Buffer | null {
   add(257, 265);
   add(329, 345);
   block.write(octal(sum, 6), 148, 'latin1');
-  return block;
+  return true;
 }
 
 /** One PAX record, `LEN key=value\n`, LEN counting itself. */

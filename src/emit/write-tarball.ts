@@ -7,7 +7,7 @@ import { JailError } from '../errors.js';
 import { tempPathBeside } from '../io/write-whole.js';
 import { checkEntries } from '../model/check-entries.js';
 import { ownBytes } from './generate-files.js';
-import { BLOCK, END_OF_ARCHIVE, headerBlocks, padding } from './tar-encode.js';
+import { BLOCK, END_OF_ARCHIVE, headerBlocks, padding, type TarHeader, writeUstarHeader } from './tar-encode.js';
 import { headerOf, MAX_MTIME, tarName } from './tar-header.js';
 import { checkOutputPlace, realOutputPath, sourcesRead } from './output-mark.js';
 import type { JailEntry } from '../model/jail-entry.js';
@@ -190,30 +190,33 @@ function* archive(entries: JailEntry[], fs: SourceRoot, mtime: number, reuse: bo
   const written = new Map<string, string>();
   for (const e of entries) {
     const name = tarName(e);
-    let blocks: Buffer[];
+    let header: TarHeader;
     let own: Buffer | undefined;
     let read = false;
-    if (e.kind !== 'file') blocks = headerBlocks(headerOf(e, name, mtime));
+    if (e.kind !== 'file') header = headerOf(e, name, mtime);
     else {
       own = ownBytes(e, fs) ?? undefined;
       if (own) {
         if (e.content !== undefined && e.size !== undefined && own.length !== e.size) throw new JailError('INPUT', `${e.path}: generated content is ${own.length} bytes, the plan says ${e.size}`, { file: e.path });
-        blocks = headerBlocks(headerOf({ ...e, size: own.length }, name, mtime));
+        header = headerOf({ ...e, size: own.length }, name, mtime);
       } else {
         if (e.source === undefined) throw new JailError('INPUT', `${e.path}: a file with neither a source nor contents`, { file: e.path });
         const ids = identities(e);
         const first = ids.map((id) => written.get(id)).find((n) => n !== undefined);
         if (first !== undefined) {
-          blocks = headerBlocks(headerOf(e, name, mtime, first));
+          header = headerOf(e, name, mtime, first);
           counts.hardLinks++;
         } else {
-          blocks = headerBlocks(headerOf(e, name, mtime));
+          header = headerOf(e, name, mtime);
           read = true;
           for (const id of ids) written.set(id, name);
         }
       }
     }
-    for (const block of blocks) yield* out.put(block);
+    // A plain ustar header is written where the archive is gathered; one with PAX records as blocks.
+    if (out.room() < BLOCK) yield out.take();
+    if (header.pax === undefined && writeUstarHeader(header, out.free())) out.used += BLOCK;
+    else for (const block of headerBlocks(header)) yield* out.put(block);
     const size = own ? own.length : read ? (e.size ?? 0) : 0;
     if (own) yield* out.put(own);
     else if (read && size < SMALL_FILE) {
