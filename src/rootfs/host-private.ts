@@ -1,6 +1,6 @@
 import { realpathSync, type Stats, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isNormal, splitInside } from './inside-path.js';
+import { joinInside } from './inside-path.js';
 import type { RootFs } from './rootfs.js';
 
 /**
@@ -75,7 +75,7 @@ export function hostPrivacy(fs: RootFs, realPath: string): string | null {
   const st = fs.lstat(realPath);
   if (st?.isFile() && (st.mode & 0o004) === 0) return `mode ${ownerText(st)}: others may not read it`;
   // Each folder on the way, deepest first, cut from the path (not rebuilt from its parts each time).
-  let dir = isNormal(realPath) ? realPath : '/' + splitInside(realPath).join('/');
+  let dir = joinInside('/', realPath);
   for (let cut = dir.lastIndexOf('/'); cut > 0; cut = dir.lastIndexOf('/')) {
     dir = dir.slice(0, cut);
     const d = fs.lstat(dir);

@@ -6,7 +6,7 @@ import { hostPrivacy } from './host-private.js';
 import { SourceRoot } from './source-root.js';
 import type { SourceIdentity } from '../model/jail-entry.js';
 import { DirHandle, errnoOf, type OpenedFile, readOpened } from './dir-handle.js';
-import { collapseDots, isNormal, splitInside } from './inside-path.js';
+import { collapseDots, joinInside } from './inside-path.js';
 
 /** Folders kept open for reading and copying: enough for the folders of a jail's sources, bounded. */
 const MAX_OPEN_FOLDERS = 256;
@@ -157,7 +157,7 @@ export class RootFs extends SourceRoot {
   #openNoFollow(realPath: string): OpenedFile {
     // A normal path (no empty, `.` or `..` component) is cut as a string; anything else is made normal
     // first, and a `..` in it refused: the plan's sources are real paths, never climbing.
-    const path = isNormal(realPath) ? realPath : '/' + splitInside(realPath).join('/');
+    const path = joinInside('/', realPath);
     const cut = path.lastIndexOf('/');
     const name = path.slice(cut + 1);
     if (name === '' || name === '..' || path.includes('/../')) {
