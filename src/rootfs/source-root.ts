@@ -89,6 +89,7 @@ export abstract class SourceRoot {
   /** What the root is, for messages: a host folder, or the tarball's name. */
   abstract readonly root: string;
   readonly #lookups = new Map<string, Lookup>();
+  readonly #lookupsNoFollow = new Map<string, Lookup>();
   readonly #dirs = new Map<string, string[] | null>();
 
   /** lstat of a link-free path inside the root; null when nothing is there. */
@@ -141,19 +142,17 @@ export abstract class SourceRoot {
    * false). Throws SYMLINK_LOOP past MAX_LINKS links; a missing component gives kind 'missing'.
    */
   lookup(path: string, followLast = true): Lookup {
-    // Most paths asked are already normal and asked before: answered before normalizing. A key is a
-    // normal path (with a suffix for nofollow); the answer's `requested` is that path itself only
-    // when the key was `path`, so nothing else can be taken for it.
-    if (followLast) {
-      const seen = this.#lookups.get(path);
-      if (seen !== undefined && seen.requested === path) return seen;
-    }
+    // Each answer is kept under its normal path, in one map per way of asking (a key made of the path
+    // and a marker could be asked for as a path, one with a NUL in it). Most paths asked are already
+    // normal and asked before: answered before normalizing.
+    const answers = followLast ? this.#lookups : this.#lookupsNoFollow;
+    const seen = answers.get(path);
+    if (seen !== undefined) return seen;
     const requested = joinInside('/', path);
-    const key = followLast ? requested : `${requested}\0nofollow`;
-    const known = this.#lookups.get(key);
+    const known = answers.get(requested);
     if (known) return known;
     const result = this.#walk(requested, followLast);
-    this.#lookups.set(key, result);
+    answers.set(requested, result);
     return result;
   }
 

@@ -117,4 +117,22 @@ test('openPlanned opens a source folder by folder whatever its spelling, and ref
   fs.releaseHandles();
 });
 
+test('a lookup without following the last link is never taken for another path, NUL or not', () => {
+  const root = sysroot({ '/usr/lib/file': 'x', '/lib': { link: 'usr/lib' } });
+  const fs = new RootFs(root);
+  const link = fs.lookup('/lib', false);
+  assert.is(link.kind, 'symlink');
+  assert.is(fs.lookup('/lib').kind, 'directory', 'followed, after the same path was asked without following');
+  assert.is(fs.lookup('/lib/./', false).kind, 'symlink');
+  // Answers used to be kept under the path plus "\0nofollow": this very path then got the link's answer.
+  let asked: unknown;
+  try {
+    asked = fs.lookup('/lib\0nofollow');
+  } catch (err) {
+    asked = err;
+  }
+  assert.is.not(asked, link);
+  assert.ok(asked instanceof Error, 'a path with a NUL in it cannot be looked up');
+});
+
 test.run();
