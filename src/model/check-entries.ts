@@ -1,5 +1,5 @@
 import { JailError } from '../errors.js';
-import { isNormal } from '../rootfs/inside-path.js';
+import { hasDotDot, isNormal } from '../rootfs/inside-path.js';
 import type { JailEntry } from './jail-entry.js';
 
 /**
@@ -9,7 +9,7 @@ import type { JailEntry } from './jail-entry.js';
  */
 export function isJailPath(path: string): boolean {
   if (path === '/') return true;
-  return isNormal(path) && !path.includes('/../') && !path.endsWith('/..') && !path.includes('\0');
+  return isNormal(path) && !hasDotDot(path) && !path.includes('\0');
 }
 
 /**

@@ -1,7 +1,7 @@
 import { JailError } from '../errors.js';
 import type { JailEntry } from '../model/jail-entry.js';
 import { describeReason, type Reason, reasonKey } from '../model/reason.js';
-import { isNormal, splitInside } from '../rootfs/inside-path.js';
+import { hasDotDot, isNormal, splitInside } from '../rootfs/inside-path.js';
 import { MAX_LINKS, sortBytewise } from '../rootfs/rootfs.js';
 
 /** Something to place in the jail, before ownership and parents are settled. */
@@ -35,7 +35,7 @@ export class PlanBuilder {
   place(path: string): string {
     // Usually no folder on the way is a link placed so far: a normal path is then its own answer,
     // found with one look-up per folder and no splitting.
-    if (isNormal(path) && !path.includes('/..')) {
+    if (isNormal(path) && !hasDotDot(path)) {
       let linked = false;
       for (let cut = path.indexOf('/', 1); cut > 0; cut = path.indexOf('/', cut + 1)) {
         if (this.#entries.get(path.slice(0, cut))?.kind === 'symlink') {

@@ -18,6 +18,11 @@ export function isNormal(path: string): boolean {
   return !path.includes('//') && !path.includes('/./') && !path.endsWith('/.');
 }
 
+/** Whether a normal path has a `..` component (which climbs): `/a/../b`, `/a/..`, not `/a/..b`. */
+export function hasDotDot(path: string): boolean {
+  return path.includes('/../') || path.endsWith('/..');
+}
+
 /** `rel` taken from directory `base` (or from the root when absolute), normalized. */
 export function joinInside(base: string, rel: string): string {
   const full = rel.startsWith('/') ? rel : `${base}/${rel}`;
@@ -44,7 +49,7 @@ export function basenameInside(path: string): string {
 /** Applies `..` lexically, never above the root: for paths known to hold no links. */
 export function collapseDots(path: string): string {
   // The usual case, already normal and without `..`, is answered without splitting.
-  if (isNormal(path) && !path.includes('/..')) return path;
+  if (isNormal(path) && !hasDotDot(path)) return path;
   const out: string[] = [];
   for (const part of splitInside(path)) {
     if (part === '..') out.pop();

@@ -6,7 +6,7 @@ import { hostPrivacy } from './host-private.js';
 import { SourceRoot } from './source-root.js';
 import type { SourceIdentity } from '../model/jail-entry.js';
 import { DirHandle, errnoOf, type OpenedFile, readOpened } from './dir-handle.js';
-import { collapseDots, joinInside } from './inside-path.js';
+import { collapseDots, hasDotDot, joinInside } from './inside-path.js';
 
 /** Folders kept open for reading and copying: enough for the folders of a jail's sources, bounded. */
 const MAX_OPEN_FOLDERS = 256;
@@ -160,7 +160,7 @@ export class RootFs extends SourceRoot {
     const path = joinInside('/', realPath);
     const cut = path.lastIndexOf('/');
     const name = path.slice(cut + 1);
-    if (name === '' || name === '..' || path.includes('/../')) {
+    if (name === '' || hasDotDot(path)) {
       throw Object.assign(new Error(`${realPath}: not a plain path to a file`), { code: 'EFTYPE' });
     }
     return this.#folder(path.slice(0, cut)).openFile(name);

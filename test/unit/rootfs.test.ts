@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type JailError, RootFs } from '../../src/index.js';
 import { compareBytes, sortBytewise } from '../../src/rootfs/source-root.js';
-import { basenameInside, collapseDots, dirnameInside, joinInside } from '../../src/rootfs/inside-path.js';
+import { basenameInside, collapseDots, dirnameInside, hasDotDot, joinInside } from '../../src/rootfs/inside-path.js';
 import { cleanupTempDirs, sysroot } from '../helpers/tmp.js';
 
 test.after.each(cleanupTempDirs);
@@ -133,6 +133,13 @@ test('a lookup without following the last link is never taken for another path, 
   }
   assert.is.not(asked, link);
   assert.ok(asked instanceof Error, 'a path with a NUL in it cannot be looked up');
+});
+
+test('hasDotDot finds a `..` component and nothing else', () => {
+  for (const p of ['/..', '/a/..', '/../a', '/a/../b']) assert.ok(hasDotDot(p), p);
+  for (const p of ['/', '/a', '/..a', '/a..', '/a/...', '/a/..b/c', '/.../b']) assert.not.ok(hasDotDot(p), p);
+  assert.is(collapseDots('/a/..b/c'), '/a/..b/c');
+  assert.is(collapseDots('/a/b/../c'), '/a/c');
 });
 
 test.run();
