@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
@@ -86,6 +87,38 @@ test("the shell parser's cache is taken too, and the parser it loads reads scrip
     return syntax.NewPrinter().Print(syntax.NewParser().Parse('for f in *.txt; do grep -c x "$f" | sort; done\nexec ls', 'x'));
   };
   assert.is(print(cached.exports), print(fresh.exports));
+});
+
+test("the command line's heap setting leaves the shell parser's cache usable, which the bare flag would not", () => {
+  // In a process of its own: V8's flags are the process's, and the other tests run under the defaults.
+  const codeCache = pathToFileURL(join(top, 'dist', 'src', 'io', 'code-cache.js')).href;
+  const shellParse = pathToFileURL(join(top, 'dist', 'src', 'script', 'shell-parse.js')).href;
+  const script = `
+    import v8 from 'node:v8';
+    import { keepYoungGenerationSmall, loadCommonJs } from ${JSON.stringify(codeCache)};
+    import { SHELL_PARSER_CACHE, shellParserFile } from ${JSON.stringify(shellParse)};
+    const seen = {};
+    keepYoungGenerationSmall();
+    seen.kept = loadCommonJs(shellParserFile(), SHELL_PARSER_CACHE).cacheUsed;
+    // The flag set straight, as a careless caller would: V8 refuses the cache made under the defaults.
+    v8.setFlagsFromString('--semi-space-growth-factor=1');
+    const vm = await import('node:vm');
+    const { readFileSync } = await import('node:fs');
+    const file = readFileSync(SHELL_PARSER_CACHE);
+    const source = readFileSync(shellParserFile(), 'utf8');
+    const bare = new vm.Script('(function (exports, require, module, __filename, __dirname) {' + source + '\\n})', { filename: shellParserFile(), cachedData: file.subarray(8 + 64) });
+    seen.bare = !bare.cachedDataRejected;
+    console.log(JSON.stringify(seen));
+  `;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.is(run.status, 0, run.stderr);
+  assert.equal(JSON.parse(run.stdout), { kept: true, bare: false });
+});
+
+test('the bundle is ASCII, so V8 holds its source in one byte per character (scripts/build-bundle.mjs)', () => {
+  const bytes = readFileSync(loader.BUNDLE);
+  const at = bytes.findIndex((b) => b > 0x7f);
+  assert.is(at, -1, `a byte over 0x7f at ${at}: ${bytes.subarray(Math.max(0, at - 40), at + 40).toString('utf8')}`);
 });
 
 test.run();
