@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import { type Finding, reaches, type Severity } from '../audit/finding.js';
 import type { AuditResult } from '../audit/run-audit.js';
 import { JailError } from '../errors.js';
-import type { Output } from './output.js';
+import { type Output, printJson } from './output.js';
 import { parseSet } from './set-option.js';
 
 export interface AuditCommandOptions {
@@ -31,14 +31,14 @@ export async function runAudit(target: string, opts: AuditCommandOptions, out: O
     ...(opts.root !== undefined ? { root: opts.root } : {}),
   });
   const failOn = opts.failOn ?? 'high';
-  out.stdout(opts.json ? toJson(result) : formatHuman(result, failOn));
+  if (opts.json) printJson(out, toJson(result));
+  else out.stdout(formatHuman(result, failOn));
   return result.findings.some((f) => reaches(f.severity, failOn)) ? 1 : 0;
 }
 
-function toJson(r: AuditResult): string {
+function toJson(r: AuditResult): object {
   const findings = r.findings.map((f: Finding) => ({ rule: f.rule, severity: f.severity, path: f.path, message: f.message }));
-  const body = { entries: r.entries, findings, target: r.target, format: r.format, counts: r.counts, ...(r.why ? { why: r.why } : {}), ...(r.sbom ? { sbom: r.sbom } : {}) };
-  return JSON.stringify(body, null, 2) + '\n';
+  return { entries: r.entries, findings, target: r.target, format: r.format, counts: r.counts, ...(r.why ? { why: r.why } : {}), ...(r.sbom ? { sbom: r.sbom } : {}) };
 }
 
 /** Findings printed per rule in the human summary. */

@@ -6,7 +6,7 @@ import type { LoadedObject } from '../resolve/elf-resolver.js';
 import type { Need } from '../resolve/need-set.js';
 import { type InputResolution, type ResolveOptions, resolveInputs } from '../resolve/resolve-inputs.js';
 import { describeReason } from '../model/reason.js';
-import type { Output } from './output.js';
+import { type Output, printJsonList } from './output.js';
 import { PackageIndex } from '../packages/package-index.js';
 import { RootFs } from '../rootfs/rootfs.js';
 
@@ -26,7 +26,11 @@ export function runResolve(paths: string[], opts: ResolveCommandOptions, out: Ou
   const index = opts.packages ? PackageIndex.ofDpkg(new RootFs(resolveHostPath(opts.root ?? '/'))) : undefined;
   const owners = (realPath: string): string[] => index?.ownersOf(realPath) ?? [];
   if (opts.json) {
-    out.stdout(JSON.stringify({ binaries: results.map((r) => toJson(r, index ? owners : undefined)) }, null, 2) + '\n');
+    printJsonList(
+      out,
+      'binaries',
+      results.map((r) => toJson(r, index ? owners : undefined)),
+    );
   } else {
     for (const r of results) out.stdout(formatHuman(r, index ? owners : undefined));
   }
