@@ -1,5 +1,5 @@
 import { JailError } from '../errors.js';
-import { type ByteSource, readBriefly } from '../io/byte-source.js';
+import { type ByteSource, checkRange, readBriefly } from '../io/byte-source.js';
 import {
   DT_FLAGS_1,
   DT_NEEDED,
@@ -224,15 +224,30 @@ function readDynamic(src: ByteSource, dyn: ProgramHeader, headers: ProgramHeader
   const fileOffset = vaddrToOffset(strtab, headers);
   if (fileOffset === undefined) throw malformed(name, 'DT_STRTAB', `address 0x${strtab.toString(16)} is not in any PT_LOAD segment`);
   if (strsz === undefined) throw malformed(name, 'DT_STRSZ', 'missing');
-  // Taken apart here and dropped: read into a borrowed buffer (readBriefly).
-  const table = readBriefly(src, fileOffset, strsz, 'DT_STRTAB');
-
-  info.needed = neededOffsets.map((off) => cString(table, off, name, 'DT_NEEDED'));
-  if (namesUnwinder(table)) info.unwinds = true;
-  if (soname !== undefined) info.soname = cString(table, soname, name, 'DT_SONAME');
-  if (rpath !== undefined) info.rpath = cString(table, rpath, name, 'DT_RPATH');
-  if (runpath !== undefined) info.runpath = cString(table, runpath, name, 'DT_RUNPATH');
+  let str: (offset: number, field: string) => string;
+  let unwinds: () => boolean;
+  if (strsz <= STRTAB_IN_ONE_READ) {
+    // Taken apart here and dropped: read into a borrowed buffer (readBriefly).
+    const table = readBriefly(src, fileOffset, strsz, 'DT_STRTAB');
+    str = (offset, field) => cString(table, offset, name, field);
+    unwinds = () => namesUnwinder(table);
+  } else {
+    // A table of megabytes (node's is 5 MB) is never read whole: that would be as many megabytes of
+    // fresh memory, a page fault per 4 KiB. Its strings are read one by one, and the search for the
+    // unwinder's names goes through it a MiB at a time, through the borrowed buffer.
+    checkRange(name, src.size, fileOffset, strsz, 'DT_STRTAB');
+    str = (offset, field) => cStringAt(src, fileOffset, strsz, offset, field);
+    unwinds = () => tableNamesUnwinder(src, fileOffset, strsz);
+  }
+  info.needed = neededOffsets.map((off) => str(off, 'DT_NEEDED'));
+  if (unwinds()) info.unwinds = true;
+  if (soname !== undefined) info.soname = str(soname, 'DT_SONAME');
+  if (rpath !== undefined) info.rpath = str(rpath, 'DT_RPATH');
+  if (runpath !== undefined) info.runpath = str(runpath, 'DT_RUNPATH');
 }
+
+/** A string table up to this size is read in one read; a larger one a piece at a time. */
+export const STRTAB_IN_ONE_READ = 1024 * 1024;
 
 /** Functions whose call makes glibc dlopen libgcc_s.so.1 to unwind the thread, after their common prefix. */
 const UNWINDER_PREFIX = Buffer.from('\0pthread_', 'latin1');
@@ -245,6 +260,30 @@ function namesUnwinder(table: Buffer): boolean {
     if (UNWINDER_ENDS.some((end) => rest + end.length <= table.length && table.compare(end, 0, end.length, rest, rest + end.length) === 0)) return true;
   }
   return false;
+}
+
+/** namesUnwinder over a table too large to read at once: in pieces that overlap by a name's length less one. */
+function tableNamesUnwinder(src: ByteSource, fileOffset: number, strsz: number): boolean {
+  const overlap = UNWINDER_PREFIX.length + Math.max(...UNWINDER_ENDS.map((end) => end.length)) - 1;
+  for (let start = 0; ; start += STRTAB_IN_ONE_READ - overlap) {
+    const length = Math.min(STRTAB_IN_ONE_READ, strsz - start);
+    if (namesUnwinder(readBriefly(src, fileOffset + start, length, 'DT_STRTAB'))) return true;
+    if (start + length >= strsz) return false;
+  }
+}
+
+/** cString for a table of `strsz` bytes at `fileOffset` that is not read whole: the string alone is read. */
+function cStringAt(src: ByteSource, fileOffset: number, strsz: number, offset: number, field: string): string {
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset >= strsz) {
+    throw malformed(src.name, field, `string offset ${offset} lies outside the string table (${strsz} bytes)`);
+  }
+  const rest = strsz - offset;
+  for (let length = Math.min(rest, 4096); ; length = Math.min(rest, length * 16)) {
+    const piece = readBriefly(src, fileOffset + offset, length, 'DT_STRTAB');
+    const end = piece.indexOf(0);
+    if (end >= 0) return piece.toString('utf8', 0, end);
+    if (length === rest) throw malformed(src.name, field, `string at offset ${offset} has no terminating NUL`);
+  }
 }
 
 /** Maps a virtual address to a file offset through the PT_LOAD segment that holds it. */

@@ -4,7 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BufferSource, FileSource, JailError, readElf } from '../../src/index.js';
 import { EM } from '../../src/elf/constants.js';
-import { makeElf } from '../helpers/make-elf.js';
+import { type ElfSpec, makeElf } from '../helpers/make-elf.js';
+import { STRTAB_IN_ONE_READ } from '../../src/elf/read-elf.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
 test.after.each(cleanupTempDirs);
@@ -187,6 +188,59 @@ test('string tables read from files, small, past the first page and over a MiB: 
   assert.equal(infos[3]?.needed, ['libbig.so.3']);
   assert.is(infos[3]?.rpath, '$ORIGIN/big');
   assert.is(infos[3]?.unwinds, true, 'pthread_exit found in a table over a MiB');
+});
+
+test('a string table over a MiB is read in pieces: the same strings, the unwinder names found across every piece boundary, the same errors', () => {
+  const MiB = STRTAB_IN_ONE_READ;
+  // The table is "\0" + needed + "\0" + filler + "\0" + name + "\0": the filler's length puts the name where wanted.
+  const needed = 'libneed.so.1';
+  const tableWith = (name: string, nameAt: number, extra: Partial<ElfSpec> = {}): Buffer => {
+    const fillerLength = nameAt - (1 + needed.length + 1) - 1;
+    return makeElf({ needed: [needed], symbols: ['f'.repeat(fillerLength), name], ...extra });
+  };
+  // "\0pthread_cancel\0" starting anywhere from wholly inside the first piece to wholly inside the second.
+  for (let nul = MiB - 20; nul <= MiB + 2; nul++) {
+    const info = parse(tableWith('pthread_cancel', nul + 1));
+    assert.is(info.unwinds, true, `the name's NUL at ${nul}`);
+    assert.equal(info.needed, [needed]);
+  }
+  // A name that only looks like one (pthread_exited) at the same places is not one.
+  for (let nul = MiB - 20; nul <= MiB + 2; nul += 3) assert.is(parse(tableWith('pthread_exited', nul + 1)).unwinds, undefined, `pthread_exited at ${nul}`);
+  // Strings beyond the first MiB, and one longer than the first pieces read for a string (4 KiB, then 64 KiB).
+  const rpath = `/opt/${'r'.repeat(70000)}`;
+  const far = parse(tableWith('pthread_exit', 2 * MiB + 5, { soname: 'far.so', rpath }));
+  assert.is(far.unwinds, true, 'pthread_exit as the table\u2019s last string, two MiB in');
+  assert.is(far.soname, 'far.so');
+  assert.is(far.rpath, rpath);
+  assert.equal(far.needed, [needed]);
+  // The errors of a table read whole: an offset outside it, a string with no NUL before its end, a table past the end of the file.
+  const errorOf = (buf: Buffer): string => {
+    try {
+      parse(buf);
+    } catch (err) {
+      assert.instance(err, JailError);
+      return (err as Error).message;
+    }
+    return 'no error';
+  };
+  for (const size of [4000, 3 * MiB]) {
+    const buf = tableWith('pthread_exit', size);
+    const strsz = findDynamicEntry(buf, 10);
+    const table = Number(buf.readBigUInt64LE(strsz + 8));
+    // The rpath, the last string, loses its NUL.
+    const lastRpath = makeElf({ needed: ['n'.repeat(size)], rpath: '/last/rpath' });
+    const cut = Buffer.from(lastRpath);
+    const lastStrsz = findDynamicEntry(lastRpath, 10);
+    cut.writeBigUInt64LE(lastRpath.readBigUInt64LE(lastStrsz + 8) - 1n, lastStrsz + 8);
+    assert.is(errorOf(cut), `test.elf: DT_RPATH: string at offset ${size + 2} has no terminating NUL`);
+    assert.is(parse(lastRpath).rpath, '/last/rpath');
+    const noNeeded = Buffer.from(buf);
+    noNeeded.writeBigUInt64LE(BigInt(table + 10), findDynamicEntry(buf, 1) + 8);
+    assert.is(errorOf(noNeeded), `test.elf: DT_NEEDED: string offset ${table + 10} lies outside the string table (${table} bytes)`);
+    const long = Buffer.from(buf);
+    long.writeBigUInt64LE(BigInt(buf.length), strsz + 8);
+    assert.match(errorOf(long), /DT_STRTAB: bytes \d+\.\.\d+ lie past the end of the file/);
+  }
 });
 
 test.run();
