@@ -24,7 +24,7 @@ export { archOf, compatibleElf, ARCHES, type Arch } from './loader/arch.js';
 
 // Resolution: what programs load and run.
 export { ElfResolver, type ElfClosure, type ElfResolverOptions, type LoadedObject, type MissingLibrary, type DlopenLevel } from './resolve/elf-resolver.js';
-export { resolveInputs, resolveOne, locateInput, DEFAULT_PATH, type InputResolution, type ResolveOptions } from './resolve/resolve-inputs.js';
+export { resolveInputs, eachResolution, resolveOne, locateInput, DEFAULT_PATH, type InputResolution, type ResolveOptions } from './resolve/resolve-inputs.js';
 export { NeedSet, type Need } from './resolve/need-set.js';
 export { ProgramResolver, type ProgramClosure, type MissingItem, type ProgramResolverOptions } from './resolve/program-resolver.js';
 export { analyzeShellScript, type ShellAnalysis, type CommandUse, type ShellHost } from './script/shell-analysis.js';

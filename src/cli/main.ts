@@ -6,7 +6,7 @@ import { registerAudit } from './audit-command.js';
 import { parseSet } from './set-option.js';
 
 /** For bin/jailbuild.js: the CLI's heap setting (this code's own copy of the module, which the shell parser's loader consults). */
-export { keepYoungGenerationSmall } from '../io/code-cache.js';
+export { keepYoungGenerationSmall } from '../io/young-generation.js';
 
 // Each command's code is loaded when that command runs: `jailbuild resolve` never loads the profile
 // validator or the shell parser's 1.5 MB unless it needs them.

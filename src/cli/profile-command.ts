@@ -11,6 +11,7 @@ import { describeAccess } from '../plan/jail-access.js';
 import { Progress } from './progress.js';
 import { formatDiagnostic } from './resolve-command.js';
 import type { Output } from './output.js';
+import { letYoungGenerationGrowWhenDue } from '../io/young-generation.js';
 
 export interface ProfileCommandOptions {
   out?: string;
@@ -47,7 +48,11 @@ export async function runProfile(nameOrPath: string, opts: ProfileCommandOptions
     ...(opts.mtime !== undefined ? { mtime: opts.mtime } : {}),
     ...(cache ? { cache } : {}),
     ...(opts.ldSoConfWithoutCache ? { ldSoConfWithoutCache: true } : {}),
-    onProgress: (what, done, total) => progress.update(what, done, total),
+    onProgress: (what, done, total) => {
+      // Planning never waits for I/O, so the young generation's timer cannot fire: look here.
+      letYoungGenerationGrowWhenDue();
+      progress.update(what, done, total);
+    },
   });
   progress.done();
   cache?.save();

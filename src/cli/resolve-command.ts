@@ -4,7 +4,8 @@ import { loadConfig } from '../config/load-config.js';
 import { type Diagnostic, printable } from '../errors.js';
 import type { LoadedObject } from '../resolve/elf-resolver.js';
 import type { Need } from '../resolve/need-set.js';
-import { type InputResolution, type ResolveOptions, resolveInputs } from '../resolve/resolve-inputs.js';
+import { eachResolution, type InputResolution, type ResolveOptions } from '../resolve/resolve-inputs.js';
+import { letYoungGenerationGrowWhenDue } from '../io/young-generation.js';
 import { describeReason } from '../model/reason.js';
 import { type Output, printJsonList } from './output.js';
 import { PackageIndex } from '../packages/package-index.js';
@@ -21,7 +22,12 @@ export interface ResolveCommandOptions extends ResolveOptions {
 /** `jailbuild resolve`: prints what each input needs; returns the exit code (0 all resolved, 1 something missing). */
 export function runResolve(paths: string[], opts: ResolveCommandOptions, out: Output): number {
   const cache = opts.useCache === false ? undefined : AnalysisCache.open(loadConfig().cacheDir, resolveHostPath(opts.root ?? '/'));
-  const results = resolveInputs(paths, { ...opts, ...(cache ? { cache } : {}) });
+  const results: InputResolution[] = [];
+  for (const r of eachResolution(paths, { ...opts, ...(cache ? { cache } : {}) })) {
+    results.push(r);
+    // Resolving never waits for I/O, so the young generation's timer cannot fire: look here.
+    letYoungGenerationGrowWhenDue();
+  }
   cache?.save();
   const index = opts.packages ? PackageIndex.ofDpkg(new RootFs(resolveHostPath(opts.root ?? '/'))) : undefined;
   const owners = (realPath: string): string[] => index?.ownersOf(realPath) ?? [];

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import v8 from 'node:v8';
 import vm from 'node:vm';
+import { underDefaultFlags } from './young-generation.js';
 
 /** A CommonJS file loaded by loadCommonJs: its exports, the compiled script, whether V8 took the cache. */
 export interface CachedLoad {
@@ -35,43 +35,6 @@ function cacheFor(source: Buffer, file: Buffer): Buffer | undefined {
   if (!file.subarray(MAGIC.length, MAGIC.length + 32).equals(sha256(source))) return undefined;
   if (!file.subarray(MAGIC.length + 32, HEADER).equals(sha256(data))) return undefined;
   return data;
-}
-
-/**
- * V8 grows the young generation (where new objects are made) from 1 MiB up to 16 MiB as objects
- * survive; every page it grows by is memory the process touches for the first time, and each first
- * touch is a page fault (12 µs each on the VM jailbuild was measured on, 17,000 of them in one resolve
- * of /usr/bin). A run of jailbuild keeps what it learns (headers, lookups) and drops the rest within
- * one program: a young generation that stays at its first size is collected more often but touches no
- * new memory. The growth factor is read whenever V8 would grow it, so it can be set after start-up.
- */
-const SMALL_YOUNG_GENERATION = '--semi-space-growth-factor=1';
-/** V8's own default, which code caches are made under (V8 refuses a cache made under other flags). */
-const DEFAULT_YOUNG_GENERATION = '--semi-space-growth-factor=2';
-let youngGenerationKeptSmall = false;
-
-/**
- * For the command line only, once its bundle is loaded: keeps V8's young generation at its first
- * size (see SMALL_YOUNG_GENERATION). A library must not change the flags of the process it runs in.
- */
-export function keepYoungGenerationSmall(): void {
-  v8.setFlagsFromString(SMALL_YOUNG_GENERATION);
-  youngGenerationKeptSmall = true;
-}
-
-/**
- * Runs `compile` under V8's default flags: V8 takes a code cache only under the flags it was made
- * with (a hash of every flag that differs from its default), and the caches are made under the
- * defaults; the young generation goes back to being kept small afterwards.
- */
-function underDefaultFlags<T>(compile: () => T): T {
-  if (!youngGenerationKeptSmall) return compile();
-  v8.setFlagsFromString(DEFAULT_YOUNG_GENERATION);
-  try {
-    return compile();
-  } finally {
-    v8.setFlagsFromString(SMALL_YOUNG_GENERATION);
-  }
 }
 
 /** Every file loaded through loadCommonJs in this process, by path: for the build step that saves their caches. */

@@ -39,8 +39,13 @@ export function locateInput(resolver: ProgramResolver, input: string): Lookup {
  * and does not stop the others.
  */
 export function resolveInputs(inputs: string[], options: ResolveOptions = {}): InputResolution[] {
+  return [...eachResolution(inputs, options)];
+}
+
+/** As resolveInputs, one input at a time (for a caller with something to do between them). */
+export function* eachResolution(inputs: Iterable<string>, options: ResolveOptions = {}): Generator<InputResolution, void, undefined> {
   const resolver = new ProgramResolver(new RootFs(options.root ?? '/'), options);
-  return inputs.map((input) => resolveOne(resolver, input));
+  for (const input of inputs) yield resolveOne(resolver, input);
 }
 
 export function resolveOne(resolver: ProgramResolver, input: string): InputResolution {

@@ -92,10 +92,12 @@ test("the shell parser's cache is taken too, and the parser it loads reads scrip
 test("the command line's heap setting leaves the shell parser's cache usable, which the bare flag would not", () => {
   // In a process of its own: V8's flags are the process's, and the other tests run under the defaults.
   const codeCache = pathToFileURL(join(top, 'dist', 'src', 'io', 'code-cache.js')).href;
+  const youngGeneration = pathToFileURL(join(top, 'dist', 'src', 'io', 'young-generation.js')).href;
   const shellParse = pathToFileURL(join(top, 'dist', 'src', 'script', 'shell-parse.js')).href;
   const script = `
     import v8 from 'node:v8';
-    import { keepYoungGenerationSmall, loadCommonJs } from ${JSON.stringify(codeCache)};
+    import { loadCommonJs } from ${JSON.stringify(codeCache)};
+    import { keepYoungGenerationSmall } from ${JSON.stringify(youngGeneration)};
     import { SHELL_PARSER_CACHE, shellParserFile } from ${JSON.stringify(shellParse)};
     const seen = {};
     keepYoungGenerationSmall();
