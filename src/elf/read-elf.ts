@@ -224,27 +224,66 @@ function readDynamic(src: ByteSource, dyn: ProgramHeader, headers: ProgramHeader
   const fileOffset = vaddrToOffset(strtab, headers);
   if (fileOffset === undefined) throw malformed(name, 'DT_STRTAB', `address 0x${strtab.toString(16)} is not in any PT_LOAD segment`);
   if (strsz === undefined) throw malformed(name, 'DT_STRSZ', 'missing');
-  let str: (offset: number, field: string) => string;
-  let unwinds: () => boolean;
-  if (strsz <= STRTAB_IN_ONE_READ) {
-    // Taken apart here and dropped: read into a borrowed buffer (readBriefly).
-    const table = readBriefly(src, fileOffset, strsz, 'DT_STRTAB');
-    str = (offset, field) => cString(table, offset, name, field);
-    unwinds = () => namesUnwinder(table);
-  } else {
-    // A table of megabytes (node's is 5 MB) is never read whole: that would be as many megabytes of
-    // fresh memory, a page fault per 4 KiB. Its strings are read one by one, and the search for the
-    // unwinder's names goes through it a MiB at a time, through the borrowed buffer.
-    checkRange(name, src.size, fileOffset, strsz, 'DT_STRTAB');
-    str = (offset, field) => cStringAt(src, fileOffset, strsz, offset, field);
-    unwinds = () => tableNamesUnwinder(src, fileOffset, strsz);
-  }
-  info.needed = neededOffsets.map((off) => str(off, 'DT_NEEDED'));
-  if (unwinds()) info.unwinds = true;
-  if (soname !== undefined) info.soname = str(soname, 'DT_SONAME');
-  if (rpath !== undefined) info.rpath = str(rpath, 'DT_RPATH');
-  if (runpath !== undefined) info.runpath = str(runpath, 'DT_RUNPATH');
+  const strings = new StringTable(src, fileOffset, strsz, neededOffsets.length + [soname, rpath, runpath].filter((o) => o !== undefined).length);
+  info.needed = neededOffsets.map((off) => strings.at(off, 'DT_NEEDED'));
+  if (strings.namesUnwinder()) info.unwinds = true;
+  if (soname !== undefined) info.soname = strings.at(soname, 'DT_SONAME');
+  if (rpath !== undefined) info.rpath = strings.at(rpath, 'DT_RPATH');
+  if (runpath !== undefined) info.runpath = strings.at(runpath, 'DT_RUNPATH');
 }
+
+/**
+ * The dynamic string table, read whole when that is cheap, else a piece at a time. A table of
+ * megabytes (node's is 5 MB) read whole is as many megabytes of fresh memory, a page fault per 4 KiB:
+ * its few strings are read one by one (a first window of STRING_WINDOW bytes each) and the search for
+ * the unwinder's names goes through it a MiB at a time, through the borrowed buffer. What a crafted
+ * file could make slow is read whole as before, once: a table with more strings than windows fit in
+ * it, or a string longer than its window.
+ */
+class StringTable {
+  readonly #src: ByteSource;
+  readonly #at: number;
+  readonly #size: number;
+  /** The whole table, once read; taken apart here and dropped (a borrowed buffer, see readBriefly). */
+  #whole: Buffer | undefined;
+
+  constructor(src: ByteSource, fileOffset: number, strsz: number, strings: number) {
+    this.#src = src;
+    this.#at = fileOffset;
+    this.#size = strsz;
+    if (strsz <= STRTAB_IN_ONE_READ || strings * STRING_WINDOW >= strsz) this.#readWhole();
+    else checkRange(src.name, src.size, fileOffset, strsz, 'DT_STRTAB');
+  }
+
+  #readWhole(): Buffer {
+    this.#whole = readBriefly(this.#src, this.#at, this.#size, 'DT_STRTAB');
+    return this.#whole;
+  }
+
+  /** The NUL-terminated string at `offset`, as cString reads it from the whole table (the same errors). */
+  at(offset: number, field: string): string {
+    if (this.#whole) return cString(this.#whole, offset, this.#src.name, field);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset >= this.#size) throw outsideTable(this.#src.name, field, offset, this.#size);
+    const piece = readBriefly(this.#src, this.#at + offset, Math.min(this.#size - offset, STRING_WINDOW), 'DT_STRTAB');
+    const end = piece.indexOf(0);
+    if (end >= 0) return piece.toString('utf8', 0, end);
+    return cString(this.#readWhole(), offset, this.#src.name, field);
+  }
+
+  /** namesUnwinder over the table: in pieces that overlap by a name's length less one, unless it was read whole. */
+  namesUnwinder(): boolean {
+    if (this.#whole) return namesUnwinder(this.#whole);
+    const overlap = UNWINDER_PREFIX.length + Math.max(...UNWINDER_ENDS.map((end) => end.length)) - 1;
+    for (let start = 0; ; start += STRTAB_IN_ONE_READ - overlap) {
+      const length = Math.min(STRTAB_IN_ONE_READ, this.#size - start);
+      if (namesUnwinder(readBriefly(this.#src, this.#at + start, length, 'DT_STRTAB'))) return true;
+      if (start + length >= this.#size) return false;
+    }
+  }
+}
+
+/** The first read for a string of a table read a piece at a time: real names and search paths are far shorter. */
+const STRING_WINDOW = 4096;
 
 /** A string table up to this size is read in one read; a larger one a piece at a time. */
 export const STRTAB_IN_ONE_READ = 1024 * 1024;
@@ -262,30 +301,6 @@ function namesUnwinder(table: Buffer): boolean {
   return false;
 }
 
-/** namesUnwinder over a table too large to read at once: in pieces that overlap by a name's length less one. */
-function tableNamesUnwinder(src: ByteSource, fileOffset: number, strsz: number): boolean {
-  const overlap = UNWINDER_PREFIX.length + Math.max(...UNWINDER_ENDS.map((end) => end.length)) - 1;
-  for (let start = 0; ; start += STRTAB_IN_ONE_READ - overlap) {
-    const length = Math.min(STRTAB_IN_ONE_READ, strsz - start);
-    if (namesUnwinder(readBriefly(src, fileOffset + start, length, 'DT_STRTAB'))) return true;
-    if (start + length >= strsz) return false;
-  }
-}
-
-/** cString for a table of `strsz` bytes at `fileOffset` that is not read whole: the string alone is read. */
-function cStringAt(src: ByteSource, fileOffset: number, strsz: number, offset: number, field: string): string {
-  if (!Number.isSafeInteger(offset) || offset < 0 || offset >= strsz) {
-    throw malformed(src.name, field, `string offset ${offset} lies outside the string table (${strsz} bytes)`);
-  }
-  const rest = strsz - offset;
-  for (let length = Math.min(rest, 4096); ; length = Math.min(rest, length * 16)) {
-    const piece = readBriefly(src, fileOffset + offset, length, 'DT_STRTAB');
-    const end = piece.indexOf(0);
-    if (end >= 0) return piece.toString('utf8', 0, end);
-    if (length === rest) throw malformed(src.name, field, `string at offset ${offset} has no terminating NUL`);
-  }
-}
-
 /** Maps a virtual address to a file offset through the PT_LOAD segment that holds it. */
 function vaddrToOffset(vaddr: number, headers: ProgramHeader[]): number | undefined {
   for (const h of headers) {
@@ -295,10 +310,13 @@ function vaddrToOffset(vaddr: number, headers: ProgramHeader[]): number | undefi
   return undefined;
 }
 
+function outsideTable(name: string, field: string, offset: number, size: number): JailError {
+  return malformed(name, field, `string offset ${offset} lies outside the string table (${size} bytes)`);
+}
+
+/** The NUL-terminated string at `offset` of a string table. */
 function cString(buf: Buffer, offset: number, name: string, field: string): string {
-  if (!Number.isSafeInteger(offset) || offset < 0 || offset >= buf.length) {
-    throw malformed(name, field, `string offset ${offset} lies outside the string table (${buf.length} bytes)`);
-  }
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset >= buf.length) throw outsideTable(name, field, offset, buf.length);
   const end = buf.indexOf(0, offset);
   if (end < 0) throw malformed(name, field, `string at offset ${offset} has no terminating NUL`);
   return buf.toString('utf8', offset, end);

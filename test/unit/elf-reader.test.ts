@@ -206,7 +206,7 @@ test('a string table over a MiB is read in pieces: the same strings, the unwinde
   }
   // A name that only looks like one (pthread_exited) at the same places is not one.
   for (let nul = MiB - 20; nul <= MiB + 2; nul += 3) assert.is(parse(tableWith('pthread_exited', nul + 1)).unwinds, undefined, `pthread_exited at ${nul}`);
-  // Strings beyond the first MiB, and one longer than the first pieces read for a string (4 KiB, then 64 KiB).
+  // Strings beyond the first MiB, and one longer than the first window read for a string (then the table is read whole).
   const rpath = `/opt/${'r'.repeat(70000)}`;
   const far = parse(tableWith('pthread_exit', 2 * MiB + 5, { soname: 'far.so', rpath }));
   assert.is(far.unwinds, true, 'pthread_exit as the table\u2019s last string, two MiB in');
@@ -241,6 +241,44 @@ test('a string table over a MiB is read in pieces: the same strings, the unwinde
     long.writeBigUInt64LE(BigInt(buf.length), strsz + 8);
     assert.match(errorOf(long), /DT_STRTAB: bytes \d+\.\.\d+ lie past the end of the file/);
   }
+});
+
+test('a crafted string table is never read more than about twice: many strings, or one longer than its window, read it whole once', () => {
+  const MiB = STRTAB_IN_ONE_READ;
+  /** Counts the bytes a parse reads (readBriefly reads a BufferSource through read()). */
+  class CountingSource extends BufferSource {
+    bytes = 0;
+    override read(offset: number, length: number, what?: string): Buffer {
+      this.bytes += length;
+      return super.read(offset, length, what);
+    }
+  }
+  const count = (buf: Buffer): { info: ReturnType<typeof parse>; bytes: number } => {
+    const src = new CountingSource(buf, 'test.elf');
+    const info = readElf(src);
+    return { info, bytes: src.bytes };
+  };
+  // 400 needed names in a table of just over a MiB: 400 windows of 4 KiB would be 1.6 MB.
+  const names = Array.from({ length: 400 }, (_, i) => `lib${i}.so`);
+  const many = makeElf({ needed: names, symbols: ['f'.repeat(MiB)] });
+  const manyRead = count(many);
+  assert.equal(manyRead.info.needed, names);
+  assert.ok(manyRead.bytes < 2 * MiB + 64 * 1024, `${manyRead.bytes} bytes read`);
+  // A needed name of over a MiB, longer than its window: the table is read whole, once, not in growing windows.
+  const long = 'l'.repeat(MiB + 1);
+  const oneRead = count(makeElf({ needed: [long], symbols: ['g'.repeat(MiB)] }));
+  assert.is(oneRead.info.needed[0]?.length, MiB + 1);
+  assert.ok(oneRead.bytes < 3 * MiB + 64 * 1024, `${oneRead.bytes} bytes read for a table of ${2 * MiB} bytes`);
+  // The usual case, a big table with few strings: read a piece at a time, never whole (each read at most a MiB).
+  const src = new CountingSource(makeElf({ needed: ['libc.so.6'], soname: 'big.so', symbols: ['h'.repeat(3 * MiB)] }), 'test.elf');
+  const reads: number[] = [];
+  const read = src.read.bind(src);
+  src.read = (offset: number, length: number, what?: string): Buffer => {
+    reads.push(length);
+    return read(offset, length, what);
+  };
+  assert.equal(readElf(src).needed, ['libc.so.6']);
+  assert.ok(Math.max(...reads) <= MiB, `the largest read: ${Math.max(...reads)}`);
 });
 
 test.run();
