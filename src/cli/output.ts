@@ -35,6 +35,9 @@ export function printJson(out: Output, value: unknown): void {
  * whole text of a thousand programs' needs is never made: JSON.stringify gives it as a tree of
  * pieces, which the first read copies into one string of megabytes, in fresh memory (a page fault
  * per 4 KiB); an item's text is a few KiB, made and dropped in memory the process already uses.
+ * Items are plain data: an item's toJSON would be called with "0" for its key, and one that
+ * JSON.stringify refuses (a BigInt, a cycle) is met only when its turn comes, after the items before
+ * it were written.
  */
 export function printJsonList(out: Output, key: string, items: readonly unknown[]): void {
   const head = `{\n  ${JSON.stringify(key)}: [`;
@@ -45,7 +48,9 @@ export function printJsonList(out: Output, key: string, items: readonly unknown[
   const before = `${head}\n`;
   const after = '\n  ]\n}';
   let batch = before;
-  items.forEach((item, i) => {
+  // An index loop, not forEach: a hole in the list is written as null, as JSON.stringify writes it.
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
     // The item as the member of a one-item list under `key`: the text around it is always the same.
     const alone = JSON.stringify({ [key]: [item] }, null, 2);
     if (!alone.startsWith(before) || !alone.endsWith(after)) throw new Error(`printJsonList: item ${i} is not a JSON value`);
@@ -54,6 +59,6 @@ export function printJsonList(out: Output, key: string, items: readonly unknown[
       out.stdout(batch);
       batch = '';
     }
-  });
+  }
   out.stdout(`${batch}${after}\n`);
 }

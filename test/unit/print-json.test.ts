@@ -51,6 +51,13 @@ test('printJsonList names its key as JSON does, and refuses an item JSON cannot 
   const holes = recorder();
   printJsonList(holes, 'k', [undefined, 1]);
   assert.is(holes.writes.join(''), `${JSON.stringify({ k: [undefined, 1] }, null, 2)}\n`);
+  // A list with holes: each is null, as JSON.stringify writes it.
+  const withHoles = (length: number, filled: Record<number, unknown>): unknown[] => Object.assign(new Array<unknown>(length), filled);
+  for (const sparse of [withHoles(2, { 1: 1 }), withHoles(3, { 0: 1, 2: 2 }), withHoles(2, {})]) {
+    const s = recorder();
+    printJsonList(s, 'k', sparse);
+    assert.is(s.writes.join(''), `${JSON.stringify({ k: sparse }, null, 2)}\n`);
+  }
   assert.throws(() => printJsonList(recorder(), 'k', [{ big: 1n }]), /BigInt/);
 });
 
