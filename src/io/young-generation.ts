@@ -8,33 +8,47 @@ import v8 from 'node:v8';
  * memory: for a run of a second or so (a jail, a resolve of /usr/bin) that is the better deal, but a
  * run of many seconds pays more in collections than the faults cost (resolving 1,400 files with
  * their scripts: 13,500 collections instead of 800, 33 s instead of 25 s). So it is kept small for
- * the first second only. The growth factor is read whenever V8 would grow it, so it can be set after
- * start-up.
+ * the first second of work only: CPU time, which does not stretch when the machine is busy. The
+ * growth factor is read whenever V8 would grow it, so it can be set after start-up.
  */
 const SMALL_YOUNG_GENERATION = '--semi-space-growth-factor=1';
 /** V8's own default, which code caches are made under (V8 refuses a cache made under other flags). */
 const DEFAULT_YOUNG_GENERATION = '--semi-space-growth-factor=2';
-/** How long the young generation is kept small. */
+/** For how much CPU time the young generation is kept small. */
 export const SMALL_YOUNG_GENERATION_MS = 1000;
 
-/** When the young generation may grow again (performance.now()); undefined: it is not kept small. */
+/** When the young generation may grow again (µs of the process's CPU time); undefined: it is not kept small. */
 let smallUntil: number | undefined;
+
+/** CPU time used by the process so far (every thread), in µs. */
+function cpuMicros(): number {
+  const used = process.cpuUsage();
+  return used.user + used.system;
+}
 
 /**
  * For the command line only, once its bundle is loaded: keeps V8's young generation at its first
- * size for `forMs` (see SMALL_YOUNG_GENERATION). A library must not change the flags of the process
- * it runs in. A timer lets it grow when the time is up in a run that waits for I/O; a run that never
- * does (resolving is synchronous) calls letYoungGenerationGrowWhenDue as it goes.
+ * size for `forMs` of CPU time (see SMALL_YOUNG_GENERATION). A library must not change the flags of
+ * the process it runs in. A timer looks in a run that waits for I/O (and looks again later while the
+ * time is not used up); a run that never waits (resolving is synchronous) calls
+ * letYoungGenerationGrowWhenDue as it goes.
  */
 export function keepYoungGenerationSmall(forMs = SMALL_YOUNG_GENERATION_MS): void {
   v8.setFlagsFromString(SMALL_YOUNG_GENERATION);
-  smallUntil = performance.now() + forMs;
-  setTimeout(letYoungGenerationGrowWhenDue, forMs + 1).unref();
+  smallUntil = cpuMicros() + forMs * 1000;
+  lookLater(forMs);
+}
+
+function lookLater(ms: number): void {
+  setTimeout(() => {
+    letYoungGenerationGrowWhenDue();
+    if (smallUntil !== undefined) lookLater(Math.max(10, (smallUntil - cpuMicros()) / 1000));
+  }, Math.ceil(ms)).unref();
 }
 
 /** Lets the young generation grow as V8 sees fit once its time is up; nothing before, or when it was never kept small. */
 export function letYoungGenerationGrowWhenDue(): void {
-  if (smallUntil === undefined || performance.now() < smallUntil) return;
+  if (smallUntil === undefined || cpuMicros() < smallUntil) return;
   v8.setFlagsFromString(DEFAULT_YOUNG_GENERATION);
   smallUntil = undefined;
 }

@@ -32,7 +32,7 @@ function inProcess(body: string): Record<string, unknown> {
   return JSON.parse(run.stdout) as Record<string, unknown>;
 }
 
-test('the young generation is kept small for its time only, then V8 is back to its defaults (a synchronous run looks for itself)', () => {
+test('the young generation is kept small for its CPU time only, then V8 is back to its defaults (a synchronous run looks for itself)', () => {
   const seen = inProcess(`
     seen.before = [youngGenerationKeptSmall(), accepted()];
     keepYoungGenerationSmall(200);
@@ -46,14 +46,22 @@ test('the young generation is kept small for its time only, then V8 is back to i
   assert.equal(seen, { before: [false, true], during: [true, false], after: [false, true] });
 });
 
-test('a run that waits for I/O gets its young generation back to the default by the timer', () => {
+test('a run that waits for I/O gets its young generation back to the default by the timer, once it has worked its time', () => {
   const seen = inProcess(`
-    keepYoungGenerationSmall(50);
-    seen.during = youngGenerationKeptSmall();
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const work = (ms) => { const until = performance.now() + ms; while (performance.now() < until); };
+    const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    keepYoungGenerationSmall(100);
+    await wait(200);
+    // Waiting is no work: still small.
+    seen.idle = youngGenerationKeptSmall();
+    for (let i = 0; i < 10; i++) {
+      work(20);
+      await wait(20);
+    }
+    await wait(150);
     seen.after = [youngGenerationKeptSmall(), accepted()];
   `);
-  assert.equal(seen, { during: true, after: [false, true] });
+  assert.equal(seen, { idle: true, after: [false, true] });
 });
 
 test('the timer does not keep a process alive', () => {
