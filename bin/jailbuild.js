@@ -15,8 +15,8 @@ process.stdout.on('error', (err) => {
 });
 
 const { main, keepYoungGenerationSmall } = existsSync(BUNDLE) ? loadBundle().exports : await import('../dist/src/cli/main.js');
-// Once loaded (the code cache is made under V8's default flags): see src/io/code-cache.ts. The loaded
-// code's own copy, which the shell parser's loader consults; a build from before it has none.
+// Once loaded (the code cache is made under V8's default flags): see src/io/young-generation.ts. The
+// loaded code's own copy, which the shell parser's loader consults; a build from before it has none.
 keepYoungGenerationSmall?.();
 
 main(process.argv.slice(2)).then(

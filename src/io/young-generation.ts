@@ -3,13 +3,13 @@ import v8 from 'node:v8';
 /**
  * V8 grows the young generation (where new objects are made) from 1 MiB up to 16 MiB as objects
  * survive; every page it grows by is memory the process touches for the first time, and each first
- * touch is a page fault (12 µs each on the VM jailbuild was measured on, about 17,500 of them in one resolve
- * of /usr/bin). A young generation kept at its first size is collected more often but touches no new
- * memory: for a run of a second or so (a jail, a resolve of /usr/bin) that is the better deal, but a
- * run of many seconds pays more in collections than the faults cost (resolving 1,400 files with
- * their scripts: 13,500 collections instead of 800, 33 s instead of 25 s). So it is kept small for
- * the first second of work only: CPU time, which does not stretch when the machine is busy. The
- * growth factor is read whenever V8 would grow it, so it can be set after start-up.
+ * touch is a page fault (12 µs each on the VM jailbuild was measured on, about 17,500 of them in one
+ * resolve of /usr/bin). A young generation kept at its first size is collected more often but touches
+ * no new memory: for a run of a second or so (a jail, a resolve of /usr/bin) that is the better
+ * deal, but a run of many seconds pays more in collections than the faults cost (resolving 1,400
+ * files with their scripts: 13,500 collections instead of 800, 33 s instead of 25 s). So it is kept
+ * small for the first second of work only: CPU time, which does not stretch when the machine is busy.
+ * The growth factor is read whenever V8 would grow it, so it can be set after start-up.
  */
 const SMALL_YOUNG_GENERATION = '--semi-space-growth-factor=1';
 /** V8's own default, which code caches are made under (V8 refuses a cache made under other flags). */
