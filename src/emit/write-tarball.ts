@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { JailError } from '../errors.js';
 import { tempPathBeside } from '../io/write-whole.js';
+import { letYoungGenerationGrowWhenDue } from '../io/young-generation.js';
 import { checkEntries } from '../model/check-entries.js';
 import { ownBytes } from './generate-files.js';
 import { BLOCK, END_OF_ARCHIVE, headerBlocks, padding, type TarHeader, writeUstarHeader } from './tar-encode.js';
@@ -248,6 +249,8 @@ function writeArchiveFile(chunks: Iterable<Buffer>, tempPath: string, mode: numb
   try {
     fd = openSync(tempPath, 'wx', mode);
     for (const chunk of chunks) {
+      // Written with blocking writes, no timer fires: the CLI's young-generation setting looks here.
+      letYoungGenerationGrowWhenDue();
       hash.update(chunk);
       bytes += chunk.length;
       for (let done = 0; done < chunk.length;) done += writeSync(fd, chunk, done, chunk.length - done);

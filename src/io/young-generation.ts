@@ -30,8 +30,9 @@ function cpuMicros(): number {
  * For the command line only, once its bundle is loaded: keeps V8's young generation at its first
  * size for `forMs` of CPU time (see SMALL_YOUNG_GENERATION). A library must not change the flags of
  * the process it runs in. A timer looks in a run that waits for I/O (and looks again later while the
- * time is not used up); a run that never waits (resolving is synchronous) calls
- * letYoungGenerationGrowWhenDue as it goes.
+ * time is not used up); the synchronous work that never lets a timer fire looks as it goes: between
+ * the inputs of a resolve and the programs of a plan, at every lstat a source root makes (walking
+ * trees), and at every MiB a tarball writes.
  */
 export function keepYoungGenerationSmall(forMs = SMALL_YOUNG_GENERATION_MS): void {
   v8.setFlagsFromString(SMALL_YOUNG_GENERATION);
@@ -46,9 +47,22 @@ function lookLater(ms: number): void {
   }, Math.ceil(ms)).unref();
 }
 
-/** Lets the young generation grow as V8 sees fit once its time is up; nothing before, or when it was never kept small. */
+/** The clock (performance.now()) before which letYoungGenerationGrowWhenDue does not look at the CPU time again. */
+let nextLook = 0;
+/** How often letYoungGenerationGrowWhenDue looks at the CPU time at most: it is called on hot paths. */
+const LOOK_EVERY_MS = 20;
+
+/**
+ * Lets the young generation grow as V8 sees fit once its time is up; nothing before, or when it was
+ * never kept small. Cheap enough for every file a long synchronous walk meets: it reads the CPU time
+ * at most every LOOK_EVERY_MS, and does nothing at all in a process that never kept it small.
+ */
 export function letYoungGenerationGrowWhenDue(): void {
-  if (smallUntil === undefined || cpuMicros() < smallUntil) return;
+  if (smallUntil === undefined) return;
+  const now = performance.now();
+  if (now < nextLook) return;
+  nextLook = now + LOOK_EVERY_MS;
+  if (cpuMicros() < smallUntil) return;
   v8.setFlagsFromString(DEFAULT_YOUNG_GENERATION);
   smallUntil = undefined;
 }

@@ -7,6 +7,7 @@ import { SourceRoot } from './source-root.js';
 import type { SourceIdentity } from '../model/jail-entry.js';
 import { DirHandle, errnoOf, type OpenedFile, readOpened } from './dir-handle.js';
 import { collapseDots, hasDotDot, joinInside } from './inside-path.js';
+import { letYoungGenerationGrowWhenDue } from '../io/young-generation.js';
 
 /** Folders kept open for reading and copying: enough for the folders of a jail's sources, bounded. */
 const MAX_OPEN_FOLDERS = 256;
@@ -69,6 +70,8 @@ export class RootFs extends SourceRoot {
     let st = this.#stats.get(key);
     if (st === undefined) {
       try {
+        // A long walk never lets a timer fire: the CLI's young-generation setting looks here (cheap).
+        letYoungGenerationGrowWhenDue();
         st = lstatSync(this.#prefix + key);
       } catch (err) {
         if (!isMissingError(err)) throw err;
