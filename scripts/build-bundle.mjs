@@ -7,8 +7,8 @@
 // loaded, parsing and compiling it was the next (about a third of a short command); Node 20 caches
 // compiled code only for a script it is given, not for ES modules, hence CommonJS. A command's own
 // modules still run only when that command runs (esbuild turns `import()` into a deferred init). Left
-// out: mvdan-sh (1.5 MB, loaded on the first shell script through createRequire) and the profile
-// validator compiled by build-validator.mjs (loaded through createRequire as well). The bundle sits at
+// out: mvdan-sh (1.5 MB, loaded on the first shell script) and the profile validator compiled by
+// build-validator.mjs (loaded when a profile is read), each with a code cache of its own. The bundle sits at
 // the same depth as dist/src/<folder>/, so paths the modules compute from import.meta.url (the shipped
 // profiles, package.json, the namespace helper) resolve the same from either place. The library
 // (dist/src/index.js) is not bundled.

@@ -5,8 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
-import { loadCommonJs } from '../../src/io/code-cache.js';
+import { loadCommonJs, loadedScripts } from '../../src/io/code-cache.js';
+import { loadProfile } from '../../src/profile/load-profile.js';
 import { SHELL_PARSER_CACHE, shellParserFile } from '../../src/script/shell-parse.js';
+import { PROFILE_VALIDATOR_CACHE, profileValidatorFile } from '../../src/profile/validate-profile.js';
 
 test.after.each(cleanupTempDirs);
 
@@ -87,6 +89,35 @@ test("the shell parser's cache is taken too, and the parser it loads reads scrip
     return syntax.NewPrinter().Print(syntax.NewParser().Parse('for f in *.txt; do grep -c x "$f" | sort; done\nexec ls', 'x'));
   };
   assert.is(print(cached.exports), print(fresh.exports));
+});
+
+test("the profile validator's cache is taken too, and the validator it loads judges profiles as without it", () => {
+  assert.ok(existsSync(PROFILE_VALIDATOR_CACHE), `${PROFILE_VALIDATOR_CACHE}: made with the bundle`);
+  // Reading a profile loads the validator through loadCommonJs, handing V8 the cache, which it takes.
+  loadProfile('base');
+  const used = loadedScripts.get(profileValidatorFile());
+  assert.ok(used, 'the validator was loaded through loadCommonJs');
+  assert.is(used?.cachedDataRejected, false, 'with its cache, accepted');
+  const cached = loadCommonJs(profileValidatorFile(), PROFILE_VALIDATOR_CACHE);
+  assert.ok(cached.cacheUsed, 'the cache was accepted');
+  const fresh = loadCommonJs(profileValidatorFile(), null);
+  assert.not.ok(fresh.cacheUsed);
+  type Validate = ((doc: unknown) => boolean) & { errors?: unknown[] | null };
+  const verdict = (m: unknown, doc: unknown): unknown => {
+    const validate = m as Validate;
+    const ok = validate(doc);
+    return { ok, errors: validate.errors ?? null };
+  };
+  const docs = [JSON.parse(readFileSync(join(top, 'profiles', 'tex.json'), 'utf8')) as unknown, { extends: 'base', binaries: ['/usr/bin/ls'] }, { binaries: [7], trees: '/x', users: [{ name: 'a', uid: 'b' }], nonsense: true }];
+  const seen = docs.map((d) => verdict(cached.exports, d));
+  assert.equal(
+    seen,
+    docs.map((d) => verdict(fresh.exports, d)),
+  );
+  assert.equal(
+    seen.map((v) => (v as { ok: boolean }).ok),
+    [true, true, false],
+  );
 });
 
 test("the command line's heap setting leaves the shell parser's cache usable, which the bare flag would not", () => {
