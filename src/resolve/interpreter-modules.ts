@@ -121,13 +121,37 @@ interface FoundModule {
 }
 
 /** A module named `name` directly in `dir`: `name.py`, `name/__init__.py`, a compiled `name.*.so`, or a namespace folder. */
+/** A compiled module's file name: its module name, then the tag CPython builds add (`.cpython-311-x86_64-linux-gnu`, `.abi3`), then `.so`. */
+const COMPILED_MODULE = /^([^.]+)\.(cpython-[^.]+\.|abi\d+\.)?so$/;
+
+/** Per folder listing (the source root keeps one array per folder): each module name's first compiled file in it. */
+const compiledIndexes = new WeakMap<readonly string[], Map<string, string>>();
+
+/**
+ * The compiled modules of a folder by module name, the first in listing order for each. Built once
+ * per listing: every module looked for on the path (most of them are no compiled module) was a
+ * pass over each folder's names.
+ */
+function compiledModules(listing: readonly string[]): Map<string, string> {
+  let index = compiledIndexes.get(listing);
+  if (index === undefined) {
+    index = new Map();
+    for (const file of listing) {
+      const m = COMPILED_MODULE.exec(file);
+      if (m && !index.has(m[1] as string)) index.set(m[1] as string, file);
+    }
+    compiledIndexes.set(listing, index);
+  }
+  return index;
+}
+
 function moduleIn(host: ModuleHost, dir: string, name: string): FoundModule | undefined {
   const init = host.lookup(`${dir}/${name}/__init__.py`);
   if (init?.kind === 'file') return { file: init, packageDir: `${dir}/${name}`, inits: [] };
   const source = host.lookup(`${dir}/${name}.py`);
   if (source?.kind === 'file') return { file: source, inits: [] };
-  const listing = host.fs.readdir(dir) ?? [];
-  const compiled = listing.find((f) => f.startsWith(`${name}.`) && /\.so$/.test(f) && /^[^.]+\.(cpython-[^.]+\.|abi\d+\.)?so$/.test(f));
+  const listing = host.fs.readdir(dir);
+  const compiled = listing ? compiledModules(listing).get(name) : undefined;
   if (compiled !== undefined) {
     const at = host.lookup(`${dir}/${compiled}`);
     if (at?.kind === 'file') return { file: at, inits: [] };

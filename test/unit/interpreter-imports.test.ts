@@ -10,7 +10,7 @@ import { ProgramResolver } from '../../src/resolve/program-resolver.js';
 import { RootFs } from '../../src/rootfs/rootfs.js';
 import { scanPerlUses } from '../../src/script/perl-uses.js';
 import { describeReason } from '../../src/model/reason.js';
-import { scanPythonImports } from '../../src/script/python-imports.js';
+import { pythonTokens, scanPythonImports } from '../../src/script/python-imports.js';
 import { cleanupTempDirs, sysroot, type TreeNode } from '../helpers/tmp.js';
 
 test.after.each(cleanupTempDirs);
@@ -153,6 +153,66 @@ function pythonRoot(extra: Record<string, TreeNode> = {}): string {
     ...extra,
   });
 }
+
+test('pythonTokens: string prefixes, escapes (raw or not), triple quotes over lines, an unterminated string, long and non-ASCII names, line ends inside brackets', () => {
+  const source = [String.raw`a = r'x\'y' + b'c\nd' + Rb"\"" + f'''e`, `''' + '' # 'comment'`, 'caf\u00e9 = (1,', '  2)', "'open", 'import os', 'n' + 'x'.repeat(205) + ' = u"\\'].join('\n');
+  const tokens = pythonTokens(source);
+  const all: Array<[number, string | undefined, number, number | undefined]> = [];
+  for (let i = 0; i < tokens.length; i++) all.push([tokens.kind(i), tokens.text(i), tokens.line(i), tokens.indent(i)]);
+  const strings = all.filter((t) => t[0] === 3).map((t) => [t[1], t[2]]);
+  assert.equal(strings, [
+    [String.raw`x\'y`, 1], // raw: the backslash stays, and the quote after it does not end the string
+    ['cnd', 1], // an escape keeps the character after the backslash
+    [String.raw`\"`, 1],
+    ['e\n', 1], // a triple-quoted string runs over the line end
+    ['', 2],
+    ['open', 5], // unterminated: the line ends it
+    ['', 7], // a backslash at the very end of the file
+  ]);
+  const names = all.filter((t) => t[0] === 1).map((t) => [t[1], t[2], t[3]]);
+  assert.equal(names, [
+    ['a', 1, 0],
+    ['caf\u00e9', 3, 0],
+    ['import', 6, 0], // the unterminated string's line end counted once
+    ['os', 6, undefined],
+    [`n${'x'.repeat(199)}`, 7, 0], // a name is cut at 200 characters and goes on as the next token
+    ['xxxxxx', 7, undefined],
+  ]);
+  // Line ends inside brackets are no logical line ends; the file's end always is one.
+  assert.equal(
+    all.filter((t) => t[0] === 4).map((t) => t[2]),
+    [2, 4, 5, 6, 7],
+  );
+  assert.equal(scanPythonImports(source).imports, [{ module: 'os', level: 0, line: 6, lazy: false }]);
+});
+
+test('followPythonImports: a compiled module is the first file of its folder named NAME.so, NAME.abi3.so or NAME.cpython-*.so; others are no module', () => {
+  const root = pythonRoot({
+    'usr/lib/python3.11/lib-dynload/_fast.abi3.so': 'not really ELF',
+    'usr/lib/python3.11/lib-dynload/_fast.cpython-311-x86_64-linux-gnu.so': 'not really ELF',
+    'usr/lib/python3.11/lib-dynload/_plain.so': 'not really ELF',
+    'usr/lib/python3.11/lib-dynload/_odd.debug.so': 'not really ELF',
+    'usr/lib/python3.11/lib-dynload/_old.so.1': 'not really ELF',
+    'srv/app/fast.py': `${PY}import _fast, _plain, _odd, _old\n`,
+  });
+  const resolver = new ProgramResolver(new RootFs(root));
+  const closure = resolver.closure(resolver.fs.lookup('/srv/app/fast.py'));
+  const paths = closure.needs.list().map((n) => n.path);
+  const dynload = '/usr/lib/python3.11/lib-dynload';
+  assert.ok(paths.includes(`${dynload}/_fast.abi3.so`), paths.join(' '));
+  assert.not.ok(paths.includes(`${dynload}/_fast.cpython-311-x86_64-linux-gnu.so`), 'only the first in the listing');
+  assert.ok(paths.includes(`${dynload}/_plain.so`));
+  assert.not.ok(paths.some((p) => p.includes('_odd') || p.includes('_old')));
+  const missing = closure.diagnostics.filter((d) => d.code === 'MODULE_MISSING').map((d) => d.message);
+  assert.ok(
+    missing.some((m) => m.includes('imports _odd,')),
+    missing.join('\n'),
+  );
+  assert.ok(
+    missing.some((m) => m.includes('imports _old,')),
+    missing.join('\n'),
+  );
+});
 
 test("scanPythonImports: sys.path folders written as os.path.join of literals (lilypond's scripts); computed ones are left out", () => {
   const r = scanPythonImports(
