@@ -95,6 +95,49 @@ function codeLines(source: string): string[] {
   return out;
 }
 
+/**
+ * The patterns each line of code is read with: global, kept here (a literal inside the loop is a new
+ * object on every line).
+ */
+/** A quoted absolute path under /usr. */
+const USR_STRING = /(['"])(\/usr\/[^'"$@\s]+)\1/g;
+/** `$dir = '/some/folder';` */
+const SCALAR_FOLDER = /\$(\w+)\s*=\s*(['"])(\/[^'"$@\s]*)\2\s*;/g;
+/** `File::Spec->catfile(FOLDER, 'name', ...)`, FOLDER a literal or a scalar. */
+const CATFILE = /\bFile::Spec->catfile\s*\(\s*(?:(['"])(\/[^'"$@\s]*)\1|\$(\w+))((?:\s*,\s*(['"])[\w.+@-]+\5)+)\s*\)/g;
+/** `unshift(@INC, FOLDER)` / `push(@INC, FOLDER)`. */
+const INC_FOLDER = /\b(?:unshift|push)\s*\(?\s*@INC\s*,\s*(?:(['"])(\/[^'"$@\s]*)\1|\$(\w+))\s*\)?\s*;/g;
+/** A backtick command where an expression starts: its first word. */
+const BACKTICK = /(?:^|[=(,;{!]|\breturn|\bif|\bunless|\band|\bor)\s*`\s*([^\s`'"|;&<>]+)/g;
+/** `qx{cmd ...}` and its other delimiters: the first word. */
+const QX = /\bqx\s*(?:[{(|!]\s*([^\s})|!'"]+)|\/\s*([^\s/'"]+))/g;
+/** `system('cmd ...')` / `exec "cmd"`: the first word. */
+const SYSTEM = /\b(?:system|exec)\s*\(?\s*(['"])\s*([^\s'"]+)/g;
+/** `open(FH, '| cmd')`: the first word. */
+const OPEN_PIPE_TO = /\bopen\s*\(?[^,;]*,\s*(['"])\s*\|\s*([^\s'"]+)/g;
+/** `open(FH, 'cmd |')`: the first word. */
+const OPEN_PIPE_FROM = /\bopen\s*\(?[^,;]*,\s*(['"])\s*([^\s'"|]+)[^'"]*\|\s*\1/g;
+/** `open(FH, '-|', 'cmd', ...)`: the program. */
+const OPEN_LIST = /\bopen\s*\(?[^,;]*,\s*(['"])-\|\1\s*,\s*(['"])([^\s'"]+)/g;
+/** `use Module LIST` / `no Module` where a statement starts. */
+const USE_NO = /(?:^\s*|[;{}]\s*|\bBEGIN\s*\{\s*)(use|no)\s+([A-Za-z_][\w:]*)([^;]*)/g;
+/** `require WHAT` up to the statement's end. */
+const REQUIRE = /\brequire\s+([^;}]+?)\s*(?:;|\}|$|\bor\b|\bif\b|\bunless\b)/g;
+
+const NO_MATCHES: readonly RegExpMatchArray[] = [];
+
+/**
+ * `text.matchAll(pattern)`, or nothing at once when the pattern matches nowhere in the line (test()
+ * makes no copy). matchAll copies its pattern and makes an iterator on each call, and most lines
+ * match none of a dozen patterns: that was 32 MB of garbage for pg_createcluster's modules.
+ */
+function matches(text: string, pattern: RegExp): Iterable<RegExpMatchArray> {
+  pattern.lastIndex = 0;
+  const any = pattern.test(text);
+  pattern.lastIndex = 0;
+  return any ? text.matchAll(pattern) : NO_MATCHES;
+}
+
 /** The modules a Perl file loads (see the module's comment). */
 export function scanPerlUses(source: string): PerlUses {
   const lines = codeLines(source);
@@ -106,32 +149,32 @@ export function scanPerlUses(source: string): PerlUses {
   };
   lines.forEach((text, index) => {
     const line = index + 1;
-    for (const m of text.matchAll(/(['"])(\/usr\/[^'"$@\s]+)\1/g)) if (NAMED_FILE.test(m[2] as string)) result.named.push({ line, path: m[2] as string });
-    for (const m of text.matchAll(/\$(\w+)\s*=\s*(['"])(\/[^'"$@\s]*)\2\s*;/g)) folders.set(m[1] as string, m[3] as string);
+    for (const m of matches(text, USR_STRING)) if (NAMED_FILE.test(m[2] as string)) result.named.push({ line, path: m[2] as string });
+    for (const m of matches(text, SCALAR_FOLDER)) folders.set(m[1] as string, m[3] as string);
     // `File::Spec->catfile($libdir, 'split_env.sh')` with $libdir given one literal folder (groffer).
-    for (const m of text.matchAll(/\bFile::Spec->catfile\s*\(\s*(?:(['"])(\/[^'"$@\s]*)\1|\$(\w+))((?:\s*,\s*(['"])[\w.+@-]+\5)+)\s*\)/g)) {
+    for (const m of matches(text, CATFILE)) {
       const dir = m[2] ?? folders.get(m[3] as string);
       const parts = [...(m[4] as string).matchAll(/(['"])([\w.+@-]+)\1/g)].map((p) => p[2] as string);
       const path = dir === undefined ? undefined : [dir.replace(/\/+$/, ''), ...parts].join('/');
       if (path !== undefined && NAMED_FILE.test(path) && !path.split('/').includes('..')) result.named.push({ line, path });
     }
-    for (const m of text.matchAll(/\b(?:unshift|push)\s*\(?\s*@INC\s*,\s*(?:(['"])(\/[^'"$@\s]*)\1|\$(\w+))\s*\)?\s*;/g)) {
+    for (const m of matches(text, INC_FOLDER)) {
       const dir = m[2] ?? folders.get(m[3] as string);
       if (dir !== undefined) result.libs.push(dir);
     }
     // `cmd args`, qx{cmd}, where the backtick opens an expression (not a `quote' inside a message).
-    for (const m of text.matchAll(/(?:^|[=(,;{!]|\breturn|\bif|\bunless|\band|\bor)\s*`\s*([^\s`'"|;&<>]+)/g)) command(m[1], line);
-    for (const m of text.matchAll(/\bqx\s*(?:[{(|!]\s*([^\s})|!'"]+)|\/\s*([^\s/'"]+))/g)) command(m[1] ?? m[2], line);
-    for (const m of text.matchAll(/\b(?:system|exec)\s*\(?\s*(['"])\s*([^\s'"]+)/g)) command(m[2], line);
-    for (const m of text.matchAll(/\bopen\s*\(?[^,;]*,\s*(['"])\s*\|\s*([^\s'"]+)/g)) command(m[2], line);
-    for (const m of text.matchAll(/\bopen\s*\(?[^,;]*,\s*(['"])\s*([^\s'"|]+)[^'"]*\|\s*\1/g)) command(m[2], line);
-    for (const m of text.matchAll(/\bopen\s*\(?[^,;]*,\s*(['"])-\|\1\s*,\s*(['"])([^\s'"]+)/g)) command(m[3], line);
+    for (const m of matches(text, BACKTICK)) command(m[1], line);
+    for (const m of matches(text, QX)) command(m[1] ?? m[2], line);
+    for (const m of matches(text, SYSTEM)) command(m[2], line);
+    for (const m of matches(text, OPEN_PIPE_TO)) command(m[2], line);
+    for (const m of matches(text, OPEN_PIPE_FROM)) command(m[2], line);
+    for (const m of matches(text, OPEN_LIST)) command(m[3], line);
     if (/\bXSLoader::load\b|\bbootstrap\s+[\w:]+|->bootstrap\b|\bDynaLoader\b/.test(text)) result.xs = true;
     if (/\b(AutoLoader|SelfLoader)\b/.test(text)) result.autoload = true;
     // perl loads File::Glob itself for the glob operator (`glob(...)`, `<*.c>`).
     // The first class cannot hold * or ?, so the pattern never backtracks (a line of "<****" is linear).
     if (/\bglob\s*[("'$]|<[^<>\s*?]*[*?][^<>]*>/.test(text)) result.uses.push({ module: 'File::Glob', line });
-    for (const m of text.matchAll(/(?:^\s*|[;{}]\s*|\bBEGIN\s*\{\s*)(use|no)\s+([A-Za-z_][\w:]*)([^;]*)/g)) {
+    for (const m of matches(text, USE_NO)) {
       const name = m[2] as string;
       const rest = m[3] ?? '';
       if (name === 'lib') {
@@ -156,7 +199,7 @@ export function scanPerlUses(source: string): PerlUses {
       if (/^v?\d/.test(name)) continue; // use 5.010; use v5.36
       result.uses.push({ module: name, line });
     }
-    for (const m of text.matchAll(/\brequire\s+([^;}]+?)\s*(?:;|\}|$|\bor\b|\bif\b|\bunless\b)/g)) {
+    for (const m of matches(text, REQUIRE)) {
       const arg = (m[1] as string).trim();
       if (/^v?\d[\d._]*$/.test(arg)) continue; // require 5.006
       const quoted = /^(['"])([^'"$@]+)\1$/.exec(arg);
