@@ -52,7 +52,7 @@ export function namedPathsOfFile(path: string): string[] {
 export function namedPathsIn(src: ByteSource): string[] {
   const found = new Set<string>();
   for (const section of readOnlyData(src)) {
-    for (const s of strings(section)) for (const p of pathsInString(s)) found.add(p);
+    for (const s of pathCandidates(section)) for (const p of pathsInString(s)) found.add(p);
   }
   return [...found].sort();
 }
@@ -103,14 +103,25 @@ function readOnlyData(src: ByteSource): Buffer[] {
   return out;
 }
 
-/** Each run of printable ASCII (space and tab included) that ends at a NUL, as strings(1) finds them. */
-function* strings(data: Buffer): Generator<string> {
+/**
+ * Each run of printable ASCII (space and tab included) that ends at a NUL, as strings(1) finds them,
+ * but only those pathsInString can take a path from: with a `/`, without a space or tab, and not too
+ * long. The others (most strings of a program: messages, format strings, names) are not made into
+ * strings at all.
+ */
+function* pathCandidates(data: Buffer): Generator<string> {
   let start = 0;
+  let slash = false;
+  let blank = false;
   for (let i = 0; i < data.length; i++) {
     const b = data[i]!;
-    if (b === 0 && i > start) yield data.toString('latin1', start, i);
-    if (b < 0x20 || b > 0x7e) {
-      if (b !== 0x09) start = i + 1;
+    if (b === 0 && i > start && slash && !blank && i - start <= MAX_STRING) yield data.toString('latin1', start, i);
+    if (b === 0x2f) slash = true;
+    else if (b === 0x20 || b === 0x09) blank = true;
+    else if (b < 0x20 || b > 0x7e) {
+      start = i + 1;
+      slash = false;
+      blank = false;
     }
   }
 }

@@ -200,6 +200,35 @@ test('not ELF, empty or truncated: a JailError, never a crash', () => {
   }
 });
 
+test('only strings that cannot name a path are passed over: what a section names is what pathsInString takes from each of its strings', () => {
+  // The section read as strings(1) does, every string handed to pathsInString: the reference.
+  const reference = (data: Buffer): string[] => {
+    const found = new Set<string>();
+    let start = 0;
+    for (let i = 0; i < data.length; i++) {
+      const b = data[i] as number;
+      if (b === 0 && i > start) for (const p of pathsInString(data.toString('latin1', start, i))) found.add(p);
+      if ((b < 0x20 || b > 0x7e) && b !== 0x09) start = i + 1;
+    }
+    return [...found].sort();
+  };
+  const long = `/usr/share/${'a'.repeat(16 * 4096)}`;
+  const fixed = Buffer.concat([
+    cstrings('/usr/share/a b', '/usr/share/tab\there', '\t/usr/lib/x', 'no slash', 'x:y', '.', '/usr/lib/ok', long, long.slice(0, 16 * 4096), `${'/usr/lib/y:'.repeat(5957)}/usr/lib/`, `${'/usr/lib/w:'.repeat(5957)}/usr/lib/x`),
+    Buffer.from([0x7f, 0x2f, 0x75, 0x73, 0x72, 0x2f, 0x6c, 0x69, 0x62, 0x2f, 0x7a, 0x00]), // DEL, then /usr/lib/z
+  ]);
+  assert.equal(namedPaths(elfWithSections({ sections: [{ name: '.rodata', data: fixed }] })), reference(fixed));
+  // A list of exactly the longest length still names its paths; one character more, none.
+  assert.equal(reference(fixed), ['/usr/lib', '/usr/lib/ok', '/usr/lib/y', '/usr/lib/z']);
+  // Random bytes from an alphabet of path characters, blanks, list and brace marks, NUL and others.
+  const rng = seeded(29);
+  const alphabet = [0x2f, 0x2f, 0x75, 0x73, 0x72, 0x61, 0x3a, 0x2e, 0x7b, 0x7d, 0x2c, 0x25, 0x24, 0x21, 0x20, 0x09, 0x00, 0x00, 0x0a, 0x7f, 0xc3];
+  for (let round = 0; round < 300; round++) {
+    const data = Buffer.from(Array.from({ length: 1 + Math.floor(rng() * 400) }, () => alphabet[Math.floor(rng() * alphabet.length)] as number));
+    assert.equal(namedPaths(elfWithSections({ sections: [{ name: '.rodata', data }] })), reference(data), `round ${round}`);
+  }
+});
+
 test('random damage to a file gives paths or a JailError, never another exception', () => {
   const rng = seeded(16);
   const bases = ([32, 64] as const).flatMap((elfClass) => (['little', 'big'] as const).map((endian) => elfWithSections({ elfClass, endian, sections: [{ name: '.rodata', data: RODATA }] })));
