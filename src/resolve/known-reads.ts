@@ -1,4 +1,4 @@
-import { namedPaths } from '../elf/named-paths.js';
+import { namedPathsIn } from '../elf/named-paths.js';
 import { basenameInside } from '../rootfs/inside-path.js';
 import { globInside } from '../rootfs/glob.js';
 import type { Lookup, SourceRoot } from '../rootfs/source-root.js';
@@ -262,13 +262,23 @@ function safeGlob(fs: SourceRoot, pattern: string): string[] {
   }
 }
 
-/** The absolute paths `file` names in its read-only data; none when it is not ELF, too big or malformed. */
+/**
+ * The absolute paths `file` names in its read-only data; none when it is not ELF, too big or
+ * malformed. Only the headers and the read-only data sections are read (php8.2 is 5.7 MB, its
+ * .rodata a tenth of that), through the same checked open as a whole read.
+ */
 function namedIn(fs: SourceRoot, file: string): string[] {
   try {
     const size = fs.lstat(file)?.size ?? 0;
     if (size > MAX_NAMED_READ) return [];
-    const bytes = fs.readBytes(file);
-    return bytes ? namedPaths(bytes, file) : [];
+    const found = fs.lookup(file);
+    if (found.kind !== 'file') return [];
+    const src = fs.open(found.path);
+    try {
+      return namedPathsIn(src);
+    } finally {
+      src.close();
+    }
   } catch {
     return [];
   }
