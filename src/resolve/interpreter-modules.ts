@@ -120,7 +120,6 @@ interface FoundModule {
   inits: Lookup[];
 }
 
-/** A module named `name` directly in `dir`: `name.py`, `name/__init__.py`, a compiled `name.*.so`, or a namespace folder. */
 /** A compiled module's file name: its module name, then the tag CPython builds add (`.cpython-311-x86_64-linux-gnu`, `.abi3`), then `.so`. */
 const COMPILED_MODULE = /^([^.]+)\.(cpython-[^.]+\.|abi\d+\.)?so$/;
 
@@ -145,6 +144,7 @@ function compiledModules(listing: readonly string[]): Map<string, string> {
   return index;
 }
 
+/** A module named `name` directly in `dir`: `name.py`, `name/__init__.py`, a compiled `name.*.so`, or a namespace folder. */
 function moduleIn(host: ModuleHost, dir: string, name: string): FoundModule | undefined {
   const init = host.lookup(`${dir}/${name}/__init__.py`);
   if (init?.kind === 'file') return { file: init, packageDir: `${dir}/${name}`, inits: [] };

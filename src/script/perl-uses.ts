@@ -95,10 +95,9 @@ function codeLines(source: string): string[] {
   return out;
 }
 
-/**
- * The patterns each line of code is read with: global, kept here (a literal inside the loop is a new
- * object on every line).
- */
+// The patterns each line of code is read with: global, kept here (a literal inside the loop is a new
+// object on every line).
+
 /** A quoted absolute path under /usr. */
 const USR_STRING = /(['"])(\/usr\/[^'"$@\s]+)\1/g;
 /** `$dir = '/some/folder';` */
