@@ -44,18 +44,48 @@ function octal(value: number, n: number): string {
   return `${digits.padStart(n, '0')} `;
 }
 
-/** The size field: 11 octal digits, or base-256 (0x80 then 11 bytes, big-endian) beyond 8 GiB. */
-function writeSize(size: number, block: Buffer): void {
-  if (size.toString(8).length <= 11) {
-    block.write(octal(size, 11), 124, 'latin1');
-    return;
+/** The digit '0' and the space, as bytes. */
+const ZERO = 0x30;
+const SPACE = 0x20;
+/** The largest value n octal digits hold (8 ** n - 1), for n up to 11. */
+const OCTAL_MAX = [0, 7, 63, 511, 4095, 32767, 262143, 2097151, 16777215, 134217727, 1073741823, 8589934591];
+
+/**
+ * Writes `octal(value, n)` into `block` at `at` digit by digit (no string, no call into C++: a header
+ * has seven such fields and an archive thousands of headers); returns the sum of the bytes written,
+ * for the checksum.
+ */
+function putOctal(block: Buffer, at: number, value: number, n: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > (OCTAL_MAX[n] as number)) {
+    block.write(octal(value, n), at, 'latin1');
+    let all = 0;
+    for (let i = at; i <= at + n; i++) all += block[i] as number;
+    return all;
   }
+  let sum = SPACE;
+  block[at + n] = SPACE;
+  let rest = value;
+  for (let i = at + n - 1; i >= at; i--) {
+    const digit = ZERO + (rest % 8);
+    block[i] = digit;
+    sum += digit;
+    rest = Math.floor(rest / 8);
+  }
+  return sum;
+}
+
+/** The size field: 11 octal digits, or base-256 (0x80 then 11 bytes, big-endian) beyond 8 GiB; returns the sum of its bytes. */
+function writeSize(size: number, block: Buffer): number {
+  if (size <= (OCTAL_MAX[11] as number)) return putOctal(block, 124, size, 11);
   block[124] = 0x80;
+  let sum = 0x80;
   let rest = size;
   for (let i = 11; i > 0; i--) {
     block[124 + i] = rest % 256;
+    sum += rest % 256;
     rest = Math.floor(rest / 256);
   }
+  return sum;
 }
 
 /** Fits a plain ustar field: at most 100 bytes of 7-bit ASCII. */
@@ -78,30 +108,39 @@ export function ustarHeader(h: TarHeader): Buffer | null {
 export function writeUstarHeader(h: TarHeader, block: Buffer): boolean {
   if (!plain(h.name) || (h.linkname !== undefined && !plain(h.linkname))) return false;
   block.fill(0, 0, BLOCK);
-  block.write(h.name, 0, 'latin1');
-  block.write(octal(h.mode & 0o7777, 6), 100, 'latin1');
-  block.write(octal(h.uid, 6), 108, 'latin1');
-  block.write(octal(h.gid, 6), 116, 'latin1');
-  writeSize(h.size, block);
-  block.write(octal(h.mtime | 0, 11), 136, 'latin1');
-  block[156] = 0x30 + TYPEFLAG[h.type];
-  if (h.linkname) block.write(h.linkname, 157, 'latin1');
-  block.write('ustar\u000000', 257, 'latin1');
-  block.write(octal(h.devmajor ?? 0, 6), 329, 'latin1');
-  block.write(octal(h.devminor ?? 0, 6), 337, 'latin1');
   // The checksum counts its own field as eight spaces. The block was zeros: only the bytes written
-  // above count (the name, the numeric fields, the type and link name, the magic, the devices).
-  let sum = 8 * 0x20;
-  const add = (from: number, to: number): void => {
-    for (let i = from; i < to; i++) sum += block[i] as number;
-  };
-  add(0, h.name.length);
-  add(100, 148);
-  add(156, 157 + (h.linkname ? h.linkname.length : 0));
-  add(257, 265);
-  add(329, 345);
-  block.write(octal(sum, 6), 148, 'latin1');
+  // count (the name, the numeric fields, the type and link name, the magic, the devices).
+  let sum = 8 * SPACE + putText(block, 0, h.name);
+  sum += putOctal(block, 100, h.mode & 0o7777, 6);
+  sum += putOctal(block, 108, h.uid, 6);
+  sum += putOctal(block, 116, h.gid, 6);
+  sum += writeSize(h.size, block);
+  sum += putOctal(block, 136, h.mtime | 0, 11);
+  const type = ZERO + TYPEFLAG[h.type];
+  block[156] = type;
+  sum += type;
+  if (h.linkname) sum += putText(block, 157, h.linkname);
+  MAGIC.copy(block, 257);
+  sum += MAGIC_SUM;
+  sum += putOctal(block, 329, h.devmajor ?? 0, 6);
+  sum += putOctal(block, 337, h.devminor ?? 0, 6);
+  putOctal(block, 148, sum, 6);
   return true;
+}
+
+/** ustar's magic and version, and the sum of their bytes. */
+const MAGIC = Buffer.from('ustar\u000000', 'latin1');
+const MAGIC_SUM = MAGIC.reduce((a, b) => a + b, 0);
+
+/** Writes `text` (7-bit ASCII, as plain() checked) at `at`; returns the sum of its bytes. */
+function putText(block: Buffer, at: number, text: string): number {
+  let sum = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    block[at + i] = c;
+    sum += c;
+  }
+  return sum;
 }
 
 /** One PAX record, `LEN key=value\n`, LEN counting itself. */
@@ -113,10 +152,15 @@ function paxRecord(key: string, value: string): string {
   return `${len + digits}${body}`;
 }
 
+/** How many zero bytes pad `size` bytes of a member to a whole block. */
+export function paddingLength(size: number): number {
+  const over = size % BLOCK;
+  return over === 0 ? 0 : BLOCK - over;
+}
+
 /** The zero bytes that pad `size` bytes of a member to a whole block. */
 export function padding(size: number): Buffer {
-  const over = size % BLOCK;
-  return over === 0 ? Buffer.alloc(0) : END_OF_ARCHIVE.subarray(0, BLOCK - over);
+  return END_OF_ARCHIVE.subarray(0, paddingLength(size));
 }
 
 /** The header blocks of a member (a PAX member first when needed), ready to write before its data. */

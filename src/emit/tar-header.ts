@@ -50,9 +50,10 @@ export function headerOf(e: JailEntry, name: string, mtime: number, link?: strin
   };
   const linkname = link ?? (e.kind === 'symlink' ? e.target : undefined);
   if (linkname !== undefined) header.linkname = linkname;
-  const pax: Record<string, string> = {};
-  if (e.uid > MAX_USTAR_ID) pax.uid = String(e.uid);
-  if (e.gid > MAX_USTAR_ID) pax.gid = String(e.gid);
+  // Made only when a record is needed (rarely: most headers have none).
+  let pax: Record<string, string> | undefined;
+  if (e.uid > MAX_USTAR_ID) (pax ??= {}).uid = String(e.uid);
+  if (e.gid > MAX_USTAR_ID) (pax ??= {}).gid = String(e.gid);
   if (e.kind === 'char' || e.kind === 'block') {
     const [major, minor] = [e.major ?? 0, e.minor ?? 0];
     if (major > MAX_USTAR_ID || minor > MAX_USTAR_ID) {
@@ -62,6 +63,6 @@ export function headerOf(e: JailEntry, name: string, mtime: number, link?: strin
     header.devminor = minor;
   }
   // A pax object makes the PAX header go first (path and linkpath from the header).
-  if (Object.keys(pax).length > 0 || !plainUstar(name) || (linkname !== undefined && !plainUstar(linkname))) header.pax = pax;
+  if (pax !== undefined || !plainUstar(name) || (linkname !== undefined && !plainUstar(linkname))) header.pax = pax ?? {};
   return header;
 }

@@ -8,11 +8,12 @@ import { tempPathBeside } from '../io/write-whole.js';
 import { letYoungGenerationGrowWhenDue } from '../io/young-generation.js';
 import { checkEntries } from '../model/check-entries.js';
 import { ownBytes } from './generate-files.js';
-import { BLOCK, END_OF_ARCHIVE, headerBlocks, padding, type TarHeader, writeUstarHeader } from './tar-encode.js';
+import { BLOCK, END_OF_ARCHIVE, headerBlocks, paddingLength, type TarHeader, writeUstarHeader } from './tar-encode.js';
 import { headerOf, MAX_MTIME, tarName } from './tar-header.js';
 import { checkOutputPlace, realOutputPath, sourcesRead } from './output-mark.js';
 import type { JailEntry } from '../model/jail-entry.js';
 import type { SourceRoot } from '../rootfs/source-root.js';
+import type { OpenedFile } from '../rootfs/dir-handle.js';
 
 export { tarName };
 
@@ -110,36 +111,51 @@ export class Gathered {
   }
 }
 
-/**
- * A source file's bytes: the very file the plan saw, opened without following links
- * (RootFs.openPlanned checks device, inode, size and mtime), read through that descriptor with
- * blocking reads. A small file is read into `into` (which has room for it and one byte more, so a
- * file that grew shows) and nothing is yielded; a larger one is yielded BATCH bytes at a time (in
- * `scratch`, when given, each time). A tar
- * header states the size up front, so the bytes read must be the planned size, and the file must not
- * have grown or shrunk by the end.
- */
-function* fileBytes(e: JailEntry, fs: SourceRoot, into?: Buffer, scratch?: Buffer): Generator<Buffer> {
+/** The error for a source whose size is not the planned one any more. */
+function sourceChanged(e: JailEntry, now: number): JailError {
   const source = e.source as string;
+  return new JailError('SOURCE_CHANGED', `${source} (for ${e.path}): ${now} bytes now, ${e.size ?? 0} when the plan was made: it changed while the tarball was being written; run again`, { file: source });
+}
+
+/** Opens a source file: the very file the plan saw (RootFs.openPlanned checks device, inode, size and mtime). */
+function openSource(e: JailEntry, fs: SourceRoot): OpenedFile {
+  return fs.openPlanned(e.source as string, { identity: e.sourceIdentity, size: e.size ?? 0 });
+}
+
+/**
+ * Reads a small source file (opened without following links, see openSource) straight into `into`,
+ * which has room for it and one byte more, so a file that grew shows. A tar header states the size up
+ * front, so the bytes read must be the planned size.
+ */
+function readSmallFile(e: JailEntry, fs: SourceRoot, into: Buffer): void {
   const planned = e.size ?? 0;
-  const changed = (now: number): JailError =>
-    new JailError('SOURCE_CHANGED', `${source} (for ${e.path}): ${now} bytes now, ${planned} when the plan was made: it changed while the tarball was being written; run again`, { file: source });
-  const file = fs.openPlanned(source, { ...(e.sourceIdentity ? { identity: e.sourceIdentity } : {}), size: planned });
+  const file = openSource(e, fs);
   try {
-    if (into) {
-      const want = planned + 1;
-      let got = 0;
-      for (;;) {
-        const n = readSync(file.fd, into, got, want - got, got);
-        if (n === 0) break;
-        got += n;
-        // Each read asks for one byte past the planned size: one that ends at it found the end of the
-        // file there (a regular file reads short only at its end), so no read is spent on seeing 0.
-        if (got >= planned) break;
-      }
-      if (got !== planned) throw changed(got);
-      return;
+    const want = planned + 1;
+    let got = 0;
+    for (;;) {
+      const n = readSync(file.fd, into, got, want - got, got);
+      if (n === 0) break;
+      got += n;
+      // Each read asks for one byte past the planned size: one that ends at it found the end of the
+      // file there (a regular file reads short only at its end), so no read is spent on seeing 0.
+      if (got >= planned) break;
     }
+    if (got !== planned) throw sourceChanged(e, got);
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * A larger source file's bytes (opened as openSource does), yielded BATCH bytes at a time with
+ * blocking reads (in `scratch`, when given, each time). The bytes read must be the planned size, and
+ * the file must not have grown or shrunk by the end.
+ */
+function* fileBytes(e: JailEntry, fs: SourceRoot, scratch?: Buffer): Generator<Buffer> {
+  const planned = e.size ?? 0;
+  const file = openSource(e, fs);
+  try {
     let got = 0;
     while (got < planned) {
       // A new buffer for each read, as the consumer may still hold the one before; or the scratch
@@ -151,9 +167,9 @@ function* fileBytes(e: JailEntry, fs: SourceRoot, into?: Buffer, scratch?: Buffe
       got += n;
       yield chunk.subarray(0, n);
     }
-    if (got !== planned) throw changed(got);
+    if (got !== planned) throw sourceChanged(e, got);
     const after = fstatSync(file.fd).size;
-    if (after !== planned) throw changed(after);
+    if (after !== planned) throw sourceChanged(e, after);
   } finally {
     file.close();
   }
@@ -170,13 +186,56 @@ function tap(hash: Hash, count: { bytes: number }): Transform {
   });
 }
 
-/** Where a source file's bytes come from: its path, and its inode (from the plan), so hard links are found too. */
-function identities(e: JailEntry): string[] {
-  const attrs = `${e.mode & 0o7777}:${e.uid}:${e.gid}:${e.size ?? 0}`;
-  const ids = [`path:${e.source as string}:${attrs}`];
-  const id = e.sourceIdentity;
-  if (id) ids.push(`inode:${id.dev}:${id.ino}:${attrs}`);
-  return ids;
+/**
+ * The files already written, found again by their source: by path, and by device and inode (from the
+ * plan), so hard links are found too. A later file is written as a hard link to the first only when
+ * mode, owner and size agree as well (a hard link shares them).
+ */
+class FirstCopies {
+  /** By source path: one copy for each set of attributes met. */
+  readonly #byPath = new Map<string, WrittenCopy[]>();
+  /** By inode, then checked for the device (inodes repeat across file systems). */
+  readonly #byInode = new Map<number, WrittenCopy[]>();
+
+  /** The name of the first copy of `e`'s source in the archive, if one was written. */
+  find(e: JailEntry): string | undefined {
+    const id = e.sourceIdentity;
+    const found = matching(this.#byPath.get(e.source as string), e, undefined) ?? (id === undefined ? undefined : matching(this.#byInode.get(id.ino), e, id.dev));
+    return found?.name;
+  }
+
+  /** Notes that `e` (which find() did not find) was written under `name`. */
+  add(e: JailEntry, name: string): void {
+    const id = e.sourceIdentity;
+    const w: WrittenCopy = { name, mode: e.mode & 0o7777, uid: e.uid, gid: e.gid, size: e.size ?? 0, dev: id?.dev ?? -1 };
+    pushTo(this.#byPath, e.source as string, w);
+    if (id !== undefined) pushTo(this.#byInode, id.ino, w);
+  }
+}
+
+interface WrittenCopy {
+  name: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** The source's device, -1 when the plan gave no identity. */
+  dev: number;
+}
+
+/** The copy in `copies` with `e`'s mode, owner and size (and on device `dev`, when given). */
+function matching(copies: WrittenCopy[] | undefined, e: JailEntry, dev: number | undefined): WrittenCopy | undefined {
+  if (copies === undefined) return undefined;
+  const mode = e.mode & 0o7777;
+  const size = e.size ?? 0;
+  for (const w of copies) if ((dev === undefined || w.dev === dev) && w.mode === mode && w.uid === e.uid && w.gid === e.gid && w.size === size) return w;
+  return undefined;
+}
+
+function pushTo<K>(map: Map<K, WrittenCopy[]>, key: K, w: WrittenCopy): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [w]);
+  else list.push(w);
 }
 
 /**
@@ -188,7 +247,7 @@ function identities(e: JailEntry): string[] {
 function* archive(entries: JailEntry[], fs: SourceRoot, mtime: number, reuse: boolean, counts: { hardLinks: number }): Generator<Buffer> {
   const out = new Gathered(reuse);
   const scratch = reuse ? Buffer.allocUnsafe(BATCH) : undefined;
-  const written = new Map<string, string>();
+  const firstCopies = new FirstCopies();
   for (const e of entries) {
     const name = tarName(e);
     let header: TarHeader;
@@ -202,15 +261,14 @@ function* archive(entries: JailEntry[], fs: SourceRoot, mtime: number, reuse: bo
         header = headerOf({ ...e, size: own.length }, name, mtime);
       } else {
         if (e.source === undefined) throw new JailError('INPUT', `${e.path}: a file with neither a source nor contents`, { file: e.path });
-        const ids = identities(e);
-        const first = ids.map((id) => written.get(id)).find((n) => n !== undefined);
+        const first = firstCopies.find(e);
         if (first !== undefined) {
           header = headerOf(e, name, mtime, first);
           counts.hardLinks++;
         } else {
           header = headerOf(e, name, mtime);
           read = true;
-          for (const id of ids) written.set(id, name);
+          firstCopies.add(e, name);
         }
       }
     }
@@ -223,13 +281,13 @@ function* archive(entries: JailEntry[], fs: SourceRoot, mtime: number, reuse: bo
     else if (read && size < SMALL_FILE) {
       // Room for the file, one byte more and its padding, else hand on what is gathered first.
       if (out.room() < size + 1 + BLOCK) yield out.take();
-      for (const chunk of fileBytes(e, fs, out.free())) yield chunk;
+      readSmallFile(e, fs, out.free());
       out.used += size;
     } else if (read) {
       if (out.used > 0) yield out.take();
-      yield* fileBytes(e, fs, undefined, scratch);
+      yield* fileBytes(e, fs, scratch);
     }
-    const pad = padding(size).length;
+    const pad = paddingLength(size);
     if (pad > out.room()) yield out.take();
     out.zeros(pad);
   }

@@ -177,7 +177,7 @@ export class RootFs extends SourceRoot {
    * link to a root-only folder after the plan was made; that swap is met as a link and refused, never
    * followed. Copy from the returned descriptor (its `path` reopens that very file), then close it.
    */
-  override openPlanned(source: string, expected: { identity?: SourceIdentity; size?: number }): OpenedFile {
+  override openPlanned(source: string, expected: { identity?: SourceIdentity | undefined; size?: number }): OpenedFile {
     const refuse = (why: string, cause?: unknown): JailError =>
       new JailError('SOURCE_CHANGED', `${this.#shown(source)}: ${why} since the plan was made; nothing was copied from it: run again, and find out who changes it`, { file: source, cause });
     let file: OpenedFile;

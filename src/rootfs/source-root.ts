@@ -111,7 +111,7 @@ export abstract class SourceRoot {
    * Opens a source file of a plan for copying, proving it is the file the plan saw (same device,
    * inode, size and mtime), following no link: see RootFs. Copy from the descriptor, then close it.
    */
-  abstract openPlanned(source: string, expected: { identity?: SourceIdentity; size?: number }): OpenedFile;
+  abstract openPlanned(source: string, expected: { identity?: SourceIdentity | undefined; size?: number }): OpenedFile;
 
   /** Closes what reads and copies keep open. The root stays usable. */
   abstract releaseHandles(): void;

@@ -113,6 +113,54 @@ test('ustarHeader: a name or link name over 100 bytes or beyond ASCII needs PAX 
   assert.equal([padding(0).length, padding(1).length, padding(512).length, padding(513).length], [0, 511, 0, 511]);
 });
 
+/** The header POSIX describes, built field by field with strings: the oracle for ustarHeader's digit-by-digit writing. */
+function ustarByStrings(h: TarHeader): Buffer {
+  const block = Buffer.alloc(512);
+  const field = (value: number, n: number): string => {
+    const digits = value.toString(8);
+    return digits.length > n ? `${'7'.repeat(n)} ` : `${digits.padStart(n, '0')} `;
+  };
+  const flags: Record<string, string> = { file: '0', link: '1', symlink: '2', 'character-device': '3', 'block-device': '4', directory: '5', 'pax-header': 'x' };
+  block.write(h.name, 0, 'latin1');
+  block.write(field(h.mode & 0o7777, 6), 100, 'latin1');
+  block.write(field(h.uid, 6), 108, 'latin1');
+  block.write(field(h.gid, 6), 116, 'latin1');
+  block.write(field(h.size, 11), 124, 'latin1');
+  block.write(field(h.mtime, 11), 136, 'latin1');
+  block.write(flags[h.type] as string, 156, 'latin1');
+  if (h.linkname) block.write(h.linkname, 157, 'latin1');
+  block.write('ustar\u000000', 257, 'latin1');
+  block.write(field(h.devmajor ?? 0, 6), 329, 'latin1');
+  block.write(field(h.devminor ?? 0, 6), 337, 'latin1');
+  block.fill(0x20, 148, 156);
+  const sum = block.reduce((a, b) => a + b, 0);
+  block.fill(0, 148, 156);
+  block.write(field(sum, 6), 148, 'latin1');
+  return block;
+}
+
+test('ustarHeader writes each field and the checksum as the string-built header has them, on 2,000 random headers (values beyond a field all sevens)', () => {
+  // xorshift32: every bit of it varies (a low-bit LCG would cycle through the small choices below).
+  let seed = 2463534242;
+  const next = (): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    seed >>>= 0;
+    return seed;
+  };
+  const types: TarHeader['type'][] = ['file', 'link', 'symlink', 'character-device', 'block-device', 'directory', 'pax-header'];
+  const name = (): string => Array.from({ length: 1 + (next() % 99) }, () => String.fromCharCode(0x20 + (next() % 95))).join('');
+  const num = (max: number): number => [0, 1, 7, 8, max, max + 1, next() % (max + 2), next() * 97][next() % 8] as number;
+  for (let i = 0; i < 2000; i++) {
+    const type = types[next() % types.length] as TarHeader['type'];
+    const h: TarHeader = { name: name(), type, mode: next() % 0o10000, uid: num(0o777777), gid: num(0o777777), mtime: next() % 2 ** 31, size: num(8 ** 11 - 1) % 8 ** 11, devmajor: num(0o777777), devminor: num(0o777777) };
+    if (type === 'link' || type === 'symlink') h.linkname = name();
+    const made = ustarHeader(h) as Buffer;
+    assert.ok(made.equals(ustarByStrings(h)), JSON.stringify(h));
+  }
+});
+
 test('Gathered, reusing two buffers: a write handed on when the next block does not fit keeps its bytes until the consumer has it', () => {
   for (const reuse of [true, false]) {
     const g = new Gathered(reuse);
