@@ -22,44 +22,44 @@ export function isJailPath(path: string): boolean {
 export function checkEntries(entries: readonly JailEntry[]): void {
   const problems: string[] = [];
   const kinds = new Map<string, JailEntry['kind']>();
+  // Quoted only for a message: most entries have no problem (and no function is made per entry).
+  const quoted = (e: JailEntry): string => JSON.stringify(e.path);
   for (const e of entries) {
-    // Quoted only for a message: most entries have no problem.
-    const shown = (): string => JSON.stringify(e.path);
     if (typeof e.path !== 'string' || !isJailPath(e.path)) {
-      problems.push(`${shown()}: not an absolute, normalized path inside the jail`);
+      problems.push(`${quoted(e)}: not an absolute, normalized path inside the jail`);
       continue;
     }
     if (kinds.has(e.path)) {
-      problems.push(`${shown()}: listed twice`);
+      problems.push(`${quoted(e)}: listed twice`);
       continue;
     }
     if (e.path === '/') {
-      if (e.kind !== 'directory') problems.push(`${shown()}: the jail's root must be a folder`);
+      if (e.kind !== 'directory') problems.push(`${quoted(e)}: the jail's root must be a folder`);
     } else {
       const parent = e.path.slice(0, e.path.lastIndexOf('/')) || '/';
       const parentKind = kinds.get(parent);
-      if (parentKind === undefined) problems.push(`${shown()}: its folder ${parent} does not come before it`);
-      else if (parentKind !== 'directory') problems.push(`${shown()}: below ${parent}, which is a ${parentKind}: it would be written wherever that leads`);
+      if (parentKind === undefined) problems.push(`${quoted(e)}: its folder ${parent} does not come before it`);
+      else if (parentKind !== 'directory') problems.push(`${quoted(e)}: below ${parent}, which is a ${parentKind}: it would be written wherever that leads`);
     }
     kinds.set(e.path, e.kind);
-    if (!Number.isInteger(e.mode) || e.mode < 0 || e.mode > 0o7777) problems.push(`${shown()}: mode ${String(e.mode)} is not permission bits`);
-    if (!Number.isInteger(e.uid) || e.uid < 0 || !Number.isInteger(e.gid) || e.gid < 0) problems.push(`${shown()}: owner ${String(e.uid)}:${String(e.gid)} is not numeric`);
+    if (!Number.isInteger(e.mode) || e.mode < 0 || e.mode > 0o7777) problems.push(`${quoted(e)}: mode ${String(e.mode)} is not permission bits`);
+    if (!Number.isInteger(e.uid) || e.uid < 0 || !Number.isInteger(e.gid) || e.gid < 0) problems.push(`${quoted(e)}: owner ${String(e.uid)}:${String(e.gid)} is not numeric`);
     switch (e.kind) {
       case 'file':
-        if ([e.source, e.content, e.generate].filter((x) => x !== undefined).length !== 1) problems.push(`${shown()}: a file needs one of a source, contents or a generate request`);
-        if (e.source !== undefined && (typeof e.source !== 'string' || !isJailPath(e.source))) problems.push(`${shown()}: source ${JSON.stringify(e.source)} is not a normalized path in the source root`);
+        if ((e.source !== undefined ? 1 : 0) + (e.content !== undefined ? 1 : 0) + (e.generate !== undefined ? 1 : 0) !== 1) problems.push(`${quoted(e)}: a file needs one of a source, contents or a generate request`);
+        if (e.source !== undefined && (typeof e.source !== 'string' || !isJailPath(e.source))) problems.push(`${quoted(e)}: source ${JSON.stringify(e.source)} is not a normalized path in the source root`);
         break;
       case 'symlink':
-        if (typeof e.target !== 'string' || e.target === '' || e.target.includes('\0')) problems.push(`${shown()}: a link needs a target`);
+        if (typeof e.target !== 'string' || e.target === '' || e.target.includes('\0')) problems.push(`${quoted(e)}: a link needs a target`);
         break;
       case 'char':
       case 'block':
-        if (!Number.isInteger(e.major) || !Number.isInteger(e.minor) || (e.major as number) < 0 || (e.minor as number) < 0) problems.push(`${shown()}: a device needs major and minor numbers`);
+        if (!Number.isInteger(e.major) || !Number.isInteger(e.minor) || (e.major as number) < 0 || (e.minor as number) < 0) problems.push(`${quoted(e)}: a device needs major and minor numbers`);
         break;
       case 'directory':
         break;
       default:
-        problems.push(`${shown()}: unknown kind ${JSON.stringify((e as { kind: unknown }).kind)}`);
+        problems.push(`${quoted(e)}: unknown kind ${JSON.stringify((e as { kind: unknown }).kind)}`);
     }
   }
   if (entries.length > 0 && !kinds.has('/')) problems.push('"/": the jail\'s root folder is not listed');
