@@ -48,6 +48,8 @@ export function checkEntries(entries: readonly JailEntry[]): void {
       case 'file':
         if ((e.source !== undefined ? 1 : 0) + (e.content !== undefined ? 1 : 0) + (e.generate !== undefined ? 1 : 0) !== 1) problems.push(`${quoted(e)}: a file needs one of a source, contents or a generate request`);
         if (e.source !== undefined && (typeof e.source !== 'string' || !isJailPath(e.source))) problems.push(`${quoted(e)}: source ${JSON.stringify(e.source)} is not a normalized path in the source root`);
+        // A tar header states the size up front: a whole number of bytes, or no header can say it.
+        if (e.size !== undefined && (!Number.isSafeInteger(e.size) || e.size < 0)) problems.push(`${quoted(e)}: size ${String(e.size)} is not a whole number of bytes`);
         break;
       case 'symlink':
         if (typeof e.target !== 'string' || e.target === '' || e.target.includes('\0')) problems.push(`${quoted(e)}: a link needs a target`);

@@ -38,6 +38,9 @@ const CASES: Array<[string, JailEntry[], RegExp]> = [
   ['a link without target', [dir('/'), { path: '/l', kind: 'symlink', mode: 0o777, uid: 0, gid: 0, reasons: [] }], /a link needs a target/],
   ['a device without numbers', [dir('/'), { path: '/d', kind: 'char', mode: 0o666, uid: 0, gid: 0, reasons: [] }], /major and minor/],
   ['a mode out of range', [dir('/'), { ...text('/x'), mode: 0o17777 }], /is not permission bits/],
+  ['a negative size', [dir('/'), { ...text('/x'), size: -1 }], /size -1 is not a whole number of bytes/],
+  ['a fractional size', [dir('/'), { ...text('/x'), size: 0.5 }], /size 0.5 is not a whole number of bytes/],
+  ['a size that is not a number', [dir('/'), { ...text('/x'), size: Number.NaN }], /size NaN is not a whole number of bytes/],
 ];
 
 async function rejects(run: () => Promise<unknown>, message: RegExp): Promise<void> {
