@@ -48,6 +48,8 @@ import {
 const HEADING = '## The tex profile as a tarball and as a tree';
 const TAR_OPTS = ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime'];
 const GOALS = { tar: { goal: 1.2, worst: 1.5 }, tgz: { goal: 1.05 }, tree: { goal: 1.2 } };
+/** Issue 18 (speed) asks less of the tarball than the first goal above: at most 3x GNU tar on the ready tree. */
+const SPEED_ISSUE_TAR_GOAL = 3;
 
 const opts = parseArgs(process.argv.slice(2), { name: 'tarball.mjs', rounds: 5 });
 
@@ -310,7 +312,8 @@ async function main() {
   }
   const ratio = { tar: med.jbTar / med.gnuTar, tgz: med.jbTgz / med.gnuTgz, tree: med.jbTree / med.cpTree, treeShm: med.jbTreeShm / med.cpTreeShm };
   const goalLines = [
-    `tarball: jailbuild / GNU tar = **${fmtRatio(ratio.tar)}** (goal ≤ ${GOALS.tar.goal}×, ${GOALS.tar.worst}× at worst): ${verdict(ratio.tar, GOALS.tar.goal, GOALS.tar.worst)}`,
+    `tarball: jailbuild / GNU tar = **${fmtRatio(ratio.tar)}** (goal ≤ ${GOALS.tar.goal}×, ${GOALS.tar.worst}× at worst): ${verdict(ratio.tar, GOALS.tar.goal, GOALS.tar.worst)}; ` +
+      `the speed issue's goal (≤ ${SPEED_ISSUE_TAR_GOAL}×): ${verdict(ratio.tar, SPEED_ISSUE_TAR_GOAL)}`,
     `.tar.gz: jailbuild / (tar | gzip -n -6) = **${fmtRatio(ratio.tgz)}** (goal ≤ ${GOALS.tgz.goal}×): ${verdict(ratio.tgz, GOALS.tgz.goal)}; ` +
       `sizes ${fmtMB(size.jbTgz)} vs ${fmtMB(size.gnuTgz)} (${fmtRatio(size.jbTgz / size.gnuTgz)})`,
     `tree: jailbuild / cp -a = **${fmtRatio(ratio.tree)}** (goal ≤ ${GOALS.tree.goal}×): ${verdict(ratio.tree, GOALS.tree.goal)}` +
@@ -387,6 +390,7 @@ async function main() {
   const r2 = (x) => (Number.isFinite(x) ? Number(x.toFixed(2)) : null);
   finish(body, [
     { what: 'tex tarball: jailbuild / GNU tar', value: r2(ratio.tar), unit: '×', goal: `≤ ${GOALS.tar.goal}× (${GOALS.tar.worst}× at worst)`, verdict: verdict(ratio.tar, GOALS.tar.goal, GOALS.tar.worst) },
+    { what: "tex tarball: jailbuild / GNU tar, the speed issue's goal", value: r2(ratio.tar), unit: '×', goal: `≤ ${SPEED_ISSUE_TAR_GOAL}×`, verdict: verdict(ratio.tar, SPEED_ISSUE_TAR_GOAL) },
     { what: 'tex .tar.gz: jailbuild / tar | gzip -n -6', value: r2(ratio.tgz), unit: '×', goal: `≤ ${GOALS.tgz.goal}×`, verdict: verdict(ratio.tgz, GOALS.tgz.goal) },
     { what: 'tex tree on this disk: jailbuild / cp -a', value: r2(ratio.tree), unit: '×', goal: `≤ ${GOALS.tree.goal}×`, verdict: verdict(ratio.tree, GOALS.tree.goal) },
     ...(shm ? [{ what: 'tex tree on tmpfs: jailbuild / cp -a', value: r2(ratio.treeShm), unit: '×', goal: `≤ ${GOALS.tree.goal}×`, verdict: verdict(ratio.treeShm, GOALS.tree.goal) }] : []),
