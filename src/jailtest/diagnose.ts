@@ -1,4 +1,4 @@
-import type { Stats } from 'node:fs';
+import type { FileStat } from '../rootfs/file-stat.js';
 import { basenameInside, splitInside } from '../rootfs/inside-path.js';
 import type { SourceRoot } from '../rootfs/source-root.js';
 import { type NeedContext, needOf, type Refusal } from './access-needs.js';
@@ -64,14 +64,14 @@ function searchProbes(accesses: Access[]): Set<Access> {
 }
 
 /** The bits of `mode` that apply to `user` (owner, group, others: 4 read, 2 write, 1 search). */
-function bitsFor(st: Stats, user: TestUser): number {
+function bitsFor(st: FileStat, user: TestUser): number {
   if (user.uid === 0) return 7;
   if (st.uid === user.uid) return (st.mode >> 6) & 7;
   if (st.gid === user.gid) return (st.mode >> 3) & 7;
   return st.mode & 7;
 }
 
-function modeText(st: Stats): string {
+function modeText(st: FileStat): string {
   return `mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}, owner ${st.uid}:${st.gid}`;
 }
 

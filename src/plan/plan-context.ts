@@ -1,4 +1,4 @@
-import type { Stats } from 'node:fs';
+import type { FileStat } from '../rootfs/file-stat.js';
 import type { Code } from '../codes.js';
 import type { Diagnostic } from '../errors.js';
 import { PHRASES, type Reason } from '../model/reason.js';
@@ -61,7 +61,7 @@ export class PlanContext {
     return out;
   }
 
-  statsOf(path: string): Stats | null {
+  statsOf(path: string): FileStat | null {
     return this.fs.lstat(path);
   }
 

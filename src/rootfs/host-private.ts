@@ -1,5 +1,6 @@
 import { realpathSync, type Stats, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { FileStat } from './file-stat.js';
 import { joinInside } from './inside-path.js';
 import type { RootFs } from './rootfs.js';
 
@@ -56,7 +57,7 @@ function rootPrivacy(fs: RootFs): string | null {
   return verdict;
 }
 
-function ownerText(st: Stats): string {
+function ownerText(st: FileStat): string {
   return `${(st.mode & 0o7777).toString(8).padStart(4, '0')}, owner ${st.uid}:${st.gid}`;
 }
 

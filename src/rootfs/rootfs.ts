@@ -1,4 +1,5 @@
-import { linkSync, lstatSync, readdirSync, readlinkSync, realpathSync, type Stats, statSync, unlinkSync } from 'node:fs';
+import { linkSync, lstatSync, readdirSync, readlinkSync, realpathSync, statSync, unlinkSync } from 'node:fs';
+import { type FileStat, KeptStat } from './file-stat.js';
 import { resolve as resolveHostPath } from 'node:path';
 import { JailError } from '../errors.js';
 import { FileSource } from '../io/byte-source.js';
@@ -13,7 +14,7 @@ import { letYoungGenerationGrowWhenDue } from '../io/young-generation.js';
 const MAX_OPEN_FOLDERS = 256;
 
 /** The identity of a source file as lstat saw it (see SourceIdentity). */
-export function identityOf(st: Stats): SourceIdentity {
+export function identityOf(st: FileStat): SourceIdentity {
   return { dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs };
 }
 
@@ -30,7 +31,7 @@ export class RootFs extends SourceRoot {
   /** Host path of the root directory, without a trailing slash ('' for `/`). */
   readonly #prefix: string;
   readonly root: string;
-  readonly #stats = new Map<string, Stats | null>();
+  readonly #stats = new Map<string, FileStat | null>();
   readonly #links = new Map<string, string>();
   /** Open folders of the root by inside path, for reading and copying ('' is the root itself). */
   readonly #handles = new Map<string, DirHandle>();
@@ -61,7 +62,7 @@ export class RootFs extends SourceRoot {
   }
 
   /** lstat inside the root; null when nothing is there. */
-  override lstat(inside: string): Stats | null {
+  override lstat(inside: string): FileStat | null {
     // Asked again for a path already normal (the usual case): its answer is kept under that very path.
     const kept = this.#stats.get(inside);
     if (kept !== undefined) return kept;
@@ -72,7 +73,7 @@ export class RootFs extends SourceRoot {
       try {
         // A long walk never lets a timer fire: the CLI's young-generation setting looks here (cheap).
         letYoungGenerationGrowWhenDue();
-        st = lstatSync(this.#prefix + key);
+        st = new KeptStat(lstatSync(this.#prefix + key));
       } catch (err) {
         if (!isMissingError(err)) throw err;
         st = null;

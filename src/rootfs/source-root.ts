@@ -1,4 +1,4 @@
-import type { Stats } from 'node:fs';
+import type { FileStat } from './file-stat.js';
 import { JailError } from '../errors.js';
 import type { ClosableSource } from '../io/byte-source.js';
 import type { SourceIdentity } from '../model/jail-entry.js';
@@ -25,11 +25,11 @@ export interface Lookup {
   /** Every link met on the way, in the order met: file links and directory links. */
   links: LinkHop[];
   kind: NodeKind | 'missing';
-  stats?: Stats;
+  stats?: FileStat;
 }
 
 /** What lstat found, as a node kind. */
-export function nodeKindOf(st: Stats): NodeKind {
+export function nodeKindOf(st: FileStat): NodeKind {
   if (st.isSymbolicLink()) return 'symlink';
   if (st.isDirectory()) return 'directory';
   if (st.isFile()) return 'file';
@@ -93,7 +93,7 @@ export abstract class SourceRoot {
   readonly #dirs = new Map<string, string[] | null>();
 
   /** lstat of a link-free path inside the root; null when nothing is there. */
-  abstract lstat(inside: string): Stats | null;
+  abstract lstat(inside: string): FileStat | null;
 
   /** The target of the link at a link-free path inside the root. */
   abstract readlink(inside: string): string;
