@@ -42,4 +42,11 @@ export default defineConfig(
       '@typescript-eslint/no-unnecessary-type-assertion': 'error',
     },
   },
+  {
+    // The command's entry point is CommonJS (bin/package.json), so that Node starts no ES module
+    // loader for it (about 10 ms of every run): require() is how it loads.
+    files: ['bin/jailbuild.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

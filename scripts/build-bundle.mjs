@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Bundles the command line (dist/src/cli/main.js and what it imports, our modules and the npm
 // packages) into one CommonJS file, dist/src/bundle/cli.cjs, then has scripts/make-code-cache.mjs
-// make V8's code cache for it (cli.cjs.v8cache), which bin/cli-loader.mjs hands to V8 on every run.
+// make V8's code cache for it (cli.cjs.v8cache), which bin/jailbuild.js hands to V8 on every run (through
+// load-cached.cjs, the loader of src/io/code-cache.ts as CommonJS, also made here).
 // Why: Node's module resolution (finding, reading and linking each of about 120 ES modules and their
 // package.json files) was the largest share of a one-program build's start-up, and once one file was
 // loaded, parsing and compiling it was the next (about a third of a short command); Node 20 caches
@@ -43,6 +44,18 @@ await build({
   logLevel: 'warning',
 });
 asciiOnly(outfile);
+// The loader bin/jailbuild.js requires: src/io/code-cache.ts (and what it imports) as CommonJS. The
+// entry point is a CommonJS script so that Node does not start its ES module loader for it (about
+// 10 ms of every run); Node 20 cannot require() an ES module, hence this copy of the same code.
+await build({
+  entryPoints: [join(top, 'dist', 'src', 'io', 'code-cache.js')],
+  outfile: join(outdir, 'load-cached.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+});
 const bytes = statSync(outfile).size;
 // The code cache is made by a fresh Node process with no NODE_OPTIONS: V8 accepts a cache only under
 // the flags it was made with, and jailbuild runs without any.

@@ -17,7 +17,7 @@ import { removeDir, tempDir } from '../helpers/tmp.js';
 const NOT_SOURCES = new Set(['.git', 'dist', 'node_modules', 'cache', '.tmp']);
 
 /** What the pack may hold: the CLI, the compiled library, the shipped profiles and the documents. */
-const SHIPPED = /^(bin\/[^/]+\.(js|mjs)|dist\/src\/.+\.(js|mjs|cjs|v8cache|d\.ts)|profiles\/[^/]+\.json|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/;
+const SHIPPED = /^(bin\/[^/]+\.(js|mjs)|bin\/package\.json|dist\/src\/.+\.(js|mjs|cjs|v8cache|d\.ts)|profiles\/[^/]+\.json|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/;
 
 /** The environment without the npm_* variables `npm test` sets, so that npm reads only the options given here. */
 function npmEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -68,8 +68,16 @@ test('npm pack ships only bin/, dist/src/, profiles/ and the documents; installe
       [],
       'nothing but the CLI, the library, the profiles and the documents',
     );
-    for (const needed of ['dist/src/bundle/cli.cjs', 'dist/src/bundle/cli.cjs.v8cache', 'dist/src/bundle/mvdan-sh.v8cache', 'bin/cli-loader.mjs', 'dist/src/profile/profile-validator.cjs']) {
-      assert.ok(paths.includes(needed), `${needed} is packed (the CLI bundle, its code cache and loader, the validator compiled at build time)`);
+    for (const needed of [
+      'dist/src/bundle/cli.cjs',
+      'dist/src/bundle/cli.cjs.v8cache',
+      'dist/src/bundle/load-cached.cjs',
+      'dist/src/bundle/mvdan-sh.v8cache',
+      'bin/package.json',
+      'bin/cli-loader.mjs',
+      'dist/src/profile/profile-validator.cjs',
+    ]) {
+      assert.ok(paths.includes(needed), `${needed} is packed (the CLI bundle, its code cache and loaders, bin/'s CommonJS marker, the validator compiled at build time)`);
     }
     for (const needed of ['bin/jailbuild.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'profiles/schema.json', 'profiles/base.json', 'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
       assert.ok(paths.includes(needed), `${needed} is in the pack`);

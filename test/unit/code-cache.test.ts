@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
@@ -75,6 +76,23 @@ test('a cache that does not belong to the source is refused by V8 and the bundle
   assert.match(await helpOf(third), 'Usage: jailbuild');
   // No cache file: compiled from source.
   assert.not.ok(loader.loadBundle(loader.BUNDLE, join(dir, 'none')).cacheUsed);
+});
+
+test('bin/jailbuild.js is CommonJS and loads the bundle through load-cached.cjs, which takes the same cache and refuses a damaged one', () => {
+  // No ES module loader for the entry point (about 10 ms of every run): bin/package.json says CommonJS.
+  assert.equal(JSON.parse(readFileSync(join(top, 'bin', 'package.json'), 'utf8')), { type: 'commonjs' });
+  const cjs = createRequire(import.meta.url)(join(top, 'dist', 'src', 'bundle', 'load-cached.cjs')) as { loadCommonJs: typeof loadCommonJs };
+  assert.ok(cjs.loadCommonJs(loader.BUNDLE, loader.CODE_CACHE).cacheUsed, 'the CommonJS loader hands V8 the cache, which it takes');
+  const dir = tempDir('jailbuild-code-cache-cjs-');
+  const damaged = join(dir, 'damaged.v8cache');
+  const bytes = readFileSync(loader.CODE_CACHE);
+  bytes[bytes.length - 100] = (bytes[bytes.length - 100] as number) ^ 0xff;
+  writeFileSync(damaged, bytes);
+  assert.not.ok(cjs.loadCommonJs(loader.BUNDLE, damaged).cacheUsed, 'a damaged cache is refused by the CommonJS copy too');
+  // The command itself, as a user runs it.
+  const help = spawnSync(process.execPath, [join(top, 'bin', 'jailbuild.js'), '--help'], { encoding: 'utf8' });
+  assert.is(help.status, 0, help.stderr);
+  assert.match(help.stdout, /^Usage: jailbuild /);
 });
 
 test("the shell parser's cache is taken too, and the parser it loads reads scripts as without it", () => {
