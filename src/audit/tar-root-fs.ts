@@ -3,6 +3,7 @@ import { type ClosableSource, MAX_READ } from '../io/byte-source.js';
 import { JailError } from '../errors.js';
 import type { JailEntry } from '../model/jail-entry.js';
 import { dirnameInside, joinInside } from '../rootfs/inside-path.js';
+import { KindFromMode } from '../rootfs/file-stat.js';
 import { SourceRoot } from '../rootfs/source-root.js';
 import type { OpenedFile } from '../rootfs/dir-handle.js';
 import type { TarContents } from './tar-contents.js';
@@ -21,7 +22,7 @@ const TYPE_BITS: Record<JailEntry['kind'], number> = {
 };
 
 /** lstat's answer for an entry of the archive: only the fields the resolver reads carry meaning. */
-class EntryStats implements Stats {
+class EntryStats extends KindFromMode implements Stats {
   dev = 0;
   ino = 0;
   mode: number;
@@ -42,37 +43,13 @@ class EntryStats implements Stats {
   birthtime = new Date(0);
 
   constructor(e: JailEntry) {
+    super();
     this.mode = TYPE_BITS[e.kind] | e.mode;
     this.uid = e.uid;
     this.gid = e.gid;
     this.rdev = ((e.major ?? 0) << 8) | (e.minor ?? 0);
     this.size = e.kind === 'symlink' ? Buffer.byteLength(e.target ?? '') : (e.size ?? 0);
     this.blocks = Math.ceil(this.size / 512);
-  }
-
-  #type(): number {
-    return this.mode & constants.S_IFMT;
-  }
-  isFile(): boolean {
-    return this.#type() === constants.S_IFREG;
-  }
-  isDirectory(): boolean {
-    return this.#type() === constants.S_IFDIR;
-  }
-  isSymbolicLink(): boolean {
-    return this.#type() === constants.S_IFLNK;
-  }
-  isCharacterDevice(): boolean {
-    return this.#type() === constants.S_IFCHR;
-  }
-  isBlockDevice(): boolean {
-    return this.#type() === constants.S_IFBLK;
-  }
-  isFIFO(): boolean {
-    return false;
-  }
-  isSocket(): boolean {
-    return false;
   }
 }
 

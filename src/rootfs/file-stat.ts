@@ -26,13 +26,43 @@ export interface FileStat {
 
 const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK } = constants;
 
+/** The tests of a node's kind, read from the file-type bits of its mode (as Node's Stats reads them). */
+export abstract class KindFromMode {
+  abstract readonly mode: number;
+
+  #is(type: number): boolean {
+    return (this.mode & S_IFMT) === type;
+  }
+  isFile(): boolean {
+    return this.#is(S_IFREG);
+  }
+  isDirectory(): boolean {
+    return this.#is(S_IFDIR);
+  }
+  isSymbolicLink(): boolean {
+    return this.#is(S_IFLNK);
+  }
+  isCharacterDevice(): boolean {
+    return this.#is(S_IFCHR);
+  }
+  isBlockDevice(): boolean {
+    return this.#is(S_IFBLK);
+  }
+  isFIFO(): boolean {
+    return this.#is(S_IFIFO);
+  }
+  isSocket(): boolean {
+    return this.#is(S_IFSOCK);
+  }
+}
+
 /**
  * The part of an lstat answer a RootFs keeps for its life (every path a plan looks at: 3,400 for the
  * tex profile). Node 20's Stats carries four Date objects and fourteen numbers besides, about 850
  * bytes in all; kept through a plan, they were copied by the young generation's collector and then
  * promoted only to die after it. This keeps nine numbers.
  */
-export class KeptStat implements FileStat {
+export class KeptStat extends KindFromMode implements FileStat {
   readonly dev: number;
   readonly ino: number;
   readonly mode: number;
@@ -44,6 +74,7 @@ export class KeptStat implements FileStat {
   readonly mtimeMs: number;
 
   constructor(st: Stats) {
+    super();
     this.dev = st.dev;
     this.ino = st.ino;
     this.mode = st.mode;
@@ -53,27 +84,5 @@ export class KeptStat implements FileStat {
     this.rdev = st.rdev;
     this.size = st.size;
     this.mtimeMs = st.mtimeMs;
-  }
-
-  isFile(): boolean {
-    return (this.mode & S_IFMT) === S_IFREG;
-  }
-  isDirectory(): boolean {
-    return (this.mode & S_IFMT) === S_IFDIR;
-  }
-  isSymbolicLink(): boolean {
-    return (this.mode & S_IFMT) === S_IFLNK;
-  }
-  isCharacterDevice(): boolean {
-    return (this.mode & S_IFMT) === S_IFCHR;
-  }
-  isBlockDevice(): boolean {
-    return (this.mode & S_IFMT) === S_IFBLK;
-  }
-  isFIFO(): boolean {
-    return (this.mode & S_IFMT) === S_IFIFO;
-  }
-  isSocket(): boolean {
-    return (this.mode & S_IFMT) === S_IFSOCK;
   }
 }

@@ -65,12 +65,14 @@ test('a good list passes', () => {
   checkEntries([dir('/'), dir('/etc'), text('/etc/motd'), link('/bin', 'usr/bin'), dir('/usr'), dir('/usr/bin')]);
 });
 
-test('tree, tarball and manifest writers refuse a member ../../etc/evil and a path below a link; nothing is written', async () => {
+test('tree, tarball and manifest writers refuse a member ../../etc/evil, a path below a link and a negative size; nothing is written', async () => {
   const work = tempDir('jailbuild-entries-');
   const fs = new RootFs('/');
   for (const entries of [
     [dir('/'), dir('/etc'), text('/etc/../../etc/evil')],
     [dir('/'), link('/etc', join(work, 'host')), text('/etc/evil')],
+    // A size no tar header can state.
+    [dir('/'), { ...text('/x'), size: -1 }],
   ]) {
     const out = join(work, 'out');
     await rejects(() => writeTree(entries, fs, out, { mtime: 0 }), /refusing to write these entries/);
